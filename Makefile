@@ -1,0 +1,98 @@
+# Makefile - build, test, install lda.
+#   make                 build build/lda (lda/ is the source directory)
+#   make check           build and run every test under prove
+#   make check SANITIZE=1  the same with ASan+UBSan (objects under build-san/)
+#   make demo            deliver the bundled sample messages into demo/Maildir
+#   make bench           run the benchmarks under tests/bench/ (slow, not a test)
+#   make install         PREFIX (/usr/local), DESTDIR, SYSCONFDIR
+#   make deps            install the Debian packages the build and tests need
+# Sources are found by wildcard: a new module in lda/, rc/ or filters/, a
+# new tests/unit/*.c or tests/integration/*.t needs no change here.
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+LIBDIR     ?= $(PREFIX)/lib
+MODDIR     ?= $(LIBDIR)/lda
+VERSION    := 0.1.0
+
+ifeq ($(SANITIZE),1)
+BUILD      ?= build-san
+SANFLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BUILD      ?= build
+SANFLAGS   :=
+endif
+LDA        ?= $(BUILD)/lda
+
+CC         ?= cc
+WERROR     := $(if $(CI),-Werror,)
+CFLAGS     ?= -O2 -g
+CFLAGS     += -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) $(SANFLAGS) \
+              -DLDA_VERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
+              -DMODDIR='"$(MODDIR)"'
+PKGS       := tre
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ltre)
+CFLAGS     += $(PKG_CFLAGS)
+LDLIBS     += $(PKG_LIBS)
+LDFLAGS    += $(SANFLAGS)
+
+SRCS       := $(wildcard lda/*.c rc/*.c filters/*.c)
+OBJS       := $(SRCS:%.c=$(BUILD)/%.o)
+LIBOBJS    := $(filter-out $(BUILD)/lda/main.o,$(OBJS))
+UNIT_SRCS  := $(wildcard tests/unit/*.c)
+UNIT_TESTS := $(UNIT_SRCS:%.c=$(BUILD)/%.t)
+INTEG      := $(wildcard tests/integration/*.t)
+
+.PHONY: all check demo bench install deps clean
+all: $(LDA)
+
+$(LDA): $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/unit/%.t: tests/unit/%.c $(LIBOBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -Ilda -Irc -Ifilters -Itests -o $@ $< $(LIBOBJS) $(LDFLAGS) $(LDLIBS)
+
+-include $(OBJS:.o=.d) $(UNIT_TESTS:.t=.d)
+
+# Integration tests find the binary and the build tree through the
+# environment; they run in their own temporary directories.
+check: $(LDA) $(UNIT_TESTS)
+	LDA_BIN=$(abspath $(LDA)) LDA_TOP=$(CURDIR) LDA_BUILD=$(abspath $(BUILD)) \
+	    prove $(PROVEFLAGS) $(UNIT_TESTS) $(INTEG)
+
+demo: $(LDA)
+	@sh tests/demo.sh $(abspath $(LDA))
+
+bench: $(LDA)
+	@for b in tests/bench/*.sh; do bash $$b $(abspath $(LDA)) || exit 75; done
+
+install: $(LDA)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSCONFDIR)
+	install -m 0755 $(LDA) $(DESTDIR)$(BINDIR)/lda
+	[ ! -f lda.1 ] || install -m 0644 lda.1 $(DESTDIR)$(MANDIR)/man1/lda.1
+	[ -e $(DESTDIR)$(SYSCONFDIR)/lda.rc ] || \
+	    install -m 0644 lda.rc.example $(DESTDIR)$(SYSCONFDIR)/lda.rc
+
+# Every Debian package the build and the tests need, in one list.
+DEPS := gcc make pkg-config perl python3 libtre-dev libtre5 \
+        libsasl2-dev libsasl2-modules libsasl2-modules-db sasl2-bin \
+        libclamav-dev libspf2-dev \
+        procmail maildrop cyrus-imapd cyrus-clients cyrus-admin \
+        dovecot-core dovecot-lmtpd spamassassin spamc clamav clamav-daemon \
+        postfix hyperfine time valgrind
+deps:
+	@if [ "$$(id -u)" != 0 ]; then \
+	    echo "make deps: run as root, or: apt-get update && apt-get install -y --no-install-recommends $(DEPS)" >&2; \
+	    exit 1; fi
+	@sh .ci/apt-install.sh $(DEPS)
+
+clean:
+	rm -rf build build-san demo

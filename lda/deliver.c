@@ -1,0 +1,104 @@
+/*
+ * deliver.c - one copy of the message into one destination.
+ * Does: classify the folder name by procmail's rules, hand the copy to
+ * maildir.c, mbox.c or mh.c, log the one line per copy (postfix style)
+ * and fold the copy's outcome into the session.
+ * Does not: evaluate rc, run programs, talk to a store.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "deliver.h"
+#include "local.h"
+#include "log.h"
+#include "xalloc.h"
+
+/* deliver_kind - procmail's folder name rules */
+enum dest_kind
+deliver_kind(const char *folder)
+{
+	size_t n = strlen(folder);
+
+	if (strcmp(folder, "/dev/null") == 0)
+		return DEST_DEVNULL;
+	if (n >= 2 && strcmp(folder + n - 2, "/.") == 0)
+		return DEST_MH;
+	if (n >= 1 && folder[n - 1] == '/')
+		return DEST_MAILDIR;
+	return DEST_MBOX;
+}
+
+/* strip - the directory name without the kind's suffix */
+static char *
+strip(const char *folder, enum dest_kind kind)
+{
+	size_t n = strlen(folder);
+
+	if (kind == DEST_MH)
+		n -= 2;
+	while (kind != DEST_MBOX && n > 1 && folder[n - 1] == '/')
+		n--;
+	return xstrndup(folder, n);
+}
+
+/* write_copy - the copy into a local folder of the given kind */
+static enum outcome
+write_copy(struct session *s, const char *folder, enum dest_kind kind,
+    char **path_r, char **err)
+{
+	char *dir = strip(folder, kind);
+	enum outcome o;
+
+	switch (kind) {
+	case DEST_MAILDIR:
+		o = maildir_deliver(s->msg, dir, path_r, err);
+		break;
+	case DEST_MH:
+		o = mh_deliver(s->msg, dir, path_r, err);
+		break;
+	case DEST_MBOX:
+		o = mbox_deliver(s->msg, dir, s->sender, s->lock_timeout,
+		    path_r, err);
+		break;
+	default:
+		*path_r = xstrdup(folder);
+		o = OUT_DELIVERED;
+	}
+	free(dir);
+	return o;
+}
+
+/* deliver_folder - one copy into a local folder, logged once */
+enum outcome
+deliver_folder(struct session *s, const char *folder, char **path_r)
+{
+	enum dest_kind kind = deliver_kind(folder);
+	char *path = NULL, *err = NULL;
+	enum outcome o;
+
+	if (s->dry_run) {
+		path = xstrdup(folder);
+		o = OUT_DELIVERED;
+	} else
+		o = write_copy(s, folder, kind, &path, &err);
+	if (o == OUT_DELIVERED) {
+		log_info("to=<%s>, from=<%s>, folder=%s, size=%lld, "
+		    "status=%s", s->recipient, s->sender, path,
+		    (long long)s->msg->size, s->dry_run ? "dry-run" :
+		    kind == DEST_DEVNULL ? "discarded" : "sent");
+		s->delivered++;
+		free(s->last_folder);
+		s->last_folder = xstrdup(path);
+	} else {
+		log_warn("to=<%s>, from=<%s>, folder=%s, size=%lld, "
+		    "status=%s (%s)", s->recipient, s->sender, folder,
+		    (long long)s->msg->size,
+		    o == OUT_TEMPFAIL ? "deferred" : "failed", err);
+	}
+	if (path_r && o == OUT_DELIVERED)
+		*path_r = path;
+	else
+		free(path);
+	free(err);
+	return o;
+}

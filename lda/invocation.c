@@ -1,0 +1,222 @@
+/*
+ * invocation.c - procmail's command line and postfix's environment, turned
+ * into one struct invocation.
+ * Does: the grammar  lda [-ptoY] [-f sender] [-a arg]... [-d rcpt]...,
+ * lda -m [VAR=value]... rcfile [arg]..., VAR=value, an rcfile, and our long
+ * options; copies the MTA's environment variables by name.
+ * Does not: look up users, touch files, log. Usage errors come back as text.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "invocation.h"
+#include "xalloc.h"
+
+const char invocation_usage[] =
+    "usage: lda [-ptoY] [-f sender] [-a arg]... [-d recipient]...\n"
+    "       lda [-ptoY] [-f sender] [VAR=value | rcfile]...\n"
+    "       lda [-ptY] -m [VAR=value]... rcfile [arg]...\n"
+    "       lda --check rcfile\n"
+    "       lda --test [options as above] < message\n"
+    "options: --config FILE  system rc to read instead of " SYSCONFDIR
+    "/lda.rc\n"
+    "         --store SPEC   the store (lmtp:unix:/path, lmtp:inet:host:port)\n"
+    "         --version, --help\n";
+
+static const struct {
+	const char *name;
+	size_t off;
+} env_names[] = {
+#define E(n, f) { n, offsetof(struct invocation, f) }
+	E("SENDER", env_sender),
+	E("RECIPIENT", env_recipient),
+	E("ORIGINAL_RECIPIENT", env_orig_recipient),
+	E("EXTENSION", env_extension),
+	E("USER", env_user),
+	E("LOGNAME", env_logname),
+	E("HOME", env_home),
+	E("DOMAIN", env_domain),
+	E("LOCAL", env_local),
+	E("CLIENT_ADDRESS", client_address),
+	E("CLIENT_HELO", client_helo),
+	E("CLIENT_HOSTNAME", client_hostname),
+	E("TMPDIR", tmpdir),
+#undef E
+};
+
+/* inv_err - set *err to a usage error; returns -1 */
+static int
+inv_err(char **err, const char *what, const char *arg)
+{
+	*err = xasprintf("%s%s%s", what, arg ? ": " : "", arg ? arg : "");
+	return -1;
+}
+
+/* push - append s to a NULL-terminated array of n entries */
+static void
+push(char ***v, size_t *n, char *s)
+{
+	*v = xreallocarray(*v, *n + 2, sizeof **v);
+	(*v)[(*n)++] = s;
+	(*v)[*n] = NULL;
+}
+
+/* is_assignment - "NAME=value" with a variable name before the '=' */
+static int
+is_assignment(const char *s)
+{
+	const char *eq = strchr(s, '=');
+
+	if (eq == NULL || eq == s)
+		return 0;
+	for (const char *p = s; p < eq; p++)
+		if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= 'a' && *p <= 'z') || (p > s && *p >= '0' && *p <= '9')))
+			return 0;
+	return 1;
+}
+
+/* read_env - copy the MTA's variables out of envp */
+static void
+read_env(char **envp, struct invocation *inv)
+{
+	for (char **e = envp; e && *e; e++) {
+		for (size_t i = 0; i < sizeof env_names / sizeof env_names[0]; i++) {
+			size_t n = strlen(env_names[i].name);
+			if (strncmp(*e, env_names[i].name, n) == 0 && (*e)[n] == '=')
+				*(const char **)((char *)inv + env_names[i].off) =
+				    *e + n + 1;
+		}
+	}
+}
+
+/* long_opt - one --option; returns 0, 1 if it used the next argument, -1 */
+static int
+long_opt(struct invocation *inv, const char *opt, const char *next, char **err)
+{
+	static const struct {
+		const char *name;
+		size_t off;	/* where its value goes, or (size_t)-1 */
+		enum inv_mode mode;
+	} opts[] = {
+		{ "config", offsetof(struct invocation, config), INV_DELIVER },
+		{ "store", offsetof(struct invocation, store), INV_DELIVER },
+		{ "check", offsetof(struct invocation, check_file), INV_CHECK },
+		{ "test", (size_t)-1, INV_TEST },
+		{ "version", (size_t)-1, INV_VERSION },
+		{ "help", (size_t)-1, INV_HELP },
+	};
+
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+		if (strcmp(opt, opts[i].name) != 0)
+			continue;
+		if (opts[i].mode != INV_DELIVER)
+			inv->mode = opts[i].mode;
+		if (opts[i].off == (size_t)-1)
+			return 0;
+		if (next == NULL)
+			return inv_err(err, "option needs a value", opt);
+		*(const char **)((char *)inv + opts[i].off) = next;
+		return 1;
+	}
+	return inv_err(err, "unknown option", opt);
+}
+
+/* short_opts - one cluster like -Yf sender; returns args used or -1 */
+static int
+short_opts(struct invocation *inv, char **argv, int i, int argc, int *rcpt_mode,
+    char **err)
+{
+	const char *p = argv[i] + 1;
+
+	for (; *p; p++) {
+		const char *val;
+		switch (*p) {
+		case 'p': inv->preserve_env = 1; continue;
+		case 't': inv->trust_from = 1; continue;
+		case 'o': inv->override_from = 1; continue;
+		case 'Y': inv->assume_y = 1; continue;
+		case 'm': inv->mode = INV_MAILFILTER; continue;
+		case 'v': inv->mode = INV_VERSION; continue;
+		case 'h': inv->mode = INV_HELP; continue;
+		case 'd': *rcpt_mode = 1; continue;
+		case 'f': case 'r': case 'a':
+			break;
+		default:
+			return inv_err(err, "unknown option", argv[i]);
+		}
+		val = p[1] ? p + 1 : (i + 1 < argc ? argv[i + 1] : NULL);
+		if (val == NULL)
+			return inv_err(err, "option needs a value", argv[i]);
+		if (*p == 'a')
+			push(&inv->args, &inv->nargs, (char *)val);
+		else
+			inv->sender = val;
+		return p[1] ? 0 : 1;
+	}
+	return 0;
+}
+
+/* operand - a non-option argument: VAR=value, rcfile or an argument */
+static void
+operand(struct invocation *inv, char *arg, int rcpt_mode)
+{
+	if (rcpt_mode)
+		push(&inv->recipients, &inv->nrecipients, arg);
+	else if (inv->rcfile != NULL && inv->mode == INV_MAILFILTER)
+		push(&inv->args, &inv->nargs, arg);
+	else if (is_assignment(arg))
+		push(&inv->assigns, &inv->nassigns, arg);
+	else if (inv->rcfile == NULL)
+		inv->rcfile = arg;
+	else
+		push(&inv->args, &inv->nargs, arg);
+}
+
+/* invocation_parse - argv and envp into *inv */
+int
+invocation_parse(int argc, char **argv, char **envp, struct invocation *inv,
+    char **err)
+{
+	int rcpt_mode = 0, opts_done = 0;
+
+	memset(inv, 0, sizeof *inv);
+	*err = NULL;
+	read_env(envp, inv);
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i];
+		int used = 0;
+
+		if (!opts_done && !rcpt_mode && strcmp(a, "--") == 0)
+			opts_done = 1;
+		else if (!opts_done && !rcpt_mode && strncmp(a, "--", 2) == 0)
+			used = long_opt(inv, a + 2, i + 1 < argc ? argv[i + 1] : NULL, err);
+		else if (!opts_done && !rcpt_mode && a[0] == '-' && a[1] &&
+		    inv->rcfile == NULL)
+			used = short_opts(inv, argv, i, argc, &rcpt_mode, err);
+		else
+			operand(inv, a, rcpt_mode);
+		if (used < 0)
+			return -1;
+		i += used;
+	}
+	if (inv->mode == INV_MAILFILTER && inv->rcfile == NULL)
+		return inv_err(err, "-m needs an rcfile", NULL);
+	if (rcpt_mode && inv->nrecipients == 0)
+		return inv_err(err, "-d needs a recipient", NULL);
+	if (rcpt_mode && inv->mode == INV_MAILFILTER)
+		return inv_err(err, "-d and -m cannot be combined", NULL);
+	if (inv->sender == NULL)
+		inv->sender = inv->env_sender;
+	return 0;
+}
+
+/* invocation_free - release what parse allocated */
+void
+invocation_free(struct invocation *inv)
+{
+	free(inv->recipients);
+	free(inv->args);
+	free(inv->assigns);
+	memset(inv, 0, sizeof *inv);
+}

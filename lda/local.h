@@ -1,0 +1,36 @@
+/*
+ * local.h - the local destination types, one file each: maildir.c,
+ * mbox.c, mh.c. Called only by deliver.c.
+ * Each writes one copy of the message durably or not at all, and returns
+ * an outcome; on failure *err says what and where (allocated), on success
+ * *path_r names the file written (allocated).
+ */
+#ifndef LDA_LOCAL_H
+#define LDA_LOCAL_H
+
+#include "outcome.h"
+#include "spool.h"
+
+/* Maildir (dir ends in "/"): tmp/, fsync, link into new/, fsync new/. */
+enum outcome maildir_deliver(const struct spool *sp, const char *dir,
+    char **path_r, char **err);
+/* mbox file: dotlock + fcntl lock, From_ line, >From quoting, fsync;
+   a failed write is truncated away. sender is the From_ line's sender;
+   lock_timeout in seconds. */
+enum outcome mbox_deliver(const struct spool *sp, const char *path,
+    const char *sender, int lock_timeout, char **path_r, char **err);
+/* MH folder (dir ends in "/."): next number, linked in atomically. */
+enum outcome mh_deliver(const struct spool *sp, const char *dir,
+    char **path_r, char **err);
+
+/* The outcome for a failed system call's errno: what cannot be created
+   is OUT_CANTCREAT, everything else (disk full, I/O) is OUT_TEMPFAIL. */
+enum outcome local_errno_outcome(int e);
+/* *err = "what path: strerror(e)"; returns local_errno_outcome(e). */
+enum outcome local_fail(char **err, const char *what, const char *path, int e);
+/* mkdir path (mode 0700) unless it exists as a directory. 0 or -1/errno. */
+int local_mkdir(const char *path);
+/* fsync the directory path. 0 or -1/errno. */
+int local_fsync_dir(const char *path);
+
+#endif

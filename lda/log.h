@@ -1,0 +1,32 @@
+/*
+ * log.h - the one way lda reports: syslog (mail facility) and stderr.
+ * Does: format and emit log lines; log_fatal/log_panic exit 75 after one
+ * line, so no failure is a bounce and no failure is silent.
+ * Does not: decide outcomes (see outcome.h) except "try again later".
+ */
+#ifndef LDA_LOG_H
+#define LDA_LOG_H
+
+#include <stdarg.h>
+
+/* Open syslog as ident; to_stderr mirrors every line onto stderr. */
+void log_open(const char *ident, int to_stderr);
+/* Verbosity of log_debug (0 off). */
+void log_set_verbose(int level);
+/* A file to append extra copies of each line to (LOGFILE), or NULL. */
+void log_set_file(const char *path);
+
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "status reason" on stdout as the first line of output (postfix
+   records it as the delivery status); only the first call prints. */
+void log_status(const char *status, const char *reason);
+/* Log and exit EX_TEMPFAIL: the message stays with the MTA. */
+void log_fatal(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+/* Our own bug: log "panic: ..." and exit EX_TEMPFAIL. */
+void log_panic(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+#endif

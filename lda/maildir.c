@@ -1,0 +1,136 @@
+/*
+ * maildir.c - one copy of the message into a Maildir.
+ * Does: create the Maildir if missing (as procmail does), write the file in
+ * tmp/, fsync it, link it into new/ (rename where links are impossible),
+ * fsync new/; unique names as the Maildir spec says (time.MusecPpidQn.host).
+ * Does not: Maildir++ quota, folder naming (deliver.c), logging.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "local.h"
+#include "xalloc.h"
+
+/* host_part - the host name with '/' and ':' encoded, as the spec says */
+static void
+host_part(struct buf *b)
+{
+	char host[256];
+
+	if (gethostname(host, sizeof host) == -1)
+		lda_strlcpy(host, "localhost", sizeof host);
+	host[sizeof host - 1] = '\0';
+	for (const char *p = host; *p; p++) {
+		if (*p == '/')
+			buf_puts(b, "\\057");
+		else if (*p == ':')
+			buf_puts(b, "\\072");
+		else
+			buf_putc(b, *p);
+	}
+}
+
+/* unique_name - time.MusecPpidQn.host */
+static char *
+unique_name(void)
+{
+	static unsigned q;
+	struct timeval tv;
+	struct buf b;
+
+	gettimeofday(&tv, NULL);
+	buf_init(&b, 0);
+	buf_printf(&b, "%lld.M%06ldP%ldQ%u.", (long long)tv.tv_sec,
+	    (long)tv.tv_usec, (long)getpid(), ++q);
+	host_part(&b);
+	return buf_steal(&b);
+}
+
+/* make_maildir - dir, dir/tmp, dir/new, dir/cur */
+static int
+make_maildir(const char *dir)
+{
+	static const char *const sub[] = { "tmp", "new", "cur" };
+	char path[PATH_MAX];
+
+	if (local_mkdir(dir) == -1)
+		return -1;
+	for (unsigned i = 0; i < 3; i++) {
+		if (snprintf(path, sizeof path, "%s/%s", dir, sub[i]) >=
+		    (int)sizeof path) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		if (local_mkdir(path) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* write_tmp - the message into tmp/name, synced; returns fd result */
+static int
+write_tmp(const struct spool *sp, const char *tmp)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	char *cerr = NULL;
+
+	if (fd == -1)
+		return -1;
+	if (spool_copy(sp, 0, sp->size, fd, &cerr) == -1 || fsync(fd) == -1) {
+		int e = errno;
+		free(cerr);
+		close(fd);
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	return close(fd);
+}
+
+/* maildir_deliver - tmp/, fsync, link into new/, fsync new/ */
+enum outcome
+maildir_deliver(const struct spool *sp, const char *dir, char **path_r,
+    char **err)
+{
+	char *name, *tmp, *new, *newdir;
+	enum outcome o = OUT_DELIVERED;
+
+	if (make_maildir(dir) == -1)
+		return local_fail(err, "create maildir", dir, errno);
+	name = unique_name();
+	tmp = xasprintf("%s/tmp/%s", dir, name);
+	new = xasprintf("%s/new/%s", dir, name);
+	newdir = xasprintf("%s/new", dir);
+	/*
+	 * Link into new/ only after fsync() of the file: a crash in between
+	 * leaves a stray tmp/ file, never a half-written message in new/.
+	 * Then fsync new/ so the link itself survives a crash.
+	 */
+	if (write_tmp(sp, tmp) == -1)
+		o = local_fail(err, "write", tmp, errno);
+	else if (link(tmp, new) == -1 && (errno == EEXIST ||
+	    rename(tmp, new) == -1)) {
+		/* Never rename over an existing message (EEXIST). */
+		o = local_fail(err, "link into", newdir, errno);
+		unlink(tmp);
+	} else {
+		unlink(tmp);
+		if (local_fsync_dir(newdir) == -1)
+			o = local_fail(err, "fsync", newdir, errno);
+	}
+	if (o == OUT_DELIVERED && path_r)
+		*path_r = xstrdup(new);
+	free(name);
+	free(tmp);
+	free(new);
+	free(newdir);
+	return o;
+}

@@ -1,0 +1,229 @@
+/*
+ * main.c - lda, a procmail-style local delivery agent: the way a message
+ * travels, step by step (DESIGN.md): invocation, privileges, spool, rc and
+ * filters, delivery, exit code.
+ * Does: sequence the steps and turn the result into the exit status.
+ * Does not: parse, deliver or decide anything itself.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "invocation.h"
+#include "log.h"
+#include "outcome.h"
+#include "priv.h"
+#include "session.h"
+#include "spool.h"
+#include "xalloc.h"
+#include "../rc/rc.h"
+
+#define DEFAULT_LOCK_TIMEOUT 60
+
+/* finish - print the status line for a failure and return the exit code */
+static int
+finish(enum outcome o, const char *reason)
+{
+	if (o != OUT_DELIVERED)
+		log_status(outcome_status(o), reason);
+	return outcome_exit(o);
+}
+
+/* user_rc - the user's rc file: ~/.ldarc, else ~/.procmailrc, or NULL */
+static char *
+user_rc(const char *home)
+{
+	static const char *const names[] = { ".ldarc", ".procmailrc" };
+	struct stat st;
+
+	for (unsigned i = 0; i < 2; i++) {
+		char *p = xasprintf("%s/%s", home, names[i]);
+		if (stat(p, &st) == 0)
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+/* run_rc - the system rc, then the user's (or just -m's rcfile); returns
+   1 when a delivering recipe delivered, else 0 */
+static int
+run_rc(struct rc *rc, const struct invocation *inv, struct session *s)
+{
+	const char *sys = inv->config ? inv->config : SYSCONFDIR "/lda.rc";
+	char *err = NULL, *path = NULL;
+	int done = 0;
+
+	for (size_t i = 0; i < inv->nassigns; i++) {
+		char *eq = strchr(inv->assigns[i], '=');
+		char *name = xstrndup(inv->assigns[i], (size_t)(eq - inv->assigns[i]));
+		rc_assign(rc, name, eq + 1);
+		free(name);
+	}
+	if (inv->mode != INV_MAILFILTER && access(sys, F_OK) == 0)
+		done = rc_run_file(rc, sys, 1, &err);
+	if (done == 0) {
+		path = inv->rcfile ? xstrdup(inv->rcfile) : user_rc(s->home);
+		if (path)
+			done = rc_run_file(rc, path, 0, &err);
+	}
+	if (done == -1) {
+		/* An unreadable rc file: the message still goes to DEFAULT. */
+		log_warn("rc %s: %s", path ? path : sys, err);
+	}
+	free(err);
+	free(path);
+	return done == 1;
+}
+
+/* deliver_one - steps 4 and 5 for one recipient; returns the outcome */
+static enum outcome
+deliver_one(const struct invocation *inv, struct spool *sp,
+    const struct passwd *pw, const char *home)
+{
+	struct session s = { 0 };
+	enum outcome o;
+	struct rc *rc;
+
+	s.inv = inv;
+	s.msg = sp;
+	s.sender = inv->sender ? inv->sender :
+	    sp->from_sender ? sp->from_sender : "";
+	s.recipient = pw->pw_name;
+	s.home = home;
+	s.uid = pw->pw_uid;
+	s.tmpdir = inv->tmpdir;
+	s.lock_timeout = DEFAULT_LOCK_TIMEOUT;
+	s.dry_run = inv->mode == INV_TEST;
+	s.outcome = OUT_DELIVERED;
+	rc = rc_new(&s);
+	/* Whatever the rc files did not deliver goes to DEFAULT. */
+	if (run_rc(rc, inv, &s))
+		o = s.outcome;
+	else
+		o = rc_deliver_default(rc);
+	rc_free(&rc);
+	if (s.msg != sp)	/* a filter replaced the message */
+		spool_free(&s.msg);
+	free(s.last_folder);
+	return o;
+}
+
+/* for_recipient - become the -d recipient (we are root) and deliver */
+static enum outcome
+for_recipient(const struct invocation *inv, struct spool *sp, const char *name)
+{
+	struct passwd *pw = getpwnam(name);
+	char *err = NULL;
+
+	if (pw == NULL) {
+		log_warn("to=<%s>, status=bounced (unknown user)", name);
+		return OUT_NOUSER;
+	}
+	if (priv_become(pw, &err) == -1) {
+		log_warn("to=<%s>, status=deferred (%s)", name, err);
+		free(err);
+		return pw->pw_uid == 0 ? OUT_NOPERM : OUT_TEMPFAIL;
+	}
+	return deliver_one(inv, sp, pw, pw->pw_dir);
+}
+
+/* fork_recipients - one child per -d recipient, as procmail does */
+static enum outcome
+fork_recipients(const struct invocation *inv, struct spool *sp)
+{
+	enum outcome all = OUT_DELIVERED;
+
+	for (size_t i = 0; i < inv->nrecipients; i++) {
+		int status;
+		pid_t pid = fork();
+		if (pid == -1)
+			return OUT_TEMPFAIL;
+		if (pid == 0)
+			_exit(outcome_exit(for_recipient(inv, sp, inv->recipients[i])));
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+		all = outcome_worse(all, WIFEXITED(status) ?
+		    outcome_from_exit(WEXITSTATUS(status)) : OUT_TEMPFAIL);
+	}
+	return all;
+}
+
+/* as_self - deliver as whoever started us; -d may only name ourselves */
+static enum outcome
+as_self(const struct invocation *inv, struct spool *sp)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	if (pw == NULL) {
+		log_warn("uid %ld has no passwd entry", (long)getuid());
+		return OUT_TEMPFAIL;
+	}
+	for (size_t i = 0; i < inv->nrecipients; i++) {
+		struct passwd *r = getpwnam(inv->recipients[i]);
+		if (r == NULL || r->pw_uid != pw->pw_uid) {
+			log_warn("to=<%s>, status=deferred (-d for another "
+			    "user needs root)", inv->recipients[i]);
+			return OUT_TEMPFAIL;	/* a set-up error: keep the mail */
+		}
+	}
+	/* Without -d the MTA runs us as the user: its HOME is the user's. */
+	return deliver_one(inv, sp, pw, inv->env_home ? inv->env_home : pw->pw_dir);
+}
+
+/* delivery - spool the message, then deliver it for each recipient */
+static int
+delivery(const struct invocation *inv)
+{
+	struct spool *sp = NULL;
+	char *err = NULL;
+	enum outcome o;
+
+	if (spool_read(0, inv->tmpdir, 1, &sp, &err) == -1) {
+		log_warn("spool: %s", err);
+		return finish(OUT_TEMPFAIL, err);
+	}
+	if (inv->nrecipients > 0 && getuid() == 0)
+		o = fork_recipients(inv, sp);
+	else
+		o = as_self(inv, sp);
+	spool_free(&sp);
+	return finish(o, o == OUT_DELIVERED ? "delivered" :
+	    o == OUT_NOUSER ? "user unknown" : o == OUT_NOPERM ?
+	    "permission denied" : o == OUT_TEMPFAIL ?
+	    "temporary failure, try again later" : "delivery failed");
+}
+
+int
+main(int argc, char **argv, char **envp)
+{
+	struct invocation inv;
+	char *err = NULL;
+	int code;
+
+	log_open("lda", isatty(2));
+	if (invocation_parse(argc, argv, envp, &inv, &err) == -1) {
+		fprintf(stderr, "lda: %s\n%s", err, invocation_usage);
+		return finish(OUT_USAGE, err);
+	}
+	switch (inv.mode) {
+	case INV_VERSION:
+		printf("lda %s\n", LDA_VERSION);
+		return 0;
+	case INV_HELP:
+		fputs(invocation_usage, stdout);
+		return 0;
+	case INV_CHECK:
+		return rc_check_file(inv.check_file) == 0 ? 0 : outcome_exit(OUT_REJECTED);
+	default:
+		break;
+	}
+	code = delivery(&inv);
+	invocation_free(&inv);
+	return code;
+}

@@ -1,0 +1,36 @@
+/*
+ * session.h - the state of one run of lda for one recipient: who, which
+ * message, and where copies went. Handed from main to rc, filters and
+ * delivery; each step reads what it needs and adds its result.
+ * Does not: hold settings that are rc variables (rc/ owns those).
+ */
+#ifndef LDA_SESSION_H
+#define LDA_SESSION_H
+
+#include <sys/types.h>
+
+#include "outcome.h"
+#include "spool.h"
+
+struct invocation;
+struct store;
+
+struct session {
+	const struct invocation *inv;
+	struct spool *msg;	/* the current message; filters may replace it */
+	const char *sender;	/* envelope sender ("" for <>) */
+	const char *recipient;	/* the user this run delivers for */
+	const char *detail;	/* address extension (+detail), or NULL */
+	const char *home;	/* recipient's home directory */
+	uid_t uid;		/* who we deliver as */
+	const char *tmpdir;	/* for new spools */
+	struct store *store;	/* store transaction under way, or NULL */
+	int lock_timeout;	/* seconds to wait for a folder lock */
+
+	int delivered;		/* copies delivered (or accepted for the store) */
+	int dry_run;		/* --test: nothing is written, nothing run */
+	enum outcome outcome;	/* combined outcome of all copies so far */
+	char *last_folder;	/* where the last copy went (LASTFOLDER) */
+};
+
+#endif

@@ -1,0 +1,19 @@
+/*
+ * xalloc.h - allocation that succeeds or does not return.
+ * Does: check n * size for overflow; on failure log once and exit 75
+ * (EX_TEMPFAIL), so the MTA keeps the message and retries.
+ */
+#ifndef LDA_XALLOC_H
+#define LDA_XALLOC_H
+
+#include <stddef.h>
+
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* A freshly allocated printf-formatted string. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
