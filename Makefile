@@ -58,7 +58,7 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/tests/unit/%.t: tests/unit/%.c $(LIBOBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -Ilda -Irc -Ifilters -Itests -o $@ $< $(LIBOBJS) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) -Wno-missing-field-initializers -MMD -MP -Ilda -Irc -Ifilters -Itests -o $@ $< $(LIBOBJS) $(LDFLAGS) $(LDLIBS)
 
 -include $(OBJS:.o=.d) $(UNIT_TESTS:.t=.d)
 

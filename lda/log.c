@@ -107,17 +107,19 @@ log_status(const char *status, const char *reason)
 }
 
 /* log_die - log, print the 4.3.0 status line and exit EX_TEMPFAIL */
-static void
+static void __attribute__((noreturn))
 log_die(const char *prefix, const char *fmt, va_list ap)
 {
 	char line[1024];
 
 	vsnprintf(line, sizeof line, fmt, ap);
 	syslog(LOG_ERR, "%s%s", prefix, line);
-	if (log_fd != -1 || log_stderr) {
-		dprintf(log_stderr ? 2 : log_fd, "%s[%ld]: %s%s\n", log_ident,
-		    (long)getpid(), prefix, line);
-	}
+	if (log_fd != -1)
+		dprintf(log_fd, "%s[%ld]: %s%s\n", log_ident, (long)getpid(),
+		    prefix, line);
+	if (log_stderr)
+		fprintf(stderr, "%s[%ld]: %s%s\n", log_ident, (long)getpid(),
+		    prefix, line);
 	log_status("4.3.0", line);
 	exit(EX_TEMPFAIL);
 }

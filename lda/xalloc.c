@@ -43,7 +43,7 @@ xreallocarray(void *p, size_t n, size_t size)
 
 	if (size && n > SIZE_MAX / size)
 		log_fatal("allocation overflow: %zu x %zu bytes", n, size);
-	q = realloc(p, n * size ? n * size : 1);
+	q = realloc(p, n && size ? n * size : 1);
 	if (q == NULL)
 		log_fatal("out of memory allocating %zu x %zu bytes", n, size);
 	return q;
