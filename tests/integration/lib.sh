@@ -1,0 +1,68 @@
+# lib.sh - shared helpers for lda's integration tests (TAP, bash).
+# Source it; it gives: ok/is/like/diag/done_testing, a scratch directory
+# $T removed at exit, the binary $LDA, msg (write a test message), and
+# ensure_user (an idempotent test account).
+# Not a test itself (prove runs only *.t).
+
+set -u
+: "${LDA_BIN:?LDA_BIN must name the lda binary (make check sets it)}"
+: "${LDA_TOP:?LDA_TOP must name the source tree (make check sets it)}"
+LDA=$LDA_BIN
+T=$(mktemp -d /tmp/lda-test.XXXXXX)
+chmod 755 "$T"
+_n=0
+_failed=0
+_cleanups=()
+trap '_on_exit' EXIT
+
+_on_exit() {
+	local c
+	for c in "${_cleanups[@]}"; do eval "$c" >/dev/null 2>&1 || true; done
+	rm -rf "$T"
+}
+# at_exit CMD - run CMD when the test ends
+at_exit() { _cleanups+=("$1"); }
+
+# ok COND-STATUS NAME - "ok N - NAME" when the status is 0
+ok() {
+	local st=$1; shift
+	_n=$((_n + 1))
+	if [ "$st" -eq 0 ]; then echo "ok $_n - $*"; else
+		echo "not ok $_n - $*"; _failed=$((_failed + 1)); fi
+	return "$st"
+}
+# is GOT WANT NAME
+is() {
+	local got=$1 want=$2; shift 2
+	[ "$got" = "$want" ]
+	ok $? "$*" || diag "got '$got', want '$want'"
+}
+# like GOT PATTERN NAME (grep -E pattern)
+like() {
+	local got=$1 pat=$2; shift 2
+	printf '%s' "$got" | grep -Eq -- "$pat"
+	ok $? "$*" || diag "got '$got', want match of /$pat/"
+}
+diag() { printf '# %s\n' "$@"; }
+done_testing() { echo "1..$_n"; [ "$_failed" -eq 0 ]; }
+
+# msg FILE [SUBJECT] - a small, valid test message with a fresh Message-ID
+msg() {
+	local f=$1 subj=${2:-test}
+	printf 'From: Alice <alice@example.org>\nTo: bob@example.org\nSubject: %s\nMessage-ID: <%s.%s@lda.test>\nDate: Sat, 21 Nov 2026 10:00:00 +0000\n\nHello Bob.\nFrom the test.\n' \
+		"$subj" "$RANDOM$RANDOM" "$$" >"$f"
+}
+
+# ensure_user NAME - a test account with a home under /home (idempotent)
+ensure_user() {
+	id "$1" >/dev/null 2>&1 ||
+		useradd -m -s /bin/sh "$1" >/dev/null 2>&1 ||
+		id "$1" >/dev/null 2>&1
+}
+
+# maildir_count DIR - messages in DIR/new and DIR/cur
+maildir_count() {
+	find "$1/new" "$1/cur" -type f 2>/dev/null | wc -l | tr -d ' '
+}
+# maildir_one DIR - the path of the only message in DIR/new
+maildir_one() { find "$1/new" -type f | head -n 1; }
