@@ -1,0 +1,478 @@
+/*
+ * action.c - a matched recipe's action: folders (through lda/deliver),
+ * "| program" (delivering, filter "f", or "VAR=|" capture), "! address"
+ * (through $SENDMAIL), with the h/b parts, the ":" lockfile and the
+ * dry-run trace.
+ * Does not: test conditions, write folders itself, pick the exit code.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lda/deliver.h"
+#include "../lda/fdio.h"
+#include "../lda/log.h"
+#include "../lda/xalloc.h"
+#include "rcint.h"
+
+/* What part of the message an action gets. */
+struct part {
+	int head, body;		/* h, b (both when neither is given) */
+	off_t from, to;
+};
+
+/* act_part - the h/b flags as a byte range of the spool */
+static void
+act_part(const struct rc *rc, unsigned flags, struct part *p)
+{
+	const struct spool *sp = rc->s->msg;
+
+	p->head = (flags & RC_F_h) || !(flags & RC_F_b);
+	p->body = (flags & RC_F_b) || !(flags & RC_F_h);
+	p->from = p->head ? 0 : sp->body_off;
+	p->to = p->body ? sp->size : sp->body_off;
+}
+
+/* act_needs_nl - procmail ends what it feeds with an empty line */
+static const char *
+act_needs_nl(const struct rc *rc, unsigned flags, const struct part *p)
+{
+	char end[2] = { 0, 0 };
+	const struct spool *sp = rc->s->msg;
+
+	if ((flags & RC_F_r) || p->to <= p->from)
+		return NULL;
+	if (p->to - p->from >= 2 && spool_pread(sp, end, 2, p->to - 2) == 2 &&
+	    end[0] == '\n' && end[1] == '\n')
+		return NULL;
+	return "\n";
+}
+
+/* act_replace - make sp the current message */
+static void
+act_replace(struct rc *rc, struct spool *sp)
+{
+	if (rc->s->msg != rc->orig_msg)
+		spool_free(&rc->s->msg);
+	rc->s->msg = sp;
+	rc->hdr_of = NULL;
+}
+
+/* act_partial_spool - a spool of only the header or only the body */
+static struct spool *
+act_partial_spool(struct rc *rc, const struct part *p, char **err)
+{
+	int fd = fd_tmpfile(rc->s->tmpdir ? rc->s->tmpdir : "/tmp");
+	struct spool *sp = NULL;
+	const struct spool *m = rc->s->msg;
+
+	if (fd == -1) {
+		*err = xasprintf("temporary file: %s", strerror(errno));
+		return NULL;
+	}
+	if ((p->head && m->from_line && (fd_write_all(fd, m->from_line,
+	    strlen(m->from_line)) == -1 || fd_write_all(fd, "\n", 1) == -1)) ||
+	    spool_copy(m, p->from, p->to, fd, err) == -1 ||
+	    lseek(fd, 0, SEEK_SET) == -1 ||
+	    spool_read(fd, rc->s->tmpdir, 1, &sp, err) == -1)
+		sp = NULL;
+	if (sp == NULL && *err == NULL)
+		*err = xasprintf("temporary file: %s", strerror(errno));
+	close(fd);
+	return sp;
+}
+
+/* act_lockname - the ":" lockfile of r for target (NULL: none) */
+static char *
+act_lockname(struct rc *rc, const struct rc_recipe *r, const char *target)
+{
+	const char *ext = rc_get(rc, "LOCKEXT");
+	const char *gt;
+
+	if (!r->lock || rc->s->dry_run)
+		return NULL;
+	if (r->lockfile)
+		return rc_expand_str(rc, r->lockfile, RC_EXP_ASSIGN);
+	if (r->act == RC_ACT_FOLDER)
+		return xasprintf("%s%s", target, ext ? ext : ".lock");
+	/* A program: procmail's implicit lock is the file after ">>". */
+	if ((gt = strstr(target, ">>")) != NULL) {
+		char *name, *l;
+		gt += 2 + strspn(gt + 2, " \t");
+		name = xstrndup(gt, strcspn(gt, " \t;|&<>"));
+		l = xasprintf("%s%s", name, ext ? ext : ".lock");
+		free(name);
+		return l;
+	}
+	log_warn("%s:%d: cannot determine implicit lockfile from \"%s\"",
+	    rc->cur_file, r->action_line, target);
+	return NULL;
+}
+
+/* act_lock - take the recipe's lockfile; 0, or -1 (recipe fails) */
+static int
+act_lock(struct rc *rc, const struct rc_recipe *r, const char *target,
+    char **held)
+{
+	char *err = NULL;
+
+	*held = act_lockname(rc, r, target);
+	if (*held == NULL)
+		return 0;
+	if (rc_lock(rc, *held, &err) == -1) {
+		rc_error(rc, r->action_line, "%s", err);
+		free(err);
+		free(*held);
+		*held = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* act_one_folder - one copy into folder; 1 delivered, 0 not */
+static int
+act_one_folder(struct rc *rc, const struct rc_recipe *r, const char *folder)
+{
+	enum outcome saved = rc->s->outcome, o;
+	char *path = NULL, *lock = NULL;
+
+	if (rc->s->dry_run) {
+		rc_trace(rc, "  would deliver to %s\n", folder);
+		rc_vars_set(&rc->vars, "LASTFOLDER", folder);
+		return 1;
+	}
+	if (act_lock(rc, r, folder, &lock) == -1)
+		return 0;
+	o = deliver_folder(rc->s, folder, &path);
+	rc_unlock(&lock);
+	if (o != OUT_DELIVERED) {
+		/* procmail's rule: a failed recipe falls through to the
+		   next recipes and to DEFAULT; only they decide the result. */
+		rc->s->outcome = saved;
+		rc_error(rc, r->action_line, "delivery to %s failed", folder);
+		free(path);
+		return 0;
+	}
+	rc_vars_set(&rc->vars, "LASTFOLDER", path ? path : folder);
+	free(path);
+	return 1;
+}
+
+/* act_folders - "folder [folder...]": several copies for directories */
+static int
+act_folders(struct rc *rc, const struct rc_recipe *r, const struct part *p)
+{
+	struct buf w;
+	size_t n = 0, k = 0;
+	char *err = NULL;
+	int ok = 0, whole = p->head && p->body;
+	struct spool *orig = rc->s->msg, *part = NULL;
+
+	buf_init(&w, RC_VALUE_MAX);
+	if (rc_expand(rc, r->action, RC_EXP_WORDS, &w, &n, &err) == -1 ||
+	    n == 0) {
+		rc_error(rc, r->action_line, "folder: %s", err ? err :
+		    "empty name");
+		free(err);
+		buf_free(&w);
+		return 0;
+	}
+	if (!whole && !rc->s->dry_run) {
+		if ((part = act_partial_spool(rc, p, &err)) == NULL) {
+			rc_error(rc, r->action_line, "%s", err);
+			free(err);
+			buf_free(&w);
+			return 0;
+		}
+		rc->s->msg = part;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *f = w.s + k;
+		k += strlen(f) + 1;
+		if (i > 0 && deliver_kind(w.s) == DEST_MBOX) {
+			log_info("%s:%d: skipped \"%s\" (more folders only "
+			    "after a directory)", rc->cur_file,
+			    r->action_line, f);
+			continue;
+		}
+		ok |= act_one_folder(rc, r, f);
+	}
+	if (part) {
+		rc->s->msg = orig;
+		spool_free(&part);
+	}
+	if (ok && !whole && deliver_kind(w.s) != DEST_DEVNULL)
+		rc->partial_copy = 1;
+	buf_free(&w);
+	return ok;
+}
+
+/* act_run - run a program with part p on stdin; its status or -1 */
+static int
+act_run(struct rc *rc, const struct rc_recipe *r, const struct part *p,
+    char *const *argv, struct buf *out, int out_fd)
+{
+	struct rc_prog prog = { .cmd = r->action, .argv = argv,
+	    .in = rc->s->msg, .from = p->from, .to = p->to,
+	    .with_from = p->head && argv == NULL,
+	    .tail = act_needs_nl(rc, r->flags, p), .out = out,
+	    .out_fd = out_fd };
+	char *err = NULL;
+	int st = rc_exec(rc, &prog, &err);
+
+	if (st < 0) {
+		rc_error(rc, r->action_line, "program \"%s\": %s",
+		    argv ? argv[0] : r->action, err);
+		free(err);
+		return -1;
+	}
+	rc->lastexit = st;
+	if (st != 0 && ((r->flags & RC_F_w) || !(r->flags & RC_F_W)))
+		log_info("%s:%d: program failure (%d) of \"%s\"",
+		    rc->cur_file, r->action_line, st, argv ? argv[0] :
+		    r->action);
+	return st;
+}
+
+/* act_capture - "VAR=| program": its output (one newline off) is VAR */
+static int
+act_capture(struct rc *rc, const struct rc_recipe *r, const struct part *p)
+{
+	struct buf out;
+	int st;
+
+	if (rc->s->dry_run) {
+		rc_trace(rc, "  would run \"%s\" into %s (not run)\n",
+		    r->action, r->capture);
+		return 1;
+	}
+	buf_init(&out, RC_CAPTURE_MAX);
+	st = act_run(rc, r, p, NULL, &out, -1);
+	if (st < 0 || (st != 0 && (r->flags & (RC_F_w | RC_F_W)))) {
+		buf_free(&out);
+		return 0;
+	}
+	if (out.len && out.s[out.len - 1] == '\n')
+		out.s[--out.len] = '\0';
+	rc->pending = RC_GO;
+	rc_assign(rc, r->capture, out.s);
+	buf_free(&out);
+	return 1;
+}
+
+/* act_filtered - the new message from a filter's output in fd */
+static struct spool *
+act_filtered(struct rc *rc, const struct part *p, int fd, char **err)
+{
+	const struct spool *m = rc->s->msg;
+	struct spool *sp = NULL;
+	struct buf h;
+	int r;
+
+	if (p->head && p->body) {
+		r = spool_read(fd, rc->s->tmpdir, 1, &sp, err);
+		return r == -1 ? NULL : sp;
+	}
+	if (p->head) {
+		/* The output is the new header (procmail: "h" only). */
+		buf_init(&h, 0);
+		char chunk[8192];
+		ssize_t n;
+		while ((n = read(fd, chunk, sizeof chunk)) > 0)
+			buf_append(&h, chunk, (size_t)n);
+		while (h.len && h.s[h.len - 1] == '\n')
+			h.len--;
+		buf_putc(&h, '\n');
+		r = spool_with_header(m, h.s, h.len, rc->s->tmpdir, &sp, err);
+		buf_free(&h);
+		return r == -1 ? NULL : sp;
+	}
+	/* "b" only: the old header, then the output as the body. */
+	{
+		int t = fd_tmpfile(rc->s->tmpdir ? rc->s->tmpdir : "/tmp");
+		char chunk[8192];
+		ssize_t n;
+		if (t == -1) {
+			*err = xasprintf("temporary file: %s", strerror(errno));
+			return NULL;
+		}
+		if (m->from_line) {
+			(void)fd_write_all(t, m->from_line, strlen(m->from_line));
+			(void)fd_write_all(t, "\n", 1);
+		}
+		r = spool_copy(m, 0, m->body_off, t, err);
+		while (r == 0 && (n = read(fd, chunk, sizeof chunk)) > 0)
+			r = fd_write_all(t, chunk, (size_t)n);
+		if (r == 0 && lseek(t, 0, SEEK_SET) == 0)
+			r = spool_read(t, rc->s->tmpdir, 1, &sp, err);
+		else if (*err == NULL)
+			*err = xasprintf("temporary file: %s", strerror(errno));
+		close(t);
+		return r == -1 ? NULL : sp;
+	}
+}
+
+/*
+ * act_filter - "f": the program's output replaces the message (or its
+ * header or body). A failing filter under w/W leaves the message as it
+ * was (procmail); without w, procmail takes the output anyway; we do
+ * too, unless the output is empty: an empty message is never kept.
+ */
+static int
+act_filter(struct rc *rc, const struct rc_recipe *r, const struct part *p)
+{
+	int fd, st;
+	struct spool *sp;
+	char *err = NULL;
+	off_t size;
+
+	if (rc->s->dry_run) {
+		rc_trace(rc, "  filter \"%s\" (not run; message unchanged)\n",
+		    r->action);
+		return 1;
+	}
+	if ((fd = fd_tmpfile(rc->s->tmpdir ? rc->s->tmpdir : "/tmp")) == -1) {
+		rc_error(rc, r->action_line, "filter: temporary file: %s",
+		    strerror(errno));
+		return 0;
+	}
+	st = act_run(rc, r, p, NULL, NULL, fd);
+	size = lseek(fd, 0, SEEK_END);
+	if (st < 0 || (st != 0 && (r->flags & (RC_F_w | RC_F_W))) ||
+	    size <= 0 || lseek(fd, 0, SEEK_SET) != 0) {
+		if (st >= 0 && size <= 0)
+			rc_error(rc, r->action_line, "filter \"%s\" gave no "
+			    "output; message kept unchanged", r->action);
+		close(fd);
+		return 0;
+	}
+	sp = act_filtered(rc, p, fd, &err);
+	close(fd);
+	if (sp == NULL) {
+		rc_error(rc, r->action_line, "filter: %s", err);
+		free(err);
+		return 0;
+	}
+	act_replace(rc, sp);
+	return 1;
+}
+
+/* act_pipe - "| program": delivering, filter, or capture */
+static int
+act_pipe(struct rc *rc, const struct rc_recipe *r, const struct part *p)
+{
+	char *lock = NULL;
+	int st;
+
+	if (r->capture)
+		return act_capture(rc, r, p);
+	if (r->flags & RC_F_f)
+		return act_filter(rc, r, p);
+	if (rc->s->dry_run) {
+		rc_trace(rc, "  would pipe to \"%s\" (not run)\n", r->action);
+		return 1;
+	}
+	if (act_lock(rc, r, r->action, &lock) == -1)
+		return 0;
+	st = act_run(rc, r, p, NULL, NULL, -1);
+	rc_unlock(&lock);
+	/* Without w, procmail ignores the exit status; a program that
+	   could not be started or was killed by TIMEOUT still failed. */
+	if (st < 0 || (st != 0 && (r->flags & (RC_F_w | RC_F_W))))
+		return 0;
+	if (!(p->head && p->body))
+		rc->partial_copy = 1;
+	return 1;
+}
+
+/* act_forward - "! address...": $SENDMAIL $SENDMAILFLAGS addresses */
+static int
+act_forward(struct rc *rc, const struct rc_recipe *r, struct part *p)
+{
+	struct buf cmd;
+	size_t n = 0, k = 0;
+	char *err = NULL, **argv;
+	int st, argc = 0;
+
+	char *raw = xasprintf("\"$SENDMAIL\" $SENDMAILFLAGS %s", r->action);
+
+	buf_init(&cmd, RC_VALUE_MAX);
+	st = rc_expand(rc, raw, RC_EXP_WORDS, &cmd, &n, &err);
+	free(raw);
+	if (st == -1 || n < 2) {
+		rc_error(rc, r->action_line, "forward: %s", err ? err :
+		    "no address");
+		free(err);
+		buf_free(&cmd);
+		return 0;
+	}
+	argv = xcalloc(n + 1, sizeof *argv);
+	for (size_t i = 0; i < n; i++) {
+		argv[argc++] = cmd.s + k;
+		k += strlen(cmd.s + k) + 1;
+	}
+	if (rc->s->dry_run) {
+		rc_trace(rc, "  would forward with");
+		for (int i = 0; i < argc; i++)
+			rc_trace(rc, " %s", argv[i]);
+		rc_trace(rc, "\n");
+		st = 0;
+	} else
+		st = act_run(rc, r, p, argv, NULL, -1);
+	free(argv);
+	buf_free(&cmd);
+	if (st < 0 || (st != 0 && (r->flags & (RC_F_w | RC_F_W))))
+		return 0;
+	if (!(p->head && p->body))
+		rc->partial_copy = 1;
+	return 1;
+}
+
+/*
+ * rc_action - run r's action. *succeed_r: it worked. Returns
+ * RC_DELIVERED when a delivering action worked without "c".
+ * A delivery of only the header or only the body ends the rc as in
+ * procmail, but is not reported as delivered: the rest would be lost.
+ */
+enum rc_flow
+rc_action(struct rc *rc, const struct rc_recipe *r, int *succeed_r)
+{
+	struct part p;
+	int ok, delivering;
+
+	act_part(rc, r->flags, &p);
+	rc->partial_copy = 0;
+	switch (r->act) {
+	case RC_ACT_FOLDER:
+		if (r->flags & RC_F_f)
+			log_info("%s:%d: extraneous filter-flag ignored",
+			    rc->cur_file, r->action_line);
+		ok = act_folders(rc, r, &p);
+		delivering = 1;
+		break;
+	case RC_ACT_PIPE:
+		ok = act_pipe(rc, r, &p);
+		delivering = !r->capture && !(r->flags & RC_F_f);
+		break;
+	case RC_ACT_FORWARD:
+		ok = act_forward(rc, r, &p);
+		delivering = 1;
+		break;
+	default:
+		ok = 0;
+		delivering = 0;
+	}
+	*succeed_r = ok;
+	if (!ok || !delivering || (r->flags & RC_F_c))
+		return RC_GO;
+	if (rc->partial_copy) {
+		log_warn("%s:%d: only the %s was delivered and the rc ends "
+		    "here (procmail's rule); the message stays with the MTA",
+		    rc->cur_file, r->action_line, p.head ? "header" : "body");
+		rc->partial = 1;
+		rc->s->outcome = outcome_worse(rc->s->outcome, OUT_TEMPFAIL);
+	}
+	return RC_DELIVERED;
+}

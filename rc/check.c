@@ -1,0 +1,166 @@
+/*
+ * check.c - "lda --check FILE": parse an rc file and report on stderr
+ * every error and warning with file:line: syntax, unknown flags, regexes
+ * that do not compile, recipes that can never match, flags that make no
+ * sense together, and assignments to variables the system rc locks.
+ * Does not: run anything or read the message.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lda/xalloc.h"
+#include "rc.h"
+#include "rcint.h"
+
+struct check {
+	int errors, warnings;
+	char **locked;		/* LOCKED_VARS of the system rc */
+	size_t nlocked;
+};
+
+/* check_report - print one finding */
+static void
+check_report(void *arg, const char *path, int line, int warn,
+    const char *msg)
+{
+	struct check *c = arg;
+
+	fprintf(stderr, "%s:%d: %s%s\n", path, line, warn ? "warning: " :
+	    "error: ", msg);
+	if (warn)
+		c->warnings++;
+	else
+		c->errors++;
+}
+
+/* check_never - can this condition never be met? (a reason or NULL) */
+static const char *
+check_never(const struct rc_cond *c)
+{
+	if (c->weighted)
+		return NULL;
+	if (c->kind == RC_COND_REGEX && c->negate && c->text[0] == '\0' &&
+	    c->area == NULL)
+		return "\"! \" with an empty regex never matches";
+	if (c->kind == RC_COND_LESS && !c->negate &&
+	    strtol(c->text, NULL, 10) <= 0 && strchr(c->text, '$') == NULL)
+		return "a message is never smaller than 0 bytes";
+	return NULL;
+}
+
+/* check_recipe - findings about one recipe */
+static void
+check_recipe(struct check *c, const char *path, const struct rc_node *n)
+{
+	const struct rc_recipe *r = n->recipe;
+	double maxscore = 0;
+	int weighted = 0;
+
+	for (size_t i = 0; i < r->nconds; i++) {
+		const struct rc_cond *k = &r->conds[i];
+		const char *why = check_never(k);
+		if (why)
+			check_report(c, path, k->line, 1, why);
+		if (k->weighted) {
+			weighted = 1;
+			if (k->w > 0 || k->x > 0)
+				maxscore = 1;
+		}
+	}
+	if (weighted && maxscore <= 0 && r->nconds > 0)
+		check_report(c, path, n->line, 1, "recipe can never match: "
+		    "every weight is negative or zero");
+	if ((r->flags & RC_F_E) && (r->flags & RC_F_A))
+		check_report(c, path, n->line, 1, "recipe can never match: "
+		    "flags A and E together");
+	if ((r->flags & (RC_F_h | RC_F_b)) && (r->flags & (RC_F_h |
+	    RC_F_b)) != (RC_F_h | RC_F_b) && !(r->flags & RC_F_c) &&
+	    (r->act == RC_ACT_FOLDER || (r->act == RC_ACT_PIPE &&
+	    !(r->flags & RC_F_f) && !r->capture)))
+		check_report(c, path, n->line, 1, "h or b without c: the "
+		    "rest of the message is dropped by procmail (lda keeps "
+		    "it with the MTA)");
+}
+
+/* check_list - walk the tree */
+static void
+check_list(struct check *c, const char *path, const struct rc_node *n)
+{
+	for (; n; n = n->next) {
+		if (n->kind == RC_NODE_ASSIGN) {
+			for (size_t i = 0; i < c->nlocked; i++)
+				if (strcmp(c->locked[i], n->name) == 0)
+					check_report(c, path, n->line, 0,
+					    "assignment to locked variable");
+			continue;
+		}
+		check_recipe(c, path, n);
+		if (n->recipe->act == RC_ACT_BLOCK)
+			check_list(c, path, n->recipe->block);
+	}
+}
+
+/* check_locked - LOCKED_VARS as the system rc sets them (literal only) */
+static void
+check_locked(struct check *c, const char *sysrc)
+{
+	struct rc_file *f;
+	char *err = NULL;
+
+	if (sysrc == NULL || (f = rc_parse_path(sysrc, NULL, NULL, &err)) ==
+	    NULL) {
+		free(err);
+		return;
+	}
+	for (const struct rc_node *n = f->first; n; n = n->next) {
+		char *copy, *save = NULL;
+		if (n->kind != RC_NODE_ASSIGN || strcmp(n->name,
+		    "LOCKED_VARS") != 0 || n->value == NULL)
+			continue;
+		copy = xstrdup(n->value);
+		for (char *w = strtok_r(copy, " \t,\"'", &save); w;
+		    w = strtok_r(NULL, " \t,\"'", &save)) {
+			c->locked = xreallocarray(c->locked, c->nlocked + 1,
+			    sizeof *c->locked);
+			c->locked[c->nlocked++] = xstrdup(w);
+		}
+		free(copy);
+	}
+	rc_file_free(&f);
+}
+
+/* rc_check_file_with - check path against the system rc sysrc (or NULL);
+   returns the number of errors */
+int
+rc_check_file_with(const char *path, const char *sysrc)
+{
+	struct check c = { 0, 0, NULL, 0 };
+	struct rc_file *f;
+	char *err = NULL;
+
+	if (sysrc && strcmp(sysrc, path) != 0)
+		check_locked(&c, sysrc);
+	f = rc_parse_path(path, check_report, &c, &err);
+	if (f == NULL) {
+		fprintf(stderr, "%s: error: %s\n", path, err);
+		free(err);
+		c.errors++;
+	} else {
+		check_list(&c, path, f->first);
+		rc_file_free(&f);
+	}
+	for (size_t i = 0; i < c.nlocked; i++)
+		free(c.locked[i]);
+	free(c.locked);
+	fprintf(stderr, "%s: %d error%s, %d warning%s\n", path, c.errors,
+	    c.errors == 1 ? "" : "s", c.warnings, c.warnings == 1 ? "" : "s");
+	return c.errors;
+}
+
+/* rc_check_file - check path against the installed system rc */
+int
+rc_check_file(const char *path)
+{
+	return rc_check_file_with(path, SYSCONFDIR "/lda.rc");
+}

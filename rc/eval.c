@@ -1,0 +1,228 @@
+/*
+ * eval.c - the evaluator: walk a parsed rc file in order, assign, test
+ * each recipe's conditions, run its action or nested block, and stop
+ * when a delivering recipe delivered (procmail's control flow, including
+ * the clone that "c" makes of a block).
+ * Does not: parse (parse.c), match (cond.c), deliver (action.c).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../lda/log.h"
+#include "../lda/xalloc.h"
+#include "rc.h"
+#include "rcint.h"
+
+/* rc_error - an rc error at run time: logged once with file:line */
+void
+rc_error(struct rc *rc, int line, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	rc->errors++;
+	if (line > 0)
+		log_warn("%s:%d: %s", rc->cur_file ? rc->cur_file : "rc", line,
+		    msg);
+	else
+		log_warn("%s: %s", rc->cur_file ? rc->cur_file : "rc", msg);
+	rc_trace(rc, "  error: %s\n", msg);
+}
+
+/* eval_report - parse errors of a file we run: logged, counted */
+static void
+eval_report(void *arg, const char *path, int line, int warn, const char *msg)
+{
+	struct rc *rc = arg;
+
+	if (!warn)
+		rc->errors++;
+	log_warn("%s:%d: %s%s", path, line, warn ? "warning: " : "", msg);
+	rc_trace(rc, "%s:%d: %s%s\n", path, line, warn ? "warning: " : "",
+	    msg);
+}
+
+/* eval_assign - a VAR=value statement */
+static enum rc_flow
+eval_assign(struct rc *rc, const struct rc_node *n)
+{
+	char *v = NULL;
+	enum rc_flow f;
+
+	if (n->value)
+		v = rc_expand_str(rc, n->value, RC_EXP_ASSIGN);
+	rc_trace(rc, "%s:%d: %s%s%s\n", rc->cur_file, n->line, n->name,
+	    v ? "=" : " unset", v ? v : "");
+	rc->pending = RC_GO;
+	rc_assign(rc, n->name, v);
+	free(v);
+	f = (enum rc_flow)rc->pending;
+	rc->pending = RC_GO;
+	return f;
+}
+
+/* eval_exit_outcome - a clone's exit status as an outcome */
+static enum outcome
+eval_exit_outcome(int st)
+{
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return OUT_DELIVERED;
+	return OUT_TEMPFAIL;
+}
+
+/*
+ * eval_clone - "c" on a block: procmail forks a clone that runs the
+ * block and then the rest of the rc as usual (and delivers to DEFAULT
+ * on its own), while the parent skips the block. We wait for the clone
+ * and count its result into ours: when the clone failed, the whole
+ * message is retried, so no copy is lost. Returns in the clone with 1.
+ */
+static int
+eval_clone(struct rc *rc, int line)
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == -1) {
+		rc_error(rc, line, "cannot fork a clone for \"c {\": %s",
+		    strerror(errno));
+		rc->s->outcome = outcome_worse(rc->s->outcome, OUT_TEMPFAIL);
+		return 0;
+	}
+	if (pid == 0) {
+		/* Lockfiles are not inherited (procmail's rule). */
+		free(rc->globlock);
+		rc->globlock = NULL;
+		rc->clone = 1;
+		rc->mainpid = getpid();
+		rc_trace(rc, "  clone: runs the block and the rest\n");
+		return 1;
+	}
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR) {
+			st = 75 << 8;
+			break;
+		}
+	if (eval_exit_outcome(st) != OUT_DELIVERED) {
+		rc_error(rc, line, "the clone of \"c {\" failed (status %d); "
+		    "the message will be retried", st);
+		rc->s->outcome = outcome_worse(rc->s->outcome, OUT_TEMPFAIL);
+	}
+	return 0;
+}
+
+/* eval_block - a matched "{ }" recipe */
+static enum rc_flow
+eval_block(struct rc *rc, const struct rc_recipe *r, int line)
+{
+	int prevcond = rc->prevcond, lastcond = rc->lastcond;
+	enum rc_flow f;
+	char *lock = NULL;
+
+	if ((r->flags & RC_F_c) && !eval_clone(rc, line)) {
+		rc->lastsucc = 1;
+		return RC_GO;	/* the parent jumps over the block */
+	}
+	if (r->lock && r->lockfile && !rc->s->dry_run) {
+		char *err = NULL, *path = rc_expand_str(rc, r->lockfile,
+		    RC_EXP_ASSIGN);
+		if (rc_lock(rc, path, &err) == 0)
+			lock = path;
+		else {
+			rc_error(rc, line, "%s", err);
+			free(err);
+			free(path);
+		}
+	}
+	rc->lastsucc = 1;
+	f = rc_eval_list(rc, r->block);
+	rc_unlock(&lock);
+	rc->prevcond = prevcond;
+	rc->lastcond = lastcond;
+	return f;
+}
+
+/* eval_recipe - one recipe: conditions, then its action */
+static enum rc_flow
+eval_recipe(struct rc *rc, const struct rc_node *n)
+{
+	const struct rc_recipe *r = n->recipe;
+	int succeed = 0;
+	enum rc_flow f;
+
+	if (r->broken) {
+		rc_trace(rc, "%s:%d: recipe skipped (error above)\n",
+		    rc->cur_file, n->line);
+		return RC_GO;
+	}
+	rc_trace(rc, "%s:%d: recipe\n", rc->cur_file, n->line);
+	if (!rc_cond_eval(rc, r, n->line)) {
+		rc_trace(rc, "  no match\n");
+		return RC_GO;
+	}
+	rc_trace(rc, "  match\n");
+	if (r->act == RC_ACT_BLOCK)
+		return eval_block(rc, r, n->line);
+	f = rc_action(rc, r, &succeed);
+	rc->lastsucc = succeed;
+	return f;
+}
+
+/* rc_eval_list - run statements in order until one stops the run */
+enum rc_flow
+rc_eval_list(struct rc *rc, const struct rc_node *n)
+{
+	enum rc_flow f = RC_GO;
+
+	for (; n && f == RC_GO; n = n->next)
+		f = n->kind == RC_NODE_ASSIGN ? eval_assign(rc, n) :
+		    eval_recipe(rc, n);
+	return f;
+}
+
+/*
+ * rc_run_path - parse and run one rc file (also INCLUDERC and SWITCHRC,
+ * which nest). Returns 1 when a delivering recipe delivered, else 0;
+ * a file that cannot be read is logged and counts as ended.
+ */
+int
+rc_run_path(struct rc *rc, const char *path, int system)
+{
+	const char *saved = rc->cur_file;
+	struct rc_file *f;
+	enum rc_flow flow;
+	char *err = NULL;
+
+	(void)system;
+	if (rc->depth >= RC_INCLUDE_MAX) {
+		rc_error(rc, 0, "%s: rc files nested deeper than %d; skipped",
+		    path, RC_INCLUDE_MAX);
+		return 0;
+	}
+	f = rc_parse_path(path, eval_report, rc, &err);
+	if (f == NULL) {
+		rc_error(rc, 0, "%s", err);
+		free(err);
+		return 0;
+	}
+	rc->depth++;
+	rc->cur_file = f->path;
+	if (rc->depth == 1)
+		rc->lastcond = rc->prevcond = rc->lastsucc = 0;
+	flow = rc_eval_list(rc, f->first);
+	rc->cur_file = saved;
+	rc->depth--;
+	rc_file_free(&f);
+	return flow == RC_DELIVERED;
+}

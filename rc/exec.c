@@ -1,0 +1,339 @@
+/*
+ * exec.c - run one program for the rc as procmail does: through $SHELL
+ * when the command has a SHELLMETAS character, else split into words and
+ * exec'd directly; the rc variables are its environment; the message (or
+ * a part) on its stdin; its stdout collected, or sent to a descriptor;
+ * TIMEOUT enforced by killing it.
+ * Does not: decide what an exit status means, log (errors are returned).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../lda/xalloc.h"
+#include "rcint.h"
+
+/* Feeding the program: the pieces of its stdin in order. */
+struct feed {
+	const char *pre;	/* From_ line */
+	size_t prelen;
+	const char *mem;
+	size_t memlen;
+	const struct spool *sp;
+	off_t off, to;
+	const char *tail;
+	size_t taillen;
+	char chunk[16384];
+	size_t clen, cpos;
+};
+
+/* exec_argv - the argv for cmd: sh -c, or the expanded words */
+static char **
+exec_argv(struct rc *rc, const char *cmd, struct buf *words, char **err)
+{
+	const char *metas = rc_get(rc, "SHELLMETAS");
+	const char *shell = rc_get(rc, "SHELL");
+	const char *flags = rc_get(rc, "SHELLFLAGS");
+	size_t n = 0;
+	char **argv;
+
+	if (strpbrk(cmd, metas ? metas : "") != NULL) {
+		argv = xcalloc(4, sizeof *argv);
+		argv[0] = xstrdup(shell && *shell ? shell : "/bin/sh");
+		argv[1] = xstrdup(flags && *flags ? flags : "-c");
+		argv[2] = xstrdup(cmd);
+		return argv;
+	}
+	if (rc_expand(rc, cmd, RC_EXP_WORDS, words, &n, err) == -1)
+		return NULL;
+	if (n == 0) {
+		*err = xstrdup("empty command");
+		return NULL;
+	}
+	argv = xcalloc(n + 1, sizeof *argv);
+	for (size_t i = 0, k = 0; i < n; i++) {
+		argv[i] = xstrdup(words->s + k);
+		k += strlen(words->s + k) + 1;
+	}
+	return argv;
+}
+
+/* exec_child - in the child: wire descriptors and exec; never returns */
+static void
+exec_child(struct rc *rc, char **argv, int in, int out)
+{
+	int devnull = open("/dev/null", O_RDWR);
+
+	signal(SIGPIPE, SIG_DFL);
+	if (dup2(in != -1 ? in : devnull, 0) == -1 ||
+	    dup2(out != -1 ? out : 2, 1) == -1)
+		_exit(127);
+	for (int fd = 3; fd < 256; fd++)
+		if (fd != 2)
+			close(fd);
+	if (strchr(argv[0], '/') != NULL)
+		execve(argv[0], argv, rc->vars.v);
+	else {
+		const char *path = rc_get(rc, "PATH");
+		char *copy = xstrdup(path ? path : "/usr/bin:/bin"), *save = NULL;
+		for (char *d = strtok_r(copy, ":", &save); d;
+		    d = strtok_r(NULL, ":", &save)) {
+			char *full = xasprintf("%s/%s", *d ? d : ".", argv[0]);
+			execve(full, argv, rc->vars.v);
+			free(full);
+		}
+	}
+	_exit(127);
+}
+
+/* feed_more - refill the chunk; 0 when all was fed */
+static int
+feed_more(struct feed *f)
+{
+	const char **pp[] = { &f->pre, &f->mem, &f->tail };
+	size_t *lp[] = { &f->prelen, &f->memlen, &f->taillen };
+
+	if (f->cpos < f->clen)
+		return 1;
+	f->cpos = f->clen = 0;
+	for (int i = 0; i < 3; i++) {
+		if (i == 2 && f->sp && f->off < f->to) {
+			size_t want = sizeof f->chunk;
+			ssize_t n;
+			if ((off_t)want > f->to - f->off)
+				want = (size_t)(f->to - f->off);
+			n = spool_pread(f->sp, f->chunk, want, f->off);
+			if (n <= 0) {
+				f->off = f->to;
+				continue;
+			}
+			f->off += n;
+			f->clen = (size_t)n;
+			return 1;
+		}
+		if (*lp[i]) {
+			size_t n = *lp[i] < sizeof f->chunk ? *lp[i] :
+			    sizeof f->chunk;
+			memcpy(f->chunk, *pp[i], n);
+			*pp[i] += n;
+			*lp[i] -= n;
+			f->clen = n;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* exec_timeout - TIMEOUT in milliseconds (0: none) */
+static long
+exec_timeout(struct rc *rc)
+{
+	long t = rc_var_long(rc_get(rc, "TIMEOUT"), 960);
+
+	return t > 0 ? t * 1000 : 0;
+}
+
+/* exec_now - a monotonic clock in milliseconds */
+static long long
+exec_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* exec_write - feed what the program will take now; -1 when done */
+static int
+exec_write(int fd, struct feed *f)
+{
+	while (feed_more(f)) {
+		ssize_t n = write(fd, f->chunk + f->cpos, f->clen - f->cpos);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		f->cpos += (size_t)n;
+	}
+	return -1;
+}
+
+/* exec_read - take what the program wrote; -1 at its end */
+static int
+exec_read(int fd, struct buf *out)
+{
+	char tmp[8192];
+	ssize_t n = read(fd, tmp, sizeof tmp);
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	if (n == 0)
+		return -1;
+	if (out)
+		buf_append(out, tmp, (size_t)n);	/* past the cap: dropped */
+	return 0;
+}
+
+/* exec_wait - reap pid, killing it at the deadline; its status */
+static int
+exec_wait(pid_t pid, long long deadline, int *timedout)
+{
+	int st, killed = 0;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, &st, deadline ? WNOHANG : 0);
+		if (r == pid)
+			break;
+		if (r == -1 && errno != EINTR)
+			return -1;
+		if (deadline && exec_now() >= deadline) {
+			kill(pid, killed ? SIGKILL : SIGTERM);
+			killed = 1;
+			*timedout = 1;
+			deadline = exec_now() + 2000;
+		}
+		if (r == 0)
+			poll(NULL, 0, 5);
+	}
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 128 + WTERMSIG(st);
+}
+
+/* exec_io - feed stdin and drain stdout until both are done or time's up */
+static void
+exec_io(pid_t pid, int in_w, int out_r, struct buf *out, struct feed *f,
+    long long deadline, int *timedout)
+{
+	while (in_w != -1 || out_r != -1) {
+		struct pollfd pf[2];
+		int n = 0, wait_ms = -1;
+		if (in_w != -1)
+			pf[n++] = (struct pollfd){ .fd = in_w, .events = POLLOUT };
+		if (out_r != -1)
+			pf[n++] = (struct pollfd){ .fd = out_r, .events = POLLIN };
+		if (deadline) {
+			long long left = deadline - exec_now();
+			if (left <= 0) {
+				kill(pid, SIGTERM);
+				*timedout = 1;
+				break;
+			}
+			wait_ms = left > 1000 ? 1000 : (int)left;
+		}
+		if (poll(pf, (nfds_t)n, wait_ms) < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < n; i++) {
+			if (pf[i].revents == 0)
+				continue;
+			if (pf[i].fd == in_w && exec_write(in_w, f) == -1) {
+				close(in_w);
+				in_w = -1;
+			} else if (pf[i].fd == out_r && exec_read(out_r, out) == -1) {
+				close(out_r);
+				out_r = -1;
+			}
+		}
+	}
+	if (in_w != -1)
+		close(in_w);
+	if (out_r != -1)
+		close(out_r);
+}
+
+/* exec_feed_init - what goes to the program's stdin */
+static void
+exec_feed_init(const struct rc_prog *p, struct feed *f)
+{
+	memset(f, 0, sizeof *f);
+	if (p->with_from && p->in && p->in->from_line) {
+		f->pre = p->in->from_line;
+		f->prelen = strlen(f->pre);
+		f->tail = NULL;
+	}
+	f->mem = p->in_mem;
+	f->memlen = p->in_mem ? p->in_len : 0;
+	f->sp = p->in;
+	f->off = p->from;
+	f->to = p->to;
+	f->tail = p->tail;
+	f->taillen = p->tail ? strlen(p->tail) : 0;
+}
+
+/* rc_exec - run p (see rcint.h) */
+int
+rc_exec(struct rc *rc, const struct rc_prog *p, char **err)
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, timedout = 0, st;
+	struct buf words;
+	struct feed *f = xmalloc(sizeof *f);
+	char **argv;
+	long tmo = exec_timeout(rc);
+	long long deadline = tmo ? exec_now() + tmo : 0;
+	pid_t pid;
+
+	buf_init(&words, RC_VALUE_MAX);
+	if (p->argv) {
+		size_t n = 0;
+		while (p->argv[n])
+			n++;
+		argv = xcalloc(n + 1, sizeof *argv);
+		for (size_t i = 0; i < n; i++)
+			argv[i] = xstrdup(p->argv[i]);
+	} else
+		argv = exec_argv(rc, p->cmd, &words, err);
+	buf_free(&words);
+	if (argv == NULL) {
+		free(f);
+		return -1;
+	}
+	exec_feed_init(p, f);
+	if (pipe2(in, O_CLOEXEC) == -1 || (p->out && pipe2(out,
+	    O_CLOEXEC) == -1)) {
+		*err = xasprintf("pipe: %s", strerror(errno));
+		st = -1;
+		goto done;
+	}
+	fflush(stdout);
+	if ((pid = fork()) == -1) {
+		*err = xasprintf("fork: %s", strerror(errno));
+		st = -1;
+		goto done;
+	}
+	if (pid == 0)
+		exec_child(rc, argv, in[0], p->out ? out[1] : p->out_fd);
+	close(in[0]);
+	in[0] = -1;
+	if (p->out) {
+		close(out[1]);
+		out[1] = -1;
+	}
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	exec_io(pid, in[1], p->out ? out[0] : -1, p->out, f, deadline,
+	    &timedout);
+	in[1] = out[0] = -1;
+	st = exec_wait(pid, deadline, &timedout);
+	if (timedout) {
+		*err = xasprintf("timed out after %ld s, killed", tmo / 1000);
+		st = -2;
+	} else if (st == -1)
+		*err = xasprintf("wait: %s", strerror(errno));
+done:
+	for (int i = 0; i < 2; i++) {
+		if (in[i] != -1)
+			close(in[i]);
+		if (out[i] != -1)
+			close(out[i]);
+	}
+	for (char **a = argv; *a; a++)
+		free(*a);
+	free(argv);
+	free(f);
+	return st;
+}

@@ -1,0 +1,245 @@
+/*
+ * rc.c - the rc interpreter's public face (rc.h): create it with
+ * procmail's initial variables, run rc files, fall back to DEFAULT.
+ * Does: initial environment, $1.., the DEFAULT/ORGMAIL fall-back, the
+ * user rc ownership check.
+ * Does not: parse (parse.c), evaluate recipes (eval.c), write folders.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../lda/deliver.h"
+#include "../lda/invocation.h"
+#include "../lda/log.h"
+#include "../lda/xalloc.h"
+#include "rc.h"
+#include "rcint.h"
+
+extern char **environ;
+
+/* rc_default_vars - procmail's compiled-in defaults */
+static void
+rc_default_vars(struct rc *rc)
+{
+	struct session *s = rc->s;
+	const char *user = s->recipient ? s->recipient : "";
+	const char *home = s->home ? s->home : "/";
+	char *org = xasprintf("/var/mail/%s", user);
+	char *path = xasprintf("%s/bin:/usr/local/bin:/usr/bin:/bin", home);
+	const char *tz = getenv("TZ");
+
+	if (rc->s->inv && rc->s->inv->preserve_env)
+		for (char **e = environ; *e; e++) {
+			char *eq = strchr(*e, '=');
+			if (eq && rc_var_name_ok(*e, (size_t)(eq - *e))) {
+				char *n = xstrndup(*e, (size_t)(eq - *e));
+				rc_vars_set(&rc->vars, n, eq + 1);
+				free(n);
+			}
+		}
+	if (tz)
+		rc_vars_set(&rc->vars, "TZ", tz);
+	rc_vars_set(&rc->vars, "HOME", home);
+	rc_vars_set(&rc->vars, "USER", user);
+	rc_vars_set(&rc->vars, "LOGNAME", user);
+	rc_vars_set(&rc->vars, "SHELL", "/bin/sh");
+	rc_vars_set(&rc->vars, "PATH", path);
+	rc_vars_set(&rc->vars, "ORGMAIL", org);
+	rc_vars_set(&rc->vars, "DEFAULT", org);
+	rc_vars_set(&rc->vars, "MAILDIR", home);
+	rc_vars_set(&rc->vars, "SENDMAIL", "/usr/sbin/sendmail");
+	rc_vars_set(&rc->vars, "SENDMAILFLAGS", "-oi");
+	rc_vars_set(&rc->vars, "SHELLMETAS", "&|<>~;?*[");
+	rc_vars_set(&rc->vars, "SHELLFLAGS", "-c");
+	rc_vars_set(&rc->vars, "LOCKEXT", ".lock");
+	rc_vars_set(&rc->vars, "MSGPREFIX", "msg.");
+	rc_vars_set(&rc->vars, "HOST", rc->hostname);
+	rc_vars_set(&rc->vars, "LOCKTIMEOUT", "1024");
+	rc_vars_set(&rc->vars, "TIMEOUT", "960");
+	rc_vars_set(&rc->vars, "UMASK", "077");
+	rc_vars_set(&rc->vars, "PROCMAIL_VERSION", "3.22");
+	if (s->sender)
+		rc_vars_set(&rc->vars, "SENDER", s->sender);
+	free(org);
+	free(path);
+}
+
+/* rc_new - an interpreter with procmail's initial variables */
+struct rc *
+rc_new(struct session *s)
+{
+	struct rc *rc = xcalloc(1, sizeof *rc);
+	char host[256];
+
+	rc->s = s;
+	rc->orig_msg = s->msg;
+	rc->exitcode = -1;
+	rc->logfd = -1;
+	buf_init(&rc->hdr, 0);
+	/* A program that stops reading its stdin must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	rc->mainpid = getpid();
+	if (gethostname(host, sizeof host) == -1)
+		lda_strlcpy(host, "localhost", sizeof host);
+	host[sizeof host - 1] = '\0';
+	rc->hostname = xstrdup(host);
+	rc_vars_init(&rc->vars);
+	rc_default_vars(rc);
+	if (s->inv) {
+		rc->args = s->inv->args;
+		rc->nargs = s->inv->nargs;
+	}
+	/* MAILDIR's side effect: procmail starts in $HOME. */
+	if (s->home && chdir(s->home) == -1)
+		log_warn("rc: cannot chdir to %s: %s", s->home,
+		    strerror(errno));
+	umask(077);
+	return rc;
+}
+
+/* rc_free - release the interpreter, its locks and its log file */
+void
+rc_free(struct rc **rcp)
+{
+	struct rc *rc = *rcp;
+
+	if (rc == NULL)
+		return;
+	rc_unlock(&rc->globlock);
+	if (rc->logfd != -1)
+		close(rc->logfd);
+	for (size_t i = 0; i < rc->nlocked; i++)
+		free(rc->locked[i]);
+	free(rc->locked);
+	rc_vars_free(&rc->vars);
+	buf_free(&rc->hdr);
+	free(rc->hostname);
+	free(rc);
+	*rcp = NULL;
+}
+
+/* rc_assign - VAR=value with its side effects; locked names refused */
+void
+rc_assign(struct rc *rc, const char *name, const char *value)
+{
+	if (!rc->in_system && rc_is_locked(rc, name)) {
+		log_warn("rc: %s is locked by the system rc; not assigned",
+		    name);
+		return;
+	}
+	if (value == NULL)
+		rc_vars_unset(&rc->vars, name);
+	else
+		rc_vars_set(&rc->vars, name, value);
+	rc_special(rc, name, value);
+}
+
+/* rc_get - a variable's value, or NULL */
+const char *
+rc_get(const struct rc *rc, const char *name)
+{
+	return rc_vars_get(&rc->vars, name);
+}
+
+/* rc_run_file - run one rc file (see rc.h for the contract) */
+int
+rc_run_file(struct rc *rc, const char *path, int system, char **err)
+{
+	int r;
+
+	if (access(path, R_OK) == -1) {
+		*err = xasprintf("cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	rc->in_system = system;
+	r = rc_run_path(rc, path, system);
+	rc->in_system = 0;
+	return r;
+}
+
+/* rc_deliver_one - one fall-back copy into folder (relative to MAILDIR) */
+static enum outcome
+rc_deliver_one(struct rc *rc, const char *what, const char *folder)
+{
+	char *path = NULL;
+	enum outcome o;
+
+	if (rc->s->dry_run) {
+		rc_trace(rc, "would deliver to %s: %s\n", what, folder);
+		return OUT_DELIVERED;
+	}
+	o = deliver_folder(rc->s, folder, &path);
+	if (o == OUT_DELIVERED && path) {
+		rc_vars_set(&rc->vars, "LASTFOLDER", path);
+	} else if (o != OUT_DELIVERED)
+		log_warn("rc: %s %s: delivery failed", what, folder);
+	free(path);
+	return o;
+}
+
+/*
+ * rc_deliver_default - DEFAULT, then ORGMAIL when DEFAULT fails, as
+ * procmail does. A HOST mismatch or an h/b-only delivery that ended the
+ * rc leave the message undelivered: procmail would report success there
+ * and lose it, we keep it with the MTA (tempfail).
+ */
+enum outcome
+rc_deliver_default(struct rc *rc)
+{
+	const char *def = rc_get(rc, "DEFAULT");
+	const char *org = rc_get(rc, "ORGMAIL");
+	enum outcome o = OUT_TEMPFAIL;
+
+	if (rc->host_stop || rc->partial) {
+		log_warn("rc: message not delivered (%s); left with the MTA",
+		    rc->host_stop ? "HOST mismatch" : "only part delivered");
+		rc->s->outcome = outcome_worse(rc->s->outcome, OUT_TEMPFAIL);
+		return OUT_TEMPFAIL;
+	}
+	if (def && *def)
+		o = rc_deliver_one(rc, "DEFAULT", def);
+	if (o != OUT_DELIVERED && org && *org && (def == NULL ||
+	    strcmp(def, org) != 0))
+		o = rc_deliver_one(rc, "ORGMAIL", org);
+	if (o != OUT_DELIVERED && rc->s->delivered == 0)
+		o = OUT_TEMPFAIL;
+	return o;
+}
+
+/*
+ * rc_user_file_ok - may the user rc path run for uid? procmail's rule:
+ * owned by the user or root, not group- or world-writable. Returns 1,
+ * or 0 with *why set (allocated); a missing file is 0 with errno ENOENT.
+ */
+int
+rc_user_file_ok(const char *path, uid_t uid, char **why)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1) {
+		int e = errno;
+		*why = xasprintf("%s: %s", path, strerror(e));
+		errno = e;
+		return 0;
+	}
+	errno = 0;
+	if (st.st_uid != uid && st.st_uid != 0) {
+		*why = xasprintf("%s: owned by uid %lu, not %lu", path,
+		    (unsigned long)st.st_uid, (unsigned long)uid);
+		return 0;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		*why = xasprintf("%s: group or world writable", path);
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*why = xasprintf("%s: not a regular file", path);
+		return 0;
+	}
+	return 1;
+}

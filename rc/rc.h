@@ -1,0 +1,59 @@
+/*
+ * rc.h - the procmailrc language as lda runs it: variables, rc files,
+ * recipes, and the fall-back to DEFAULT.
+ * Does: hold the rc variables (which are also the environment of the
+ * programs the rc starts), read and run rc files, hand each delivering
+ * action to lda/deliver (folders) or run it (programs, forwards).
+ * Does not: read argv or the MTA's environment (invocation does), write
+ * folders itself, pick the exit code.
+ */
+#ifndef LDA_RC_H
+#define LDA_RC_H
+
+#include "../lda/session.h"
+
+struct rc;
+
+/* A new interpreter for s, with procmail's initial variables (HOME, USER,
+   LOGNAME, SHELL, SENDMAIL, MAILDIR, DEFAULT, ORGMAIL, ...) set from the
+   session, and $1.. from the invocation's arguments. */
+struct rc *rc_new(struct session *s);
+void rc_free(struct rc **rcp);
+
+/* Assign a variable as a "VAR=value" line would (side effects included:
+   MAILDIR changes directory, LOGFILE reopens the log, ...). */
+void rc_assign(struct rc *rc, const char *name, const char *value);
+/* The value of a variable, or NULL when unset. */
+const char *rc_get(const struct rc *rc, const char *name);
+
+/*
+ * Run the rc file path. system: the file is the system rc (its settings
+ * may be locked against the user rc). Returns 1 when a delivering recipe
+ * completed delivery (evaluation stops, as procmail's does), 0 when the
+ * file ran to its end, -1 when it could not be read (*err set).
+ * Errors inside the file are logged with file:line and never stop
+ * delivery.
+ */
+int rc_run_file(struct rc *rc, const char *path, int system, char **err);
+
+/*
+ * Deliver to DEFAULT (then ORGMAIL when DEFAULT fails), as procmail does
+ * when the rc files did not deliver. Returns the outcome of that copy.
+ */
+enum outcome rc_deliver_default(struct rc *rc);
+
+/* Parse path and report every error and warning on stderr; returns the
+   number of errors (0: clean). */
+int rc_check_file(const char *path);
+/* The same, with the variables locked by sysrc (NULL: none) reported
+   as errors when path assigns them. */
+int rc_check_file_with(const char *path, const char *sysrc);
+
+/*
+ * May the user rc file path run for uid? procmail's rule: a regular
+ * file owned by uid or root, neither group- nor world-writable. Returns
+ * 1, or 0 with *why set (allocated; errno ENOENT when it does not exist).
+ */
+int rc_user_file_ok(const char *path, uid_t uid, char **why);
+
+#endif

@@ -1,0 +1,194 @@
+/*
+ * special.c - what assigning a special variable does besides storing it:
+ * MAILDIR changes directory, LOGFILE opens the log, LOG writes to it,
+ * INCLUDERC and SWITCHRC run files, HOST may end the file, LOCKFILE
+ * takes a lock, UMASK, VERBOSE, SHIFT, EXITCODE; and the system rc's
+ * LOCKED_VARS, which user rc files cannot assign afterwards.
+ * Does not: store the value (rc_assign), parse or evaluate recipes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "../lda/fdio.h"
+#include "../lda/log.h"
+#include "../lda/xalloc.h"
+#include "rcint.h"
+
+/* rc_logtext - LOG: text as is, to LOGFILE (or stderr without one) */
+void
+rc_logtext(struct rc *rc, const char *text)
+{
+	int fd = rc->logfd != -1 ? rc->logfd : 2;
+
+	if (rc->s->dry_run) {
+		rc_trace(rc, "LOG: %s", text);
+		return;
+	}
+	(void)fd_write_all(fd, text, strlen(text));
+}
+
+/* special_logfile - LOGFILE: (re)open our copy and lda's log sink */
+static void
+special_logfile(struct rc *rc, const char *value)
+{
+	if (rc->logfd != -1)
+		close(rc->logfd);
+	rc->logfd = -1;
+	if (value == NULL || *value == '\0' || rc->s->dry_run)
+		return;
+	rc->logfd = open(value, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0600);
+	if (rc->logfd == -1)
+		log_warn("%s: cannot open LOGFILE %s: %s", rc->cur_file ?
+		    rc->cur_file : "rc", value, strerror(errno));
+	log_set_file(value);
+}
+
+/* special_locked - LOCKED_VARS in the system rc: add names to the list */
+static void
+special_locked(struct rc *rc, const char *value)
+{
+	char *copy = xstrdup(value ? value : ""), *save = NULL;
+
+	if (!rc->in_system) {
+		free(copy);
+		return;
+	}
+	for (char *w = strtok_r(copy, " \t,", &save); w;
+	    w = strtok_r(NULL, " \t,", &save)) {
+		rc->locked = xreallocarray(rc->locked, rc->nlocked + 1,
+		    sizeof *rc->locked);
+		rc->locked[rc->nlocked++] = xstrdup(w);
+	}
+	free(copy);
+}
+
+/* rc_is_locked - did the system rc lock name? (LOCKED_VARS itself is) */
+int
+rc_is_locked(const struct rc *rc, const char *name)
+{
+	if (rc->nlocked && strcmp(name, "LOCKED_VARS") == 0)
+		return 1;
+	for (size_t i = 0; i < rc->nlocked; i++)
+		if (strcmp(rc->locked[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* special_exitcode - EXITCODE: only sysexits codes lda can report */
+static void
+special_exitcode(struct rc *rc, const char *value)
+{
+	static const int ok[] = { EX_OK, EX_USAGE, EX_DATAERR, EX_NOUSER,
+	    EX_UNAVAILABLE, EX_CANTCREAT, EX_TEMPFAIL, EX_NOPERM };
+	long v;
+
+	rc->exitcode = -1;
+	if (value == NULL || *value == '\0')
+		return;
+	v = strtol(value, NULL, 10);
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		if (ok[i] == v) {
+			rc->exitcode = (int)v;
+			return;
+		}
+	log_warn("%s: EXITCODE=%s is not a sysexits code lda reports; "
+	    "ignored", rc->cur_file ? rc->cur_file : "rc", value);
+}
+
+/* special_host - HOST: a mismatch ends this rc file */
+static void
+special_host(struct rc *rc, const char *value)
+{
+	if (value && strcmp(value, rc->hostname) == 0)
+		return;
+	log_info("%s: HOST mismatched (%s), rc file ended", rc->cur_file ?
+	    rc->cur_file : "rc", rc->hostname);
+	rc->host_stop = 1;
+	rc->pending = RC_END_FILE;
+}
+
+/* special_shift - SHIFT=n: drop n positional arguments */
+static void
+special_shift(struct rc *rc, const char *value)
+{
+	long n = rc_var_long(value, 0);
+
+	if (n <= 0)
+		return;
+	if ((size_t)n > rc->nargs)
+		n = (long)rc->nargs;
+	rc->args += n;
+	rc->nargs -= (size_t)n;
+}
+
+/* special_lockfile - LOCKFILE: release the old global lock, take one */
+static void
+special_lockfile(struct rc *rc, const char *value)
+{
+	char *err = NULL;
+
+	rc_unlock(&rc->globlock);
+	if (value == NULL || *value == '\0' || rc->s->dry_run)
+		return;
+	if (rc_lock(rc, value, &err) == -1) {
+		log_warn("%s: LOCKFILE %s: %s", rc->cur_file ? rc->cur_file :
+		    "rc", value, err);
+		free(err);
+		return;
+	}
+	rc->globlock = xstrdup(value);
+}
+
+/* special_run - INCLUDERC and SWITCHRC */
+static void
+special_run(struct rc *rc, const char *value, int sw)
+{
+	int r;
+
+	if (value == NULL || *value == '\0')
+		return;
+	r = rc_run_path(rc, value, rc->in_system);
+	if (r == 1)
+		rc->pending = RC_DELIVERED;
+	else if (sw)
+		rc->pending = RC_END_FILE;
+}
+
+/* rc_special - side effects of assigning name (value NULL: unset) */
+void
+rc_special(struct rc *rc, const char *name, const char *value)
+{
+	if (strcmp(name, "MAILDIR") == 0) {
+		if (value && chdir(value) == -1)
+			log_warn("%s: cannot chdir to MAILDIR %s: %s",
+			    rc->cur_file ? rc->cur_file : "rc", value,
+			    strerror(errno));
+	} else if (strcmp(name, "LOGFILE") == 0)
+		special_logfile(rc, value);
+	else if (strcmp(name, "LOG") == 0 && value)
+		rc_logtext(rc, value);
+	else if (strcmp(name, "VERBOSE") == 0)
+		log_set_verbose((int)rc_var_long(value, 0));
+	else if (strcmp(name, "UMASK") == 0 && value)
+		umask((mode_t)(strtol(value, NULL, 8) & 0777));
+	else if (strcmp(name, "INCLUDERC") == 0)
+		special_run(rc, value, 0);
+	else if (strcmp(name, "SWITCHRC") == 0)
+		special_run(rc, value, 1);
+	else if (strcmp(name, "HOST") == 0)
+		special_host(rc, value);
+	else if (strcmp(name, "LOCKFILE") == 0)
+		special_lockfile(rc, value);
+	else if (strcmp(name, "EXITCODE") == 0)
+		special_exitcode(rc, value);
+	else if (strcmp(name, "SHIFT") == 0)
+		special_shift(rc, value);
+	else if (strcmp(name, "LOCKED_VARS") == 0)
+		special_locked(rc, value);
+}
