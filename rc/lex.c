@@ -198,6 +198,11 @@ lex_action(struct rc_lex *lx, struct rc_tok *t)
 	size_t n;
 
 	lx->in_recipe = 0;
+	if (c == '}') {
+		lex_adv(lx);
+		t->kind = RC_TOK_CLOSE;		/* an action is missing */
+		return;
+	}
 	if (c == '{' && lex_blank_after(lx, 1)) {
 		lex_adv(lx);
 		t->kind = RC_TOK_OPEN;

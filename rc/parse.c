@@ -20,7 +20,7 @@
 #include "lex.h"
 #include "parse.h"
 #include "rcint.h"
-#include "regex.h"
+#include "re.h"
 
 struct parser {
 	struct rc_lex lx;
@@ -114,21 +114,40 @@ rc_squeeze(char *s)
 		*--e = '\0';
 }
 
+/* cond_stod - procmail's number: sign, digits, "." or "," and digits */
+static double
+cond_stod(const char *s, const char **end)
+{
+	const char *p = s;
+	double acc = 0, frac = 1;
+	int any = 0, neg = 0;
+
+	p += strspn(p, " \t");
+	if (*p == '-' || *p == '+')
+		neg = *p++ == '-';
+	for (; *p >= '0' && *p <= '9'; p++, any = 1)
+		acc = acc * 10 + (*p - '0');
+	if (*p == '.' || *p == ',')
+		for (p++; *p >= '0' && *p <= '9'; p++, any = 1)
+			acc += (frac /= 10) * (*p - '0');
+	*end = any ? p : s;
+	return neg ? -acc : acc;
+}
+
 /* cond_weight - "w^x" at s: set c's weight, return what follows, or NULL */
 static const char *
 cond_weight(const char *s, struct rc_cond *c)
 {
-	char *e1, *e2;
+	const char *e1, *e2, *t;
 	double w, x;
-	const char *t;
 
-	w = strtod(s, &e1);
+	w = cond_stod(s, &e1);
 	if (e1 == s)
 		return NULL;
 	t = e1 + strspn(e1, " \t");
 	if (*t != '^')
 		return NULL;
-	x = strtod(t + 1, &e2);
+	x = cond_stod(t + 1, &e2);
 	if (e2 == t + 1)
 		return NULL;
 	c->weighted = 1;
