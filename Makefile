@@ -40,8 +40,8 @@ LDLIBS     += $(PKG_LIBS)
 LDFLAGS    += $(SANFLAGS)
 
 SRCS       := $(wildcard lda/*.c rc/*.c filters/*.c)
-OBJS       := $(SRCS:%.c=$(BUILD)/%.o)
-LIBOBJS    := $(filter-out $(BUILD)/lda/main.o,$(OBJS))
+OBJS       := $(SRCS:%.c=$(BUILD)/obj/%.o)
+LIBOBJS    := $(filter-out $(BUILD)/obj/lda/main.o,$(OBJS))
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_TESTS := $(UNIT_SRCS:%.c=$(BUILD)/%.t)
 INTEG      := $(wildcard tests/integration/*.t)
@@ -52,7 +52,7 @@ all: $(LDA)
 $(LDA): $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
