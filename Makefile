@@ -36,7 +36,7 @@ PKGS       := tre
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ltre)
 CFLAGS     += $(PKG_CFLAGS)
-LDLIBS     += $(PKG_LIBS)
+LDLIBS     += $(PKG_LIBS) -lm
 LDFLAGS    += $(SANFLAGS)
 
 SRCS       := $(wildcard lda/*.c rc/*.c filters/*.c)
