@@ -94,6 +94,8 @@ deliver_folder(struct session *s, const char *folder, char **path_r)
 		    "status=%s (%s)", s->recipient, s->sender, folder,
 		    (long long)s->msg->size,
 		    o == OUT_TEMPFAIL ? "deferred" : "failed", err);
+		free(s->reason);
+		s->reason = xstrdup(err);
 	}
 	if (path_r && o == OUT_DELIVERED)
 		*path_r = path;

@@ -102,7 +102,7 @@ long_opt(struct invocation *inv, const char *opt, const char *next, char **err)
 		{ "config", offsetof(struct invocation, config), INV_DELIVER },
 		{ "store", offsetof(struct invocation, store), INV_DELIVER },
 		{ "check", offsetof(struct invocation, check_file), INV_CHECK },
-		{ "test", (size_t)-1, INV_TEST },
+		{ "test", offsetof(struct invocation, dry_run), INV_DELIVER },
 		{ "version", (size_t)-1, INV_VERSION },
 		{ "help", (size_t)-1, INV_HELP },
 	};
@@ -114,6 +114,10 @@ long_opt(struct invocation *inv, const char *opt, const char *next, char **err)
 			inv->mode = opts[i].mode;
 		if (opts[i].off == (size_t)-1)
 			return 0;
+		if (opts[i].off == offsetof(struct invocation, dry_run)) {
+			inv->dry_run = 1;
+			return 0;
+		}
 		if (next == NULL)
 			return inv_err(err, "option needs a value", opt);
 		*(const char **)((char *)inv + opts[i].off) = next;

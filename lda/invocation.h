@@ -14,7 +14,6 @@ enum inv_mode {
 	INV_DELIVER,	/* normal: rc files, then DEFAULT */
 	INV_MAILFILTER,	/* -m: the given rcfile alone */
 	INV_CHECK,	/* --check FILE: parse and report */
-	INV_TEST,	/* --test: dry run with a trace */
 	INV_VERSION,
 	INV_HELP,
 };
@@ -36,6 +35,7 @@ struct invocation {
 	int override_from;	/* -o */
 	int trust_from;		/* -t: procmail's "fail softly" */
 	int assume_y;		/* -Y: Berkeley format, ignore Content-Length */
+	int dry_run;		/* --test: evaluate and trace, write nothing */
 
 	/* The MTA's environment (postfix pipe(8)/local(8) names). */
 	const char *env_sender;		/* SENDER */

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,9 @@
 #include "../rc/rc.h"
 
 #define DEFAULT_LOCK_TIMEOUT 60
+
+/* Why the last copy failed, for the status line the MTA records. */
+static char *fail_reason;
 
 /* finish - print the status line for a failure and return the exit code */
 static int
@@ -50,13 +54,27 @@ user_rc(const char *home)
 	return NULL;
 }
 
+/* abs_path - path made absolute against the starting directory, because
+   the rc changes directory (to $HOME, then MAILDIR) before reading it */
+static char *
+abs_path(const char *path)
+{
+	char cwd[4096];
+
+	if (path[0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
+		return xstrdup(path);
+	return xasprintf("%s/%s", cwd, path);
+}
+
 /* run_rc - the system rc, then the user's (or just -m's rcfile); returns
    1 when a delivering recipe delivered, else 0 */
 static int
-run_rc(struct rc *rc, const struct invocation *inv, struct session *s)
+run_rc(struct rc *rc, const struct invocation *inv, struct session *s,
+    const char *rcfile)
 {
 	const char *sys = inv->config ? inv->config : SYSCONFDIR "/lda.rc";
 	char *err = NULL, *path = NULL;
+	const char *cur = sys;
 	int done = 0;
 
 	for (size_t i = 0; i < inv->nassigns; i++) {
@@ -67,14 +85,19 @@ run_rc(struct rc *rc, const struct invocation *inv, struct session *s)
 	}
 	if (inv->mode != INV_MAILFILTER && access(sys, F_OK) == 0)
 		done = rc_run_file(rc, sys, 1, &err);
-	if (done == 0) {
-		path = inv->rcfile ? xstrdup(inv->rcfile) : user_rc(s->home);
-		if (path)
+	if (done == 0 && rcfile)
+		done = rc_run_file(rc, cur = rcfile, 0, &err);
+	else if (done == 0 && (cur = path = user_rc(s->home)) != NULL) {
+		/* A user rc others could have written is not run; the
+		   message still goes to DEFAULT. */
+		if (rc_user_file_ok(path, s->uid, &err))
 			done = rc_run_file(rc, path, 0, &err);
+		else
+			log_warn("rc %s: not run: %s", path, err);
 	}
 	if (done == -1) {
 		/* An unreadable rc file: the message still goes to DEFAULT. */
-		log_warn("rc %s: %s", path ? path : sys, err);
+		log_warn("rc %s: %s", cur, err);
 	}
 	free(err);
 	free(path);
@@ -87,6 +110,7 @@ deliver_one(const struct invocation *inv, struct spool *sp,
     const struct passwd *pw, const char *home)
 {
 	struct session s = { 0 };
+	char *rcfile = inv->rcfile ? abs_path(inv->rcfile) : NULL;
 	enum outcome o;
 	struct rc *rc;
 
@@ -99,18 +123,24 @@ deliver_one(const struct invocation *inv, struct spool *sp,
 	s.uid = pw->pw_uid;
 	s.tmpdir = inv->tmpdir;
 	s.lock_timeout = DEFAULT_LOCK_TIMEOUT;
-	s.dry_run = inv->mode == INV_TEST;
+	s.dry_run = inv->dry_run;
 	s.outcome = OUT_DELIVERED;
 	rc = rc_new(&s);
 	/* Whatever the rc files did not deliver goes to DEFAULT. */
-	if (run_rc(rc, inv, &s))
+	if (run_rc(rc, inv, &s, rcfile))
 		o = s.outcome;
 	else
 		o = rc_deliver_default(rc);
 	rc_free(&rc);
+	free(rcfile);
 	if (s.msg != sp)	/* a filter replaced the message */
 		spool_free(&s.msg);
 	free(s.last_folder);
+	if (o != OUT_DELIVERED && s.reason) {
+		free(fail_reason);
+		fail_reason = s.reason;
+	} else
+		free(s.reason);
 	return o;
 }
 
@@ -144,8 +174,11 @@ fork_recipients(const struct invocation *inv, struct spool *sp)
 		pid_t pid = fork();
 		if (pid == -1)
 			return OUT_TEMPFAIL;
-		if (pid == 0)
-			_exit(outcome_exit(for_recipient(inv, sp, inv->recipients[i])));
+		if (pid == 0) {
+			enum outcome o = for_recipient(inv, sp, inv->recipients[i]);
+			fflush(stdout);
+			_exit(finish(o, fail_reason ? fail_reason : "delivery failed"));
+		}
 		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 			;
 		all = outcome_worse(all, WIFEXITED(status) ?
@@ -193,6 +226,8 @@ delivery(const struct invocation *inv)
 	else
 		o = as_self(inv, sp);
 	spool_free(&sp);
+	if (fail_reason)
+		return finish(o, fail_reason);
 	return finish(o, o == OUT_DELIVERED ? "delivered" :
 	    o == OUT_NOUSER ? "user unknown" : o == OUT_NOPERM ?
 	    "permission denied" : o == OUT_TEMPFAIL ?
@@ -207,6 +242,8 @@ main(int argc, char **argv, char **envp)
 	int code;
 
 	log_open("lda", isatty(2));
+	/* A file size limit must fail the write (EFBIG -> 75), not kill us. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (invocation_parse(argc, argv, envp, &inv, &err) == -1) {
 		fprintf(stderr, "lda: %s\n%s", err, invocation_usage);
 		return finish(OUT_USAGE, err);
@@ -219,7 +256,8 @@ main(int argc, char **argv, char **envp)
 		fputs(invocation_usage, stdout);
 		return 0;
 	case INV_CHECK:
-		return rc_check_file(inv.check_file) == 0 ? 0 : outcome_exit(OUT_REJECTED);
+		return rc_check_file_with(inv.check_file, inv.config) == 0 ? 0 :
+		    outcome_exit(OUT_REJECTED);
 	default:
 		break;
 	}

@@ -51,6 +51,17 @@ rc_default_vars(struct rc *rc)
 	rc_vars_set(&rc->vars, "PATH", path);
 	rc_vars_set(&rc->vars, "ORGMAIL", org);
 	rc_vars_set(&rc->vars, "DEFAULT", org);
+	{
+		/* DEFAULT is $HOME/Maildir/ when that directory exists. */
+		char *md = xasprintf("%s/Maildir", home);
+		struct stat st;
+		if (stat(md, &st) == 0 && S_ISDIR(st.st_mode)) {
+			free(md);
+			md = xasprintf("%s/Maildir/", home);
+			rc_vars_set(&rc->vars, "DEFAULT", md);
+		}
+		free(md);
+	}
 	rc_vars_set(&rc->vars, "MAILDIR", home);
 	rc_vars_set(&rc->vars, "SENDMAIL", "/usr/sbin/sendmail");
 	rc_vars_set(&rc->vars, "SENDMAILFLAGS", "-oi");

@@ -29,6 +29,7 @@ is "$st" 64 "-m without an rcfile is a usage error"
 
 # --- Maildir, byte for byte -------------------------------------------------
 IN=$T/m1; msg "$IN" maildir
+mkdir -p "$T/md"
 run "$T/o" -m MAILDIR="$T/md" DEFAULT="$T/md/INBOX/" "$rc"
 is "$st" 0 "delivery into a Maildir exits 0"
 f=$(maildir_one "$T/md/INBOX")
@@ -66,8 +67,8 @@ is "$(maildir_count "$T/home/Maildir")" 1 "DEFAULT is \$HOME/Maildir/ when it ex
 
 # --- failure: never 0, nothing half-written --------------------------------
 run "$T/o" -m DEFAULT="$T/no/such/dir/mbox" ORGMAIL="$T/no/such/dir2/mbox" "$rc"
-is "$st" 73 "an impossible DEFAULT and ORGMAIL exit 73"
-like "$(head -n 1 "$T/o")" '^5\.' "the first output line is a 5.x.x status"
+is "$st" 75 "an impossible DEFAULT and ORGMAIL exit 75: the MTA keeps the message"
+like "$(head -n 1 "$T/o")" '^4\.[0-9]\.[0-9] .*no/such/dir2/mbox.*No such file' "the first output line is a 4.x.x status with the reason"
 run "$T/o" -m DEFAULT="$T/no/such/dir/mbox" ORGMAIL="$T/orgmail" "$rc"
 is "$st" 0 "when DEFAULT fails, ORGMAIL gets the message"
 is "$(grep -c '^Subject: maildir' "$T/orgmail")" 1 "the message is in ORGMAIL"
@@ -131,7 +132,8 @@ if [ "$(id -u)" = 0 ]; then
 	mkdir -p "$T/rootonly" && chmod 700 "$T/rootonly"
 	printf 'DEFAULT=%s/rootonly/mbox\nORGMAIL=%s/rootonly/mbox2\n' "$T" "$T" >"$T/deny.rc"
 	run "$T/o" --config "$T/deny.rc" -d ldatest2
-	is "$st" 73 "an unwritable destination is 73"
+	is "$st" 75 "an unwritable destination is 75, never 0"
+	like "$(head -n 1 "$T/o")" 'Permission denied' "…and the status line says why"
 	ok $([ ! -e "$T/rootonly/mbox" ]; echo $?) "…and nothing was written"
 	# Not root: -d for someone else is kept for retry, not delivered.
 	st=0; su -s /bin/sh ldatest1 -c "$LDA -d ldatest2 --config $T/empty.rc" <"$IN" >"$T/o" 2>&1 || st=$?
