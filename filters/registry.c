@@ -1,0 +1,17 @@
+/*
+ * registry.c - every built-in filter, by name: adding a filter is one new
+ * file in filters/ and one line here.
+ * Does: list the descriptors. Does not: open or run them (filter.c does).
+ */
+#include <stddef.h>
+
+#include "filter.h"
+
+extern const struct filter filter_spamassassin, filter_clamav, filter_spf;
+
+const struct filter *const filter_registry[] = {
+	&filter_spamassassin,	/* spamd protocol client */
+	&filter_clamav,		/* clamd INSTREAM, or libclamav (clamav.so) */
+	&filter_spf,		/* libspf2 (spf.so) */
+	NULL,
+};
