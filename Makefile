@@ -45,9 +45,16 @@ LIBOBJS    := $(filter-out $(BUILD)/obj/lda/main.o,$(OBJS))
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_TESTS := $(UNIT_SRCS:%.c=$(BUILD)/%.t)
 INTEG      := $(wildcard tests/integration/*.t)
+# Filters that bring heavy libraries are modules, never linked into lda:
+# filters/modules/NAME.c -> $(BUILD)/modules/NAME.so, installed in MODDIR,
+# loaded on first use from MODULE_PATH (an rc variable, default MODDIR).
+MOD_SRCS   := $(wildcard filters/modules/*.c)
+MODS       := $(MOD_SRCS:filters/modules/%.c=$(BUILD)/modules/%.so)
+MODLIBS_clamav := -lclamav
+MODLIBS_spf    := -lspf2
 
 .PHONY: all check demo bench install deps clean
-all: $(LDA)
+all: $(LDA) $(MODS)
 
 $(LDA): $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
@@ -60,11 +67,15 @@ $(BUILD)/tests/unit/%.t: tests/unit/%.c $(LIBOBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-missing-field-initializers -MMD -MP -Ilda -Irc -Ifilters -Itests -o $@ $< $(LIBOBJS) $(LDFLAGS) $(LDLIBS)
 
--include $(OBJS:.o=.d) $(UNIT_TESTS:.t=.d)
+$(BUILD)/modules/%.so: filters/modules/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -shared -MMD -MP -o $@ $< $(LDFLAGS) $(MODLIBS_$*)
+
+-include $(OBJS:.o=.d) $(UNIT_TESTS:.t=.d) $(MODS:.so=.d)
 
 # Integration tests find the binary and the build tree through the
 # environment; they run in their own temporary directories.
-check: $(LDA) $(UNIT_TESTS)
+check: $(LDA) $(MODS) $(UNIT_TESTS)
 	LDA_BIN=$(abspath $(LDA)) LDA_TOP=$(CURDIR) LDA_BUILD=$(abspath $(BUILD)) \
 	    prove $(PROVEFLAGS) $(UNIT_TESTS) $(INTEG)
 
@@ -74,9 +85,11 @@ demo: $(LDA)
 bench: $(LDA)
 	@for b in tests/bench/*.sh; do bash $$b $(abspath $(LDA)) || exit 75; done
 
-install: $(LDA)
+install: $(LDA) $(MODS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSCONFDIR)
 	install -m 0755 $(LDA) $(DESTDIR)$(BINDIR)/lda
+	install -d $(DESTDIR)$(MODDIR)
+	install -m 0644 $(MODS) $(DESTDIR)$(MODDIR)/
 	[ ! -f lda.1 ] || install -m 0644 lda.1 $(DESTDIR)$(MANDIR)/man1/lda.1
 	[ -e $(DESTDIR)$(SYSCONFDIR)/lda.rc ] || \
 	    install -m 0644 lda.rc.example $(DESTDIR)$(SYSCONFDIR)/lda.rc
@@ -86,7 +99,7 @@ DEPS := gcc make pkg-config perl python3 libtre-dev libtre5 \
         libsasl2-dev libsasl2-modules libsasl2-modules-db sasl2-bin \
         libclamav-dev libspf2-dev \
         procmail maildrop cyrus-imapd cyrus-clients cyrus-admin \
-        dovecot-core dovecot-lmtpd spamassassin spamc clamav clamav-daemon \
+        dovecot-core dovecot-lmtpd spamassassin spamd spamc clamav clamav-daemon \
         postfix hyperfine time valgrind
 deps:
 	@if [ "$$(id -u)" != 0 ]; then \
