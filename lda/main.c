@@ -23,6 +23,7 @@
 #include "spool.h"
 #include "xalloc.h"
 #include "../rc/rc.h"
+#include "../filters/filter.h"
 
 #define DEFAULT_LOCK_TIMEOUT 60
 
@@ -85,6 +86,9 @@ run_rc(struct rc *rc, const struct invocation *inv, struct session *s,
 	}
 	if (inv->mode != INV_MAILFILTER && access(sys, F_OK) == 0)
 		done = rc_run_file(rc, sys, 1, &err);
+	/* filters: the chain the system rc set in FILTERS, before the user rc */
+	if (done == 0)
+		done = filter_chain(s, rc);
 	if (done == 0 && rcfile)
 		done = rc_run_file(rc, cur = rcfile, 0, &err);
 	else if (done == 0 && (cur = path = user_rc(s->home)) != NULL) {
