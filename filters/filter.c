@@ -42,11 +42,15 @@ extern const struct filter *const filter_registry[];
 static struct slot *slots;	/* parallel to filter_registry */
 
 /*
- * The spool this module made and put into s->msg last. main frees s->msg
- * when it is not the spool it read; a second filter replacing our spool
- * must free it itself, or its file would stay open for the rest of the run.
+ * Messages a filter replaced. Who frees a replaced message is not ours to
+ * know: main frees the one it read, the rc (rc->orig_msg) frees what its
+ * own filter recipes made, and a pointer kept across frees could name a new
+ * spool at the same address. So a replaced message is kept here, open and
+ * reachable, until the process ends: at most one spool per filter run.
+ * XXX: with an rc_set_msg() in rc.h (the rc's act_replace) this goes.
  */
-static struct spool *our_msg;
+static struct spool **replaced;
+static size_t nreplaced;
 
 /* filter_list - the registry, NULL-terminated */
 const struct filter *const *
@@ -285,13 +289,13 @@ filter_new_header(const struct spool *msg, const struct verdict *v,
 	return buf_steal(&b);
 }
 
-/* replace_msg - make sp the session's message, freeing one we made */
+/* replace_msg - make sp the session's message; keep the old one */
 static void
 replace_msg(struct session *s, struct spool *sp)
 {
-	if (s->msg == our_msg)
-		spool_free(&s->msg);
-	s->msg = our_msg = sp;
+	replaced = xreallocarray(replaced, nreplaced + 1, sizeof *replaced);
+	replaced[nreplaced++] = s->msg;
+	s->msg = sp;
 }
 
 /*
@@ -499,8 +503,23 @@ filter_call(struct session *s, struct rc *rc, const char *name,
 	c->args = args;
 	if (!sl->opened) {
 		sl->opened = 1;
-		if (c->f->open && c->f->open(c, &e) == -1)
+#ifdef __SANITIZE_ADDRESS__
+		/*
+		 * lda lets exit release the filters (freeing a big signature
+		 * database costs time for nothing), but LeakSanitizer cannot
+		 * see pointers kept in libclamav's mmap()ed pools and would
+		 * report them: a sanitizer build closes the filters at exit.
+		 */
+		static int closing;
+		if (!closing++)
+			atexit(filter_close_all);
+#endif
+		if (c->f->open && c->f->open(c, &e) == -1) {
+			/* release what open() made before it failed */
 			sl->open_err = e ? e : xstrdup("cannot open");
+			if (c->f->close)
+				c->f->close(c);
+		}
 		e = NULL;
 	}
 	if (sl->open_err) {

@@ -298,7 +298,9 @@ spf_close(void *spf)
 
 	if (h == NULL)
 		return;
-	SPF_server_free(h->server);	/* frees its DNS layers too */
+	SPF_server_free(h->server);	/* frees the resolver it made, */
+	if (h->zone)			/* not the layer it was given */
+		SPF_dns_free(h->zone);
 	free(h);
 }
 

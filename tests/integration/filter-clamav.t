@@ -12,6 +12,16 @@
 # Run as root; skips what is not installed. Takes about 5 s.
 . "$LDA_TOP/tests/integration/lib.sh"
 
+# recipe_like GOT PATTERN NAME - like, while the rc calls built-in filters
+# ("| @name" in a filter recipe); until the rc has that hook, a TODO that
+# prove reports but does not count as a failure
+recipe_like() {
+	if grep -q 'filter_call' "$LDA_TOP/rc/"*.c 2>/dev/null; then like "$@"; return; fi
+	_n=$((_n + 1))
+	if printf '%s' "$1" | grep -Eq -- "$2"; then echo "ok $_n - $3 # TODO rc hook"
+	else echo "not ok $_n - $3 # TODO the rc does not call built-in filters yet"; fi
+}
+
 PEERS=$LDA_TOP/tests/peers
 MODS=${LDA_BUILD:?LDA_BUILD must name the build tree}/modules
 if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP needs root"; exit 0; fi
@@ -62,7 +72,8 @@ mime "$T/hashed" "$T/att.bin"
 ok $(grep -q "$SIG" "$T/b64"; [ $? = 1 ]; echo $?) "the base64 message does not show the signature's bytes"
 
 # --- the binary ------------------------------------------------------------------
-libs=$(ldd "$LDA")
+# (a sanitizer build's runtime libraries are not counted)
+libs=$(ldd "$LDA" | grep -Ev 'lib(asan|ubsan|lsan|stdc\+\+|gcc_s)\.')
 ok $(printf '%s' "$libs" | grep -q libclamav; [ $? = 1 ]; echo $?) "./lda does not link libclamav"
 ok $(printf '%s' "$libs" | grep -q libspf2; [ $? = 1 ]; echo $?) "./lda does not link libspf2"
 ok $([ "$(printf '%s\n' "$libs" | grep -c '=>')" -le 5 ]; echo $?) "./lda links at most 5 shared libraries" ||
@@ -99,7 +110,7 @@ ok $(grep -q 'file=libclamav' "$T/ld.on"; echo $?) "FILTERS=clamav: ld.so opens 
 sysrc "CLAMAV_DB=$T/db" "MODULE_PATH=$MODS"
 LD_DEBUG=files HOME=$H "$LDA" --config "$T/sys.rc" <"$T/clean" >/dev/null 2>"$T/ld.off" || true
 ok $(grep -q 'libclamav\|clamav\.so' "$T/ld.off"; [ $? = 1 ]; echo $?) "an rc that never calls clamav: neither clamav.so nor libclamav is loaded"
-ok $([ "$(grep -o 'file=[^ ]*' "$T/ld.off" | sort -u | wc -l)" -le 5 ]; echo $?) "... only lda's own few libraries are" ||
+ok $([ "$(grep -o 'file=[^ ]*' "$T/ld.off" | grep -Ev 'lib(asan|ubsan|lsan|stdc\+\+|gcc_s)\.' | sort -u | wc -l)" -le 5 ]; echo $?) "... only lda's own few libraries are" ||
 	diag "$(grep 'file=' "$T/ld.off")"
 sysrc "SPAMD=unix:$T/none.sock" "MODULE_PATH=$MODS" 'FILTERS=spamassassin'
 LD_DEBUG=files HOME=$H "$LDA" --config "$T/sys.rc" <"$T/clean" >/dev/null 2>"$T/ld.spam" || true
@@ -170,9 +181,7 @@ cat >"$H/.ldarc" <<'EOF'
 v-$VIRUS_NAME-$FILTER_UNSCANNED/
 EOF
 run "$T/plain"
-todo=""
-grep -q 'filter_call' "$LDA_TOP/rc/"*.c 2>/dev/null || todo=" # TODO the rc does not call built-in filters yet"
-like "$dir" '^v-Lda\.Test\.Body' "a ':0 fw' recipe with '| @clamav' scans$todo"
+recipe_like "$dir" '^v-Lda\.Test\.Body' "a ':0 fw' recipe with '| @clamav' scans"
 cp "$T/ldarc.save" "$H/.ldarc"
 
 done_testing
