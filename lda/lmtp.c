@@ -1,0 +1,905 @@
+/*
+ * lmtp.c - an RFC 2033 LMTP client, an explicit state machine.
+ * Does: non-blocking connect with a deadline; greeting, LHLO, AUTH (the
+ * mechanics are sasl.c's); one transaction: MAIL, RCPT per recipient and
+ * DATA, pipelined when the store offers PIPELINING, the message streamed
+ * from a source with dot-stuffing, then one reply per accepted recipient
+ * (RFC 2033 4.2); QUIT. Every wait has a deadline, every reply line and
+ * every reply is bounded; SIGPIPE is never raised (MSG_NOSIGNAL).
+ * Does not: know users or folders, change the message, decide outcomes,
+ * log. A name lookup (getaddrinfo) is not bounded by the timeout.
+ * Errors: returns -1 and sets *err; never logs, never exits.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "lmtp.h"
+#include "sasl.h"
+#include "xalloc.h"
+
+#define OUT_FLUSH	65536	/* write out DATA in pieces of this size */
+#define PIPE_WINDOW	64	/* commands sent ahead of their replies */
+#define AUTH_ROUNDS	16	/* challenges answered before giving up */
+#define QUIT_TIMEOUT	5	/* seconds to wait for QUIT's reply */
+
+struct lmtp_conn {
+	int fd;
+	char *name;		/* the target as written, for messages */
+	char *host;		/* the store's host name, for SASL */
+	int local;		/* unix socket or loopback peer */
+	unsigned caps;
+	unsigned long long size_max;
+	char *auth_mechs;
+	int timeout;		/* seconds per reply and per write */
+	enum lmtp_phase phase;
+	int broken;		/* out of step: no further transaction */
+	char in[4096];		/* bytes read, not yet used */
+	size_t in_off, in_len;
+	struct buf out;		/* commands and data not yet written */
+	int bol;		/* DATA: at the beginning of a line */
+};
+
+static const char *const phase_names[] = {
+	[LMTP_CONNECT] = "connect", [LMTP_GREETING] = "the greeting",
+	[LMTP_LHLO] = "LHLO", [LMTP_AUTH] = "AUTH", [LMTP_MAIL] = "MAIL",
+	[LMTP_RCPT] = "RCPT", [LMTP_DATA] = "DATA",
+	[LMTP_BODY] = "the message data", [LMTP_DOT] = "the final dot",
+	[LMTP_RSET] = "RSET", [LMTP_QUIT] = "QUIT",
+};
+
+/* lmtp_fail - *err from a format; returns -1 */
+static int __attribute__((format(printf, 2, 3)))
+lmtp_fail(char **err, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	*err = xstrdup(line);
+	return -1;
+}
+
+/* now_ms - a monotonic clock in milliseconds */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* wait_fd - poll fd for ev until deadline; 1 ready, 0 timeout, -1 error */
+static int
+wait_fd(int fd, short ev, long long deadline)
+{
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = ev };
+		long long left = deadline - now_ms();
+		int r;
+
+		if (left <= 0)
+			return 0;
+		r = poll(&p, 1, left > 86400000 ? 86400000 : (int)left);
+		if (r > 0)
+			return 1;
+		if (r == 0)
+			continue;	/* re-check the clock */
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+/* connect_fd - non-blocking connect of a new socket; fd or -1/errno */
+static int
+connect_fd(int family, const struct sockaddr *sa, socklen_t len,
+    long long deadline)
+{
+	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int e = 0;
+	socklen_t elen = sizeof e;
+
+	if (fd == -1)
+		return -1;
+	if (connect(fd, sa, len) == 0)
+		return fd;
+	if (errno != EINPROGRESS && errno != EINTR)
+		goto fail;
+	switch (wait_fd(fd, POLLOUT, deadline)) {
+	case 0:
+		errno = ETIMEDOUT;
+		goto fail;
+	case -1:
+		goto fail;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) == -1)
+		goto fail;
+	if (e == 0)
+		return fd;
+	errno = e;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+/* connect_unix - the store's unix socket */
+static int
+connect_unix(struct lmtp_conn *lc, const char *path, long long deadline,
+    char **err)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	if (lda_strlcpy(sun.sun_path, path, sizeof sun.sun_path) >=
+	    sizeof sun.sun_path)
+		return lmtp_fail(err, "socket path too long: %s", path);
+	lc->fd = connect_fd(AF_UNIX, (struct sockaddr *)&sun, sizeof sun,
+	    deadline);
+	if (lc->fd == -1)
+		return lmtp_fail(err, "connect %s: %s", path, strerror(errno));
+	lc->local = 1;
+	return 0;
+}
+
+/* is_loopback - 127/8, ::1, ::ffff:127/104 */
+static int
+is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr;
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		    (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return 0;
+}
+
+/* connect_inet - each address of host:port in turn until one answers */
+static int
+connect_inet(struct lmtp_conn *lc, const char *host, const char *port,
+    long long deadline, char **err)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
+	int r, e = 0;
+
+	if ((r = getaddrinfo(host, port, &hints, &res)) != 0)
+		return lmtp_fail(err, "%s port %s: %s", host, port,
+		    gai_strerror(r));
+	for (ai = res; ai; ai = ai->ai_next) {
+		lc->fd = connect_fd(ai->ai_family, ai->ai_addr, ai->ai_addrlen,
+		    deadline);
+		if (lc->fd != -1) {
+			lc->local = is_loopback(ai->ai_addr);
+			break;
+		}
+		e = errno;
+	}
+	freeaddrinfo(res);
+	if (lc->fd == -1)
+		return lmtp_fail(err, "connect %s port %s: %s", host, port,
+		    strerror(e ? e : ECONNREFUSED));
+	return 0;
+}
+
+/* fill - read more bytes into lc->in; 0, or -1 with *err */
+static int
+fill(struct lmtp_conn *lc, long long deadline, char **err)
+{
+	ssize_t n;
+
+	if (lc->in_off == lc->in_len)
+		lc->in_off = lc->in_len = 0;
+	for (;;) {
+		n = recv(lc->fd, lc->in + lc->in_len,
+		    sizeof lc->in - lc->in_len, 0);
+		if (n > 0) {
+			lc->in_len += (size_t)n;
+			return 0;
+		}
+		if (n == 0)
+			return lmtp_fail(err, "connection closed by the store "
+			    "in %s", phase_names[lc->phase]);
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return lmtp_fail(err, "read in %s: %s",
+			    phase_names[lc->phase], strerror(errno));
+		switch (wait_fd(lc->fd, POLLIN, deadline)) {
+		case 0:
+			return lmtp_fail(err, "timeout (%d s) waiting for the "
+			    "reply to %s", lc->timeout, phase_names[lc->phase]);
+		case -1:
+			return lmtp_fail(err, "poll: %s", strerror(errno));
+		}
+	}
+}
+
+/* read_line - one reply line without its CRLF into line, bounded */
+static int
+read_line(struct lmtp_conn *lc, long long deadline, struct buf *line,
+    char **err)
+{
+	buf_reset(line);
+	for (;;) {
+		char *p = lc->in + lc->in_off;
+		size_t avail = lc->in_len - lc->in_off;
+		char *nl = memchr(p, '\n', avail);
+		size_t take = nl ? (size_t)(nl - p) + 1 : avail;
+
+		if (buf_append(line, p, take) == -1)
+			return lmtp_fail(err, "reply line longer than %d bytes "
+			    "in %s", LMTP_LINE_MAX, phase_names[lc->phase]);
+		lc->in_off += take;
+		if (nl) {
+			line->len -= 1;
+			if (line->len && line->s[line->len - 1] == '\r')
+				line->len--;
+			line->s[line->len] = '\0';
+			return 0;
+		}
+		if (fill(lc, deadline, err) == -1)
+			return -1;
+	}
+}
+
+/* enhanced - the enhanced status code at the start of text, or "" */
+static void
+enhanced(const char *text, int code, char *out, size_t outsz)
+{
+	size_t n = 0;
+	int dots = 0;
+
+	out[0] = '\0';
+	if (text[0] != '0' + code / 100 || text[1] != '.')
+		return;
+	while (text[n] && (text[n] == '.' || (text[n] >= '0' && text[n] <= '9')))
+		dots += text[n++] == '.';
+	if (dots != 2 || text[n - 1] == '.' || (text[n] && text[n] != ' ') ||
+	    n >= outsz)
+		return;
+	memcpy(out, text, n);
+	out[n] = '\0';
+}
+
+/* show - text with control and 8-bit bytes as '?' */
+static void
+show(struct buf *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		buf_putc(b, c < 0x20 || c >= 0x7f ? '?' : c);
+	}
+}
+
+/*
+ * read_reply - one (multi-line) reply; lines: if not NULL, each line's
+ * text after the code, NUL-separated. Returns 0, or -1 with *err when
+ * the link failed or the reply is garbled; then the link is out of step.
+ */
+static int
+read_reply(struct lmtp_conn *lc, struct lmtp_reply *r, struct buf *lines,
+    char **err)
+{
+	long long deadline = now_ms() + (long long)lc->timeout * 1000;
+	struct buf line, text;
+	int code = 0, n = 0, rc = -1;
+
+	memset(r, 0, sizeof *r);
+	buf_init(&line, LMTP_LINE_MAX);
+	buf_init(&text, LMTP_LINE_MAX * 4);
+	for (;;) {
+		const char *s;
+		int c;
+		if (read_line(lc, deadline, &line, err) == -1)
+			goto out;
+		s = line.s;
+		if (line.len < 3 || s[0] < '2' || s[0] > '5' || s[1] < '0' ||
+		    s[1] > '9' || s[2] < '0' || s[2] > '9' ||
+		    (s[3] != '\0' && s[3] != ' ' && s[3] != '-') ||
+		    (code && (c = atoi(s)) != code) || ++n > LMTP_REPLY_LINES) {
+			buf_reset(&text);
+			show(&text, s, line.len > 80 ? 80 : line.len);
+			lmtp_fail(err, "garbled reply in %s: \"%s\"",
+			    phase_names[lc->phase], text.s);
+			goto out;
+		}
+		code = atoi(s);
+		if (text.len)
+			buf_puts(&text, " / ");
+		show(&text, s, line.len);
+		if (lines)
+			buf_append(lines, s[3] ? s + 4 : "", s[3] ? line.len - 3 :
+			    1);
+		if (s[3] != '-') {
+			enhanced(s[3] ? s + 4 : "", code, r->status,
+			    sizeof r->status);
+			break;
+		}
+	}
+	r->code = code;
+	r->text = buf_steal(&text);
+	rc = 0;
+out:
+	if (rc == -1) {
+		lc->broken = 1;
+		buf_free(&text);
+	}
+	buf_free(&line);
+	return rc;
+}
+
+/* write_out - write all of lc->out; 0, or -1 with *err */
+static int
+write_out(struct lmtp_conn *lc, char **err)
+{
+	size_t off = 0;
+
+	while (off < lc->out.len) {
+		ssize_t n = send(lc->fd, lc->out.s + off, lc->out.len - off,
+		    MSG_NOSIGNAL);
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			long long dl = now_ms() + (long long)lc->timeout * 1000;
+			int w = wait_fd(lc->fd, POLLOUT, dl);
+			if (w == 1)
+				continue;
+			lc->broken = 1;
+			return lmtp_fail(err, "timeout (%d s) writing %s",
+			    lc->timeout, phase_names[lc->phase]);
+		}
+		lc->broken = 1;
+		return lmtp_fail(err, "write in %s: %s",
+		    phase_names[lc->phase], strerror(errno));
+	}
+	buf_reset(&lc->out);
+	return 0;
+}
+
+/* command - queue one command line (CRLF added) */
+static void __attribute__((format(printf, 2, 3)))
+command(struct lmtp_conn *lc, const char *fmt, ...)
+{
+	char line[LMTP_LINE_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof line - 2)
+		n = 0;		/* callers bound their arguments */
+	buf_append(&lc->out, line, (size_t)n);
+	buf_append(&lc->out, "\r\n", 2);
+}
+
+/* exchange - send one command, read its reply */
+static int
+exchange(struct lmtp_conn *lc, enum lmtp_phase ph, struct lmtp_reply *r,
+    struct buf *lines, char **err)
+{
+	lc->phase = ph;
+	if (write_out(lc, err) == -1)
+		return -1;
+	return read_reply(lc, r, lines, err);
+}
+
+/* parse_caps - the LHLO reply's keywords (lines NUL-separated) */
+static void
+parse_caps(struct lmtp_conn *lc, const struct buf *lines)
+{
+	const char *p = lines->s, *end = lines->s + lines->len;
+
+	p += strlen(p) + 1;	/* the first line is the store's name */
+	for (; p < end; p += strlen(p) + 1) {
+		if (strcasecmp(p, "PIPELINING") == 0)
+			lc->caps |= LMTP_CAP_PIPELINING;
+		else if (strcasecmp(p, "ENHANCEDSTATUSCODES") == 0)
+			lc->caps |= LMTP_CAP_ENHANCED;
+		else if (strcasecmp(p, "8BITMIME") == 0)
+			lc->caps |= LMTP_CAP_8BITMIME;
+		else if (strncasecmp(p, "SIZE", 4) == 0 && (p[4] == '\0' ||
+		    p[4] == ' ')) {
+			lc->caps |= LMTP_CAP_SIZE;
+			lc->size_max = strtoull(p + 4, NULL, 10);
+		} else if (strncasecmp(p, "AUTH ", 5) == 0) {
+			lc->caps |= LMTP_CAP_AUTH;
+			free(lc->auth_mechs);
+			lc->auth_mechs = xstrdup(p + 5);
+		}
+	}
+}
+
+/* expect - *err quoting r unless r's code is in [lo, hi]; frees r */
+static int
+expect(struct lmtp_reply *r, int lo, int hi, const char *what, char **err)
+{
+	int ok = r->code >= lo && r->code <= hi;
+
+	if (!ok)
+		lmtp_fail(err, "%s: %s", what, r->text);
+	lmtp_reply_free(r);
+	return ok ? 0 : -1;
+}
+
+/* greet - greeting and LHLO */
+static int
+greet(struct lmtp_conn *lc, char **err)
+{
+	struct lmtp_reply r;
+	struct buf lines;
+	char host[256];
+	int rc;
+
+	lc->phase = LMTP_GREETING;
+	if (read_reply(lc, &r, NULL, err) == -1 ||
+	    expect(&r, 220, 220, "greeting", err) == -1)
+		return -1;
+	if (gethostname(host, sizeof host) == -1 || host[0] == '\0' ||
+	    strpbrk(host, " \r\n") != NULL)
+		lda_strlcpy(host, "localhost", sizeof host);
+	host[sizeof host - 1] = '\0';
+	command(lc, "LHLO %s", host);
+	buf_init(&lines, LMTP_LINE_MAX * LMTP_REPLY_LINES);
+	rc = exchange(lc, LMTP_LHLO, &r, &lines, err);
+	if (rc == 0 && (rc = expect(&r, 250, 250, "LHLO", err)) == 0)
+		parse_caps(lc, &lines);
+	buf_free(&lines);
+	return rc;
+}
+
+/* lmtp_open - connect, greeting, LHLO */
+int
+lmtp_open(const struct lmtp_target *t, int connect_timeout, int timeout,
+    struct lmtp_conn **lc_r, char **err)
+{
+	struct lmtp_conn *lc = xcalloc(1, sizeof *lc);
+	long long deadline = now_ms() + (long long)connect_timeout * 1000;
+	int rc;
+
+	*err = NULL;
+	lc->fd = -1;
+	lc->name = xstrdup(t->name);
+	lc->host = xstrdup(t->path ? "localhost" : t->host);
+	lc->timeout = timeout > 0 ? timeout : 1;
+	lc->phase = LMTP_CONNECT;
+	buf_init(&lc->out, 0);
+	if (t->path)
+		rc = connect_unix(lc, t->path, deadline, err);
+	else
+		rc = connect_inet(lc, t->host, t->port, deadline, err);
+	if (rc == 0)
+		rc = greet(lc, err);
+	if (rc == -1) {
+		lc->broken = 1;
+		lmtp_close(&lc);
+		return -1;
+	}
+	*lc_r = lc;
+	return 0;
+}
+
+unsigned
+lmtp_caps(const struct lmtp_conn *lc)
+{
+	return lc->caps;
+}
+
+unsigned long long
+lmtp_size_max(const struct lmtp_conn *lc)
+{
+	return lc->size_max;
+}
+
+const char *
+lmtp_auth_mechs(const struct lmtp_conn *lc)
+{
+	return lc->auth_mechs;
+}
+
+int
+lmtp_is_local(const struct lmtp_conn *lc)
+{
+	return lc->local;
+}
+
+int
+lmtp_usable(const struct lmtp_conn *lc)
+{
+	return !lc->broken;
+}
+
+/* auth_cancel - "*" ends an exchange we cannot go on with (RFC 4954) */
+static void
+auth_cancel(struct lmtp_conn *lc)
+{
+	struct lmtp_reply r;
+	char *err = NULL;
+
+	command(lc, "*");
+	if (exchange(lc, LMTP_AUTH, &r, NULL, &err) == 0)
+		lmtp_reply_free(&r);
+	free(err);
+}
+
+/* auth_rounds - answer 334 challenges until the store decides */
+static int
+auth_rounds(struct lmtp_conn *lc, struct sasl_exchange *ex,
+    const char *what, char **err)
+{
+	struct lmtp_reply r;
+	char *resp = NULL;
+
+	for (int round = 0; round < AUTH_ROUNDS; round++) {
+		if (exchange(lc, LMTP_AUTH, &r, NULL, err) == -1)
+			return -1;
+		if (r.code == 235) {
+			lmtp_reply_free(&r);
+			return 0;
+		}
+		if (r.code != 334) {
+			lmtp_fail(err, "%s refused: %s", what, r.text);
+			lmtp_reply_free(&r);
+			return -1;
+		}
+		if (sasl_next(ex, r.text + (r.text[3] ? 4 : 3), &resp, err) == -1) {
+			lmtp_reply_free(&r);
+			auth_cancel(lc);
+			return -1;
+		}
+		lmtp_reply_free(&r);
+		if (strlen(resp) > LMTP_LINE_MAX - 8) {
+			free(resp);
+			lc->broken = 1;
+			return lmtp_fail(err, "%s: response too long", what);
+		}
+		command(lc, "%s", resp);
+		free(resp);
+	}
+	lc->broken = 1;
+	return lmtp_fail(err, "%s: more than %d challenges", what,
+	    AUTH_ROUNDS);
+}
+
+/* lmtp_authenticate - AUTH with the best mechanism both sides have */
+int
+lmtp_authenticate(struct lmtp_conn *lc, const struct lmtp_auth *a,
+    char **mech_r, char **err)
+{
+	struct sasl_exchange *ex = NULL;
+	const char *mech = NULL;
+	char *resp = NULL, *what;
+	int rc;
+
+	*err = NULL;
+	if (!(lc->caps & LMTP_CAP_AUTH))
+		return lmtp_fail(err, "the store offers no AUTH");
+	if (sasl_begin(a->creds, lc->host, a->mechs, lc->auth_mechs,
+	    a->plaintext_ok || lc->local, &ex, &mech, &resp, err) == -1)
+		return -1;
+	what = xasprintf("AUTH %s as %s", mech, a->creds->authname);
+	if (mech_r)
+		*mech_r = xstrdup(mech);
+	if (resp && strlen(resp) > LMTP_LINE_MAX - 64)
+		rc = lmtp_fail(err, "%s: initial response too long", what);
+	else {
+		if (resp)
+			command(lc, "AUTH %s %s", mech, resp);
+		else
+			command(lc, "AUTH %s", mech);
+		rc = auth_rounds(lc, ex, what, err);
+	}
+	free(what);
+	free(resp);
+	sasl_end(&ex);
+	return rc;
+}
+
+/* set_reply - give reply r to recipient i (copying the text) */
+static void
+set_reply(struct lmtp_txn *t, size_t i, const struct lmtp_reply *r)
+{
+	lmtp_reply_free(&t->replies[i]);
+	t->replies[i].code = r->code;
+	memcpy(t->replies[i].status, r->status, sizeof r->status);
+	t->replies[i].text = xstrdup(r->text ? r->text : "");
+}
+
+/* all_reply - give r to every recipient that has no answer yet */
+static void
+all_reply(struct lmtp_txn *t, const struct lmtp_reply *r)
+{
+	for (size_t i = 0; i < t->nrcpts; i++)
+		if (t->replies[i].code == 0)
+			set_reply(t, i, r);
+}
+
+/* address_ok - no byte that could end or bend an LMTP command */
+static int
+address_ok(const char *a)
+{
+	for (; *a; a++)
+		if ((unsigned char)*a < 0x20 || *a == 0x7f || *a == '<' ||
+		    *a == '>')
+			return 0;
+	return 1;
+}
+
+/* queue_cmd - command k of t: 0 MAIL, 1..n RCPT, n+1 DATA */
+static void
+queue_cmd(struct lmtp_conn *lc, const struct lmtp_txn *t, size_t k)
+{
+	if (k == 0) {
+		char size[40] = "";
+		if (lc->caps & LMTP_CAP_SIZE)
+			snprintf(size, sizeof size, " SIZE=%lld",
+			    (long long)t->size);
+		command(lc, "MAIL FROM:<%s>%s%s", t->sender, size,
+		    lc->caps & LMTP_CAP_8BITMIME ? " BODY=8BITMIME" : "");
+	} else if (k <= t->nrcpts)
+		command(lc, "RCPT TO:<%s>", t->rcpts[k - 1]);
+	else
+		command(lc, "DATA");
+}
+
+/* data_put - dot-stuff n bytes of the message into lc->out */
+static int
+data_put(struct lmtp_conn *lc, const char *p, size_t n, char **err)
+{
+	while (n > 0) {
+		const char *nl = memchr(p, '\n', n);
+		size_t take = nl ? (size_t)(nl - p) + 1 : n;
+
+		if (lc->bol && *p == '.')
+			buf_putc(&lc->out, '.');
+		buf_append(&lc->out, p, take);
+		lc->bol = nl != NULL;
+		p += take;
+		n -= take;
+		if (lc->out.len >= OUT_FLUSH && write_out(lc, err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* send_body - the message from the source, then the final dot */
+static int
+send_body(struct lmtp_conn *lc, struct lmtp_txn *t, char **err)
+{
+	char chunk[32768];
+	ssize_t n;
+
+	lc->phase = LMTP_BODY;
+	lc->bol = 1;
+	while ((n = t->src.read(t->src.ctx, chunk, sizeof chunk, err)) > 0)
+		if (data_put(lc, chunk, (size_t)n, err) == -1)
+			return -1;
+	if (n < 0) {
+		/* We cannot finish the message: break the link so that the
+		   store drops it (RFC 2033: no dot, nothing delivered). */
+		lc->broken = 1;
+		return -1;
+	}
+	if (!lc->bol)
+		buf_append(&lc->out, "\r\n", 2);
+	buf_append(&lc->out, ".\r\n", 3);
+	lc->phase = LMTP_DOT;
+	return write_out(lc, err);
+}
+
+/* final_replies - one reply per accepted recipient, in RCPT order */
+static int
+final_replies(struct lmtp_conn *lc, struct lmtp_txn *t,
+    const size_t *acc, size_t nacc, char **err)
+{
+	struct lmtp_reply r;
+
+	for (size_t i = 0; i < nacc; i++) {
+		if (read_reply(lc, &r, NULL, err) == -1)
+			return -1;	/* the rest stay unanswered */
+		set_reply(t, acc[i], &r);
+		lmtp_reply_free(&r);
+	}
+	return 0;
+}
+
+/* too_big - the store's SIZE limit refuses the message: our own 552 */
+static int
+too_big(struct lmtp_conn *lc, struct lmtp_txn *t)
+{
+	struct lmtp_reply r = { .code = 552, .status = "5.3.4" };
+	char text[160];
+
+	if (!(lc->caps & LMTP_CAP_SIZE) || lc->size_max == 0 ||
+	    (unsigned long long)t->size <= lc->size_max)
+		return 0;
+	snprintf(text, sizeof text, "552 5.3.4 message of %lld bytes not "
+	    "sent: the store takes at most %llu (SIZE)", (long long)t->size,
+	    lc->size_max);
+	r.text = text;
+	all_reply(t, &r);
+	return 1;
+}
+
+/* phase_of - the phase command k of t belongs to */
+static enum lmtp_phase
+phase_of(const struct lmtp_txn *t, size_t k)
+{
+	return k == 0 ? LMTP_MAIL : k <= t->nrcpts ? LMTP_RCPT : LMTP_DATA;
+}
+
+/* check_addresses - nothing that could bend a command goes out */
+static int
+check_addresses(const struct lmtp_txn *t, char **err)
+{
+	if (!address_ok(t->sender))
+		return lmtp_fail(err, "sender address with control characters");
+	for (size_t i = 0; i < t->nrcpts; i++)
+		if (!address_ok(t->rcpts[i]))
+			return lmtp_fail(err, "recipient address with control "
+			    "characters");
+	return 0;
+}
+
+/* reset - RSET after a transaction that ended without its data */
+static void
+reset(struct lmtp_conn *lc)
+{
+	struct lmtp_reply r;
+	char *err = NULL;
+
+	command(lc, "RSET");
+	if (exchange(lc, LMTP_RSET, &r, NULL, &err) == 0) {
+		if (r.code != 250)
+			lc->broken = 1;
+		lmtp_reply_free(&r);
+	}
+	free(err);
+}
+
+/*
+ * lmtp_send - one transaction: command k is MAIL (0), RCPT (1..n) or
+ * DATA (n+1). Commands go out up to PIPE_WINDOW ahead of their replies
+ * when the store offers PIPELINING, else one at a time; replies come back
+ * in the same order and each is handled in the phase of its command. A
+ * 354 to DATA leads to BODY and DOT: one reply per accepted recipient.
+ */
+int
+lmtp_send(struct lmtp_conn *lc, struct lmtp_txn *t, char **err)
+{
+	size_t ncmd = t->nrcpts + 2, nsent = 0, k, nacc = 0;
+	size_t window = lc->caps & LMTP_CAP_PIPELINING ? PIPE_WINDOW : 1;
+	size_t *acc;
+	int rc = 0, mail_ok = 0, data_sent = 0;
+	struct lmtp_reply r;
+
+	*err = NULL;
+	for (size_t i = 0; i < t->nrcpts; i++)
+		memset(&t->replies[i], 0, sizeof t->replies[i]);
+	if (lc->broken)
+		return lmtp_fail(err, "connection out of step");
+	if (check_addresses(t, err) == -1)
+		return -1;
+	if (too_big(lc, t))
+		return 0;
+	acc = xcalloc(t->nrcpts + 1, sizeof *acc);
+	for (k = 0; k < ncmd; k++) {
+		while (nsent < ncmd && nsent - k < window) {
+			/* One at a time, DATA goes out only if a RCPT took. */
+			if (window == 1 && nsent == t->nrcpts + 1 && nacc == 0)
+				break;
+			queue_cmd(lc, t, nsent++);
+		}
+		if (nsent == k)
+			break;
+		lc->phase = phase_of(t, k);
+		if (write_out(lc, err) == -1 || read_reply(lc, &r, NULL,
+		    err) == -1) {
+			rc = -1;
+			break;
+		}
+		switch (lc->phase) {
+		case LMTP_MAIL:
+			if (r.code == 250)
+				mail_ok = 1;
+			else {
+				all_reply(t, &r);
+				ncmd = nsent;	/* read what went out, no more */
+			}
+			break;
+		case LMTP_RCPT:
+			if (!mail_ok)
+				break;
+			if (r.code == 250 || r.code == 251)
+				acc[nacc++] = k - 1;
+			else
+				set_reply(t, k - 1, &r);
+			break;
+		default:	/* LMTP_DATA */
+			if (!mail_ok)
+				break;
+			if (r.code != 354) {
+				all_reply(t, &r);
+				break;
+			}
+			data_sent = 1;
+			if (nacc == 0) {
+				/* Nobody to deliver to, yet the store wants
+				   the data: end it, and trust the link no
+				   further (how many replies come is unclear). */
+				buf_append(&lc->out, ".\r\n", 3);
+				if (write_out(lc, err) == -1) {
+					free(*err);
+					*err = NULL;
+				}
+				lc->broken = 1;
+			} else if (send_body(lc, t, err) == -1 ||
+			    final_replies(lc, t, acc, nacc, err) == -1)
+				rc = -1;
+		}
+		lmtp_reply_free(&r);
+	}
+	if (rc == 0 && mail_ok && !data_sent && !lc->broken)
+		reset(lc);
+	free(acc);
+	return rc;
+}
+
+/* lmtp_reply_free - the reply's text */
+void
+lmtp_reply_free(struct lmtp_reply *r)
+{
+	free(r->text);
+	r->text = NULL;
+}
+
+/* lmtp_close - QUIT if in step, close, free */
+void
+lmtp_close(struct lmtp_conn **lcp)
+{
+	struct lmtp_conn *lc = *lcp;
+
+	if (lc == NULL)
+		return;
+	if (lc->fd != -1 && !lc->broken) {
+		struct lmtp_reply r;
+		char *err = NULL;
+		lc->timeout = lc->timeout < QUIT_TIMEOUT ? lc->timeout :
+		    QUIT_TIMEOUT;
+		command(lc, "QUIT");
+		if (exchange(lc, LMTP_QUIT, &r, NULL, &err) == 0)
+			lmtp_reply_free(&r);
+		free(err);
+	}
+	if (lc->fd != -1)
+		close(lc->fd);
+	buf_free(&lc->out);
+	free(lc->auth_mechs);
+	free(lc->name);
+	free(lc->host);
+	free(lc);
+	*lcp = NULL;
+}

@@ -1,0 +1,128 @@
+/*
+ * lmtp.h - an RFC 2033 LMTP client, an explicit state machine.
+ * Does: connect (unix socket or TCP, with a timeout), greeting, LHLO and
+ * its capabilities, AUTH through sasl.c, one transaction at a time (MAIL,
+ * one RCPT per recipient, DATA streamed from a source with dot-stuffing,
+ * one reply per accepted recipient), QUIT. Every reply and every write
+ * has a deadline; reply lines and replies are bounded.
+ * Does not: know users or folders, repair messages, decide outcomes, log.
+ * Errors: returns -1 and sets *err (allocated); replies come back as data.
+ */
+#ifndef LDA_LMTP_H
+#define LDA_LMTP_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define LMTP_LINE_MAX	2048	/* bytes of one reply line, CRLF included */
+#define LMTP_REPLY_LINES 64	/* lines of one multi-line reply */
+
+/* Capabilities from the LHLO reply. */
+enum {
+	LMTP_CAP_PIPELINING = 1 << 0,
+	LMTP_CAP_ENHANCED = 1 << 1,	/* ENHANCEDSTATUSCODES */
+	LMTP_CAP_8BITMIME = 1 << 2,
+	LMTP_CAP_SIZE = 1 << 3,
+	LMTP_CAP_AUTH = 1 << 4,
+};
+
+/* Where the protocol is; named in error messages ("timeout in RCPT"). */
+enum lmtp_phase {
+	LMTP_CONNECT, LMTP_GREETING, LMTP_LHLO, LMTP_AUTH, LMTP_MAIL,
+	LMTP_RCPT, LMTP_DATA, LMTP_BODY, LMTP_DOT, LMTP_RSET, LMTP_QUIT,
+};
+
+/* One reply. code 0: none came (link lost, timeout, garbled). */
+struct lmtp_reply {
+	int code;		/* 250, 452, ... */
+	char status[16];	/* enhanced status code "5.1.1", or "" */
+	char *text;		/* the whole reply, lines joined by " / ",
+				   control bytes shown as '?' (allocated) */
+};
+
+/* A store to connect to: a unix socket, or a TCP host and port. */
+struct lmtp_target {
+	const char *name;	/* as written in STORE, for messages */
+	const char *path;	/* unix socket path, or NULL for TCP */
+	const char *host;	/* TCP: name, IPv4 or IPv6 address */
+	const char *port;	/* TCP: port number or service */
+};
+
+struct sasl_creds;
+
+/* Credentials and policy for AUTH. */
+struct lmtp_auth {
+	const struct sasl_creds *creds;	/* see sasl.h */
+	const char *mechs;	/* mechanisms to try, best first */
+	int plaintext_ok;	/* PLAIN/LOGIN allowed to a non-loopback peer */
+};
+
+/* The message source: fills p with up to n bytes of the message with
+   CRLF line ends (repair.c's output); 0 at the end, -1 with *err. */
+struct lmtp_source {
+	ssize_t (*read)(void *ctx, char *p, size_t n, char **err);
+	void *ctx;
+};
+
+/* One transaction. replies[i] answers rcpts[i]: the RCPT refusal, or the
+   recipient's own reply after the final dot; the MAIL or DATA refusal
+   when the whole transaction was refused; code 0 when none came. */
+struct lmtp_txn {
+	const char *sender;		/* envelope sender, "" for <> */
+	off_t size;			/* for SIZE= and the store's limit */
+	const char *const *rcpts;	/* RCPT addresses, without <> */
+	size_t nrcpts;
+	struct lmtp_source src;
+	struct lmtp_reply *replies;	/* nrcpts of them, filled in */
+};
+
+struct lmtp_conn;
+
+/*
+ * Connect to t (within connect_timeout seconds), read the greeting, send
+ * LHLO and record the capabilities; timeout (seconds) is then the limit
+ * for every reply and every write. Returns 0 and *lc_r, or -1 with *err
+ * (connection refused, timeout, a greeting or LHLO reply other than 2xx,
+ * quoted).
+ */
+int lmtp_open(const struct lmtp_target *t, int connect_timeout,
+    int timeout, struct lmtp_conn **lc_r, char **err);
+
+/* The capabilities (LMTP_CAP_*), the SIZE limit (0: none given), the
+   mechanisms offered with AUTH (NULL: none). */
+unsigned lmtp_caps(const struct lmtp_conn *lc);
+unsigned long long lmtp_size_max(const struct lmtp_conn *lc);
+const char *lmtp_auth_mechs(const struct lmtp_conn *lc);
+/* 1 when the peer is a unix socket or a loopback address. */
+int lmtp_is_local(const struct lmtp_conn *lc);
+
+/*
+ * Authenticate with the first mechanism of a->mechs that the store
+ * offers and libsasl2 supports (plaintext ones only when the peer is
+ * local or a->plaintext_ok). Returns 0, or -1 with *err (no usable
+ * mechanism, or the store's refusal quoted). *mech_r (may be NULL) gets
+ * the mechanism tried (allocated) once one was chosen.
+ */
+int lmtp_authenticate(struct lmtp_conn *lc, const struct lmtp_auth *a,
+    char **mech_r, char **err);
+
+/*
+ * Run one transaction (see struct lmtp_txn). Returns 0 when every
+ * recipient got its answer, -1 with *err when the link failed on the
+ * way (lost, timeout, garbled reply): replies already read stay valid
+ * (a 250 read before the loss is a delivery), the others have code 0.
+ * A message larger than the store's SIZE is not sent: every recipient
+ * gets a "552 5.3.4" reply made here.
+ */
+int lmtp_send(struct lmtp_conn *lc, struct lmtp_txn *t, char **err);
+
+/* 1 when the connection can carry another transaction. */
+int lmtp_usable(const struct lmtp_conn *lc);
+
+/* Free the text of r (the struct itself is the caller's). */
+void lmtp_reply_free(struct lmtp_reply *r);
+
+/* QUIT (when the link is still in step), close, free; *lcp = NULL. */
+void lmtp_close(struct lmtp_conn **lcp);
+
+#endif

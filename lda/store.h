@@ -1,0 +1,127 @@
+/*
+ * store.h - delivery into a sealed store (Cyrus, Dovecot) over LMTP.
+ * Does: the STORE settings (rc variables, read once when the store is
+ * first used); the list of stores, tried in order while one is down;
+ * every copy of the run - folders, c copies, the recipients of a service
+ * user's run - queued as a recipient (user or user+folder) and sent at
+ * the end in one transaction per message; the INBOX fall-back when the
+ * store refuses user+folder; the one table from replies to outcomes; one
+ * log line per copy, quoting the store.
+ * Does not: choose folders (rc/), speak LMTP (lmtp.c), repair the
+ * message (repair.c), pick the exit code (main, outcome.c).
+ */
+#ifndef LDA_STORE_H
+#define LDA_STORE_H
+
+#include <stddef.h>
+
+#include "outcome.h"
+
+struct lmtp_reply;
+struct session;
+struct spool;
+struct store;
+
+/* Defaults of the settings (see docs-draft/store.md). */
+#define STORE_CONNECT_TIMEOUT_DEFAULT 30	/* seconds */
+#define STORE_TIMEOUT_DEFAULT 300		/* seconds per reply */
+#define STORE_ADDRESS_MAX 512			/* bytes of a RCPT address */
+
+/* One store of the STORE list. */
+struct store_target {
+	char *name;		/* as written: lmtp:unix:/path, lmtp:inet:h:p */
+	char *path;		/* unix socket, or NULL */
+	char *host, *port;	/* TCP (IPv6 without its brackets) */
+};
+
+struct store_settings {
+	char *spec;			/* STORE */
+	struct store_target *targets;	/* its stores, in order */
+	size_t ntargets;
+	char *credentials;	/* STORE_CREDENTIALS, or NULL */
+	char *mechs;		/* STORE_MECHANISMS, best first */
+	int plaintext;		/* STORE_PLAINTEXT: PLAIN/LOGIN off loopback */
+	char *delimiter;	/* RCPT_DELIMITER's first byte: user+folder */
+	char separator;		/* STORE_SEPARATOR: '.' or '/' */
+	int downcase;		/* RCPT_DOWNCASE: lower-case the user part */
+	int fallback;		/* STORE_FALLBACK: refused folder -> INBOX */
+	int connect_timeout;	/* STORE_CONNECT_TIMEOUT, seconds */
+	int timeout;		/* STORE_TIMEOUT, seconds per reply */
+};
+
+/* Reads one setting by name: NULL when unset. */
+typedef const char *store_getvar_fn(const void *ctx, const char *name);
+
+/*
+ * Parse a STORE value: one store or a comma-separated list, each
+ * lmtp:unix:/absolute/path or lmtp:inet:host:port (host a name, an IPv4
+ * address or an IPv6 address in brackets). Returns 0, or -1 with *err.
+ */
+int store_parse(const char *spec, struct store_target **t_r, size_t *n_r,
+    char **err);
+void store_targets_free(struct store_target **tp, size_t n);
+
+/* Read every setting through get(ctx, name). Returns 0, or -1 with *err
+   naming the setting and the value it cannot use. */
+int store_settings_read(struct store_settings *set, store_getvar_fn *get,
+    const void *ctx, char **err);
+void store_settings_free(struct store_settings *set);
+
+/*
+ * Where the rc's folder name goes on the store: returns 1 and *name_r
+ * (allocated; NULL for the INBOX) for a store folder, 0 for a name that
+ * stays local (/dev/null, an absolute path outside maildir that is not
+ * def or org). def and org (DEFAULT, ORGMAIL) and "INBOX" mean the INBOX;
+ * a name under maildir loses that prefix; Maildir ("dir/", Maildir++
+ * ".a.b/") and MH ("dir/.") suffixes go; the parts of "a/b" are joined
+ * with the store's separator; a leading "INBOX" part goes.
+ */
+int store_folder(const struct store_settings *set, const char *folder,
+    const char *maildir, const char *def, const char *org, char **name_r);
+
+/* The RCPT address for user's folder (NULL: the INBOX): user+folder,
+   before any @domain, quoted when needed. NULL when user or folder hold
+   control bytes or the address would pass STORE_ADDRESS_MAX. */
+char *store_address(const struct store_settings *set, const char *user,
+    const char *folder);
+
+/* The one table from a store's reply to an outcome (code 0: no reply). */
+enum outcome store_reply_outcome(const struct lmtp_reply *r);
+
+/* A store transaction under way, with settings set (taken over). */
+struct store *store_new(struct store_settings *set);
+const struct store_settings *store_settings_of(const struct store *st);
+
+/* Queue one copy of sp (from sender) for user into folder (NULL: the
+   INBOX). Returns the RCPT address (owned by st), or NULL (logged) when
+   none can be made. */
+const char *store_add(struct store *st, const struct spool *sp,
+    const char *sender, const char *user, const char *folder);
+
+/*
+ * The store hook of deliver_folder. When STORE (an rc variable of s->rc)
+ * is set and folder is a store folder, queue the copy (creating s->store
+ * on first use), count it in s and return 1 with *o_r: OUT_DELIVERED
+ * (accepted for the store; store_send delivers and logs it) or a failure
+ * already logged (a STORE setting lda cannot use: OUT_TEMPFAIL). When s
+ * delivers for another user without root (s->foreign), a local copy is
+ * refused here too (1, OUT_TEMPFAIL). Returns 0 for a local copy.
+ * *path_r (may be NULL) gets the RCPT address, allocated.
+ */
+int store_take(struct session *s, const char *folder, enum outcome *o_r,
+    char **path_r);
+
+/*
+ * Send every queued copy: connect (the next store of the list while one
+ * is down; AUTH over TCP), one transaction per message, INBOX fall-back
+ * copies in a second transaction on the same connection, one log line
+ * per copy. Returns the combined outcome (outcome_worse); when it is a
+ * failure, *status_r and *reason_r (allocated) are the RFC 3463 status
+ * and the store's reply behind it, for the status line.
+ */
+enum outcome store_send(struct store *st, char **status_r, char **reason_r);
+
+/* Close the connection, free everything; *stp = NULL. */
+void store_free(struct store **stp);
+
+#endif
