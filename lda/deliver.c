@@ -11,6 +11,7 @@
 #include "deliver.h"
 #include "local.h"
 #include "log.h"
+#include "store.h"
 #include "xalloc.h"
 
 /* deliver_kind - procmail's folder name rules */
@@ -76,6 +77,10 @@ deliver_folder(struct session *s, const char *folder, char **path_r)
 	char *path = NULL, *err = NULL;
 	enum outcome o;
 
+	/* STORE set: the copy becomes a recipient of the run's one LMTP
+	   transaction, sent and logged by store_send() (store.h). */
+	if (store_take(s, folder, &o, path_r))
+		return o;
 	if (s->dry_run) {
 		path = xstrdup(folder);
 		o = OUT_DELIVERED;

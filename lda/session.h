@@ -13,6 +13,7 @@
 #include "spool.h"
 
 struct invocation;
+struct rc;
 struct store;
 
 struct session {
@@ -25,6 +26,9 @@ struct session {
 	uid_t uid;		/* who we deliver as */
 	const char *tmpdir;	/* for new spools */
 	struct store *store;	/* store transaction under way, or NULL */
+	struct rc *rc;		/* the rc variables: settings such as STORE */
+	int foreign;		/* delivering for another user without root:
+				   only the store may take copies */
 	int lock_timeout;	/* seconds to wait for a folder lock */
 
 	int delivered;		/* copies delivered (or accepted for the store) */
