@@ -21,6 +21,7 @@
 #include "priv.h"
 #include "session.h"
 #include "spool.h"
+#include "store.h"
 #include "xalloc.h"
 #include "../rc/rc.h"
 #include "../filters/filter.h"
@@ -108,10 +109,13 @@ run_rc(struct rc *rc, const struct invocation *inv, struct session *s,
 	return done == 1;
 }
 
-/* deliver_one - steps 4 and 5 for one recipient; returns the outcome */
+/* deliver_one - steps 4 and 5 for one recipient; returns the outcome.
+   foreign: the -d name we deliver for as pw without root, or NULL; *stp:
+   the run's store transaction, shared by its recipients (store.h) */
 static enum outcome
 deliver_one(const struct invocation *inv, struct spool *sp,
-    const struct passwd *pw, const char *home)
+    const struct passwd *pw, const char *home, const char *foreign,
+    struct store **stp)
 {
 	struct session s = { 0 };
 	char *rcfile = inv->rcfile ? abs_path(inv->rcfile) : NULL;
@@ -122,7 +126,9 @@ deliver_one(const struct invocation *inv, struct spool *sp,
 	s.msg = sp;
 	s.sender = inv->sender ? inv->sender :
 	    sp->from_sender ? sp->from_sender : "";
-	s.recipient = pw->pw_name;
+	s.recipient = foreign ? foreign : pw->pw_name;
+	s.foreign = foreign != NULL;
+	s.store = *stp;
 	s.home = home;
 	s.uid = pw->pw_uid;
 	s.tmpdir = inv->tmpdir;
@@ -130,11 +136,15 @@ deliver_one(const struct invocation *inv, struct spool *sp,
 	s.dry_run = inv->dry_run;
 	s.outcome = OUT_DELIVERED;
 	rc = rc_new(&s);
+	s.rc = rc;
+	if (inv->store)
+		rc_assign(rc, "STORE", inv->store);
 	/* Whatever the rc files did not deliver goes to DEFAULT. */
 	if (run_rc(rc, inv, &s, rcfile))
 		o = s.outcome;
 	else
 		o = rc_deliver_default(rc);
+	*stp = s.store;
 	rc_free(&rc);
 	free(rcfile);
 	if (s.msg != sp)	/* a filter replaced the message */
@@ -148,12 +158,37 @@ deliver_one(const struct invocation *inv, struct spool *sp,
 	return o;
 }
 
+/* store_finish - send the run's store transaction, if any, and fold its
+   outcome into o; when the store decides, its reply is the status line */
+static enum outcome
+store_finish(struct store **stp, enum outcome o)
+{
+	char *status = NULL, *reason = NULL;
+	enum outcome so;
+
+	if (*stp == NULL)
+		return o;
+	so = store_send(*stp, &status, &reason);
+	store_free(stp);
+	if (so != OUT_DELIVERED && reason && outcome_worse(o, so) == so) {
+		log_status(status, reason);
+		free(fail_reason);
+		fail_reason = reason;
+		reason = NULL;
+	}
+	free(status);
+	free(reason);
+	return outcome_worse(o, so);
+}
+
 /* for_recipient - become the -d recipient (we are root) and deliver */
 static enum outcome
 for_recipient(const struct invocation *inv, struct spool *sp, const char *name)
 {
 	struct passwd *pw = getpwnam(name);
+	struct store *st = NULL;
 	char *err = NULL;
+	enum outcome o;
 
 	if (pw == NULL) {
 		log_warn("to=<%s>, status=bounced (unknown user)", name);
@@ -164,7 +199,8 @@ for_recipient(const struct invocation *inv, struct spool *sp, const char *name)
 		free(err);
 		return pw->pw_uid == 0 ? OUT_NOPERM : OUT_TEMPFAIL;
 	}
-	return deliver_one(inv, sp, pw, pw->pw_dir);
+	o = deliver_one(inv, sp, pw, pw->pw_dir, NULL, &st);
+	return store_finish(&st, o);
 }
 
 /* fork_recipients - one child per -d recipient, as procmail does */
@@ -191,26 +227,35 @@ fork_recipients(const struct invocation *inv, struct spool *sp)
 	return all;
 }
 
-/* as_self - deliver as whoever started us; -d may only name ourselves */
+/*
+ * as_self - deliver as whoever started us. -d naming another user works
+ * only into a store (STORE): its socket permissions or SASL decide who may
+ * inject mail, as with Cyrus's deliver; the store hook refuses such a
+ * user's local folders. All recipients share one store transaction.
+ */
 static enum outcome
 as_self(const struct invocation *inv, struct spool *sp)
 {
 	struct passwd *pw = getpwuid(getuid());
+	enum outcome o = OUT_DELIVERED;
+	struct store *st = NULL;
+	const char *home;
 
 	if (pw == NULL) {
 		log_warn("uid %ld has no passwd entry", (long)getuid());
 		return OUT_TEMPFAIL;
 	}
+	/* Without -d the MTA runs us as the user: its HOME is the user's. */
+	home = inv->env_home ? inv->env_home : pw->pw_dir;
+	if (inv->nrecipients == 0)
+		o = deliver_one(inv, sp, pw, home, NULL, &st);
 	for (size_t i = 0; i < inv->nrecipients; i++) {
 		struct passwd *r = getpwnam(inv->recipients[i]);
-		if (r == NULL || r->pw_uid != pw->pw_uid) {
-			log_warn("to=<%s>, status=deferred (-d for another "
-			    "user needs root)", inv->recipients[i]);
-			return OUT_TEMPFAIL;	/* a set-up error: keep the mail */
-		}
+		int self = r != NULL && r->pw_uid == getuid();
+		o = outcome_worse(o, deliver_one(inv, sp, pw, home, self ? NULL :
+		    inv->recipients[i], &st));
 	}
-	/* Without -d the MTA runs us as the user: its HOME is the user's. */
-	return deliver_one(inv, sp, pw, inv->env_home ? inv->env_home : pw->pw_dir);
+	return store_finish(&st, o);
 }
 
 /* delivery - spool the message, then deliver it for each recipient */
