@@ -32,9 +32,9 @@ CFLAGS     ?= -O2 -g
 CFLAGS     += -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) $(SANFLAGS) \
               -DLDA_VERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
               -DMODDIR='"$(MODDIR)"'
-PKGS       := tre
+PKGS       := tre libsasl2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ltre)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ltre -lsasl2)
 CFLAGS     += $(PKG_CFLAGS)
 LDLIBS     += $(PKG_LIBS) -lm
 LDFLAGS    += $(SANFLAGS)
