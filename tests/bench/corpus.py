@@ -19,6 +19,10 @@
       Write the 200-recipe rc (procmailrc syntax). The committed
       rc/rc200.procmailrc is this output; regenerate it with
       `python3 tests/bench/corpus.py rc200 tests/bench/rc/rc200.procmailrc`.
+  corpus.py probes OUTDIR
+      Variants of the medium message, each meant to satisfy one kind of
+      recipe of rc200 (list, From, Subject, score, body, ^TO_, two
+      conditions, nested block, ^FROM_DAEMON, Received, negation).
   corpus.py expect OUTDIR
       Print "folder count" lines: where the 20 filters should put the
       messages of OUTDIR (a check that every LDA routed them alike).
@@ -202,6 +206,36 @@ def cmd_medium(a):
         f.write((h + "\n" + body).encode())
 
 
+def cmd_probes(a):
+    """Variants of the medium message that each satisfy one recipe of
+    rc200 (rc.sh delivers them with procmail and lda and compares the
+    folders: a fall-through benchmark alone cannot tell a fast lda from
+    one whose conditions never match)."""
+    os.makedirs(a.outdir, exist_ok=True)
+    rng = random.Random(4)
+    base_h = headers(rng, 7, "probe", "normal")
+    body = text(rng, 3000)
+    subj = [l for l in base_h.split("\n") if l.startswith("Subject:")][0]
+    frm = [l for l in base_h.split("\n") if l.startswith("From:")][0]
+    probes = {
+        "list": (base_h + "List-Id: Dev list <dev.lists.example.org>\n", body),
+        "from": (base_h.replace(frm, "From: GitHub <noreply@github.example.com>"), body),
+        "subject": (base_h.replace(subj, "Subject: Re: your Invoice 42"), body),
+        "score": (base_h.replace(subj, "Subject: You are a WINNER"), body),
+        "body": (base_h, body + "Dear Beneficiary, please send money.\n"),
+        "to": (base_h + "Cc: Alias <alias17@example.org>\n", body),
+        "two-conds": (base_h + "X-Project: proj4\nX-Priority: 1 (Highest)\n", body),
+        "nested": (base_h.replace(subj, "Subject: [team-3] standup notes"), body),
+        "daemon": (base_h.replace(frm, "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>"), body),
+        "received": (base_h.replace("by mail.example.org", "by relay3.example.com"), body),
+        "negation": ("\n".join(l for l in base_h.split("\n")
+                             if not l.startswith(("Date:", "Message-ID:"))), body),
+    }
+    for i, (name, (h, b)) in enumerate(probes.items()):
+        with open(os.path.join(a.outdir, "p%02d-%s.eml" % (i, name)), "wb") as f:
+            f.write((h.rstrip("\n") + "\n\n" + b).encode())
+
+
 # ------------------------------------------------------------------ rc200
 LISTS = ["announce", "dev", "users", "security", "jobs", "ops", "design", "legal",
          "kernel", "golang", "rust", "python", "perl", "postfix", "dovecot",
@@ -324,9 +358,10 @@ def main():
     p.add_argument("--tag", default="med"); p.add_argument("--seed", type=int, default=3)
     p = sub.add_parser("rc200"); p.add_argument("file")
     p = sub.add_parser("expect"); p.add_argument("outdir")
+    p = sub.add_parser("probes"); p.add_argument("outdir")
     a = ap.parse_args()
     {"small": cmd_small, "big": cmd_big, "medium": cmd_medium, "rc200": cmd_rc200,
-     "expect": cmd_expect}[a.cmd](a)
+     "expect": cmd_expect, "probes": cmd_probes}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -59,6 +59,28 @@ for cfg in $CFGS; do
 		note "ERROR: lda fails with $cfg: ${FAILED[$cfg-lda]}"
 	fi
 done
+# ... and the recipes must really work: the benchmark message falls through
+# all of them, which an lda whose conditions never match would do too. So
+# each probe (a variant that satisfies one kind of recipe) must land in
+# the same folder with lda as with procmail.
+$PY "$BENCH_DIR/corpus.py" probes "$W/probes"
+chmod -R a+rX "$W/probes"
+install_rc "$BENCH_DIR/rc/rc200.procmailrc" "$BENCH_DIR/rc/none.mailfilter"
+misfiled=""
+for p in "$W"/probes/*.eml; do
+	where=()
+	for m in procmail lda; do
+		maildir_reset
+		eval "timeout 60 $(q "${AS[@]}") ${BASE[$m]}" <"$p" >/dev/null 2>&1 || true
+		where+=("$(maildir_dist | tr '\n' ' ')")
+	done
+	[ "${where[0]}" = "${where[1]}" ] ||
+		misfiled+="$(basename "$p" .eml): procmail ${where[0]}≠ lda ${where[1]:-nothing}; "
+done
+if [ -n "$misfiled" ] && [ -z "${FAILED[rc200-lda]-}" ]; then
+	FAILED[rc200-lda]="rc200 recipes misfire: $misfiled"
+	note "ERROR: lda: ${FAILED[rc200-lda]}"
+fi
 
 for r in $(seq 1 "$ROUNDS"); do
 	for cfg in $CFGS; do
