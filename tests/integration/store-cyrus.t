@@ -1,0 +1,290 @@
+#!/usr/bin/env bash
+# store-cyrus.t - lda into a real Cyrus IMAP 3.6 over LMTP (tests/peers/
+# cyrus-up.sh in a private directory): unix socket and TCP with SASL,
+# folders as user+folder, one transaction per run, every exit code the
+# store can cause, failover, a 20 MB message, and each malformed input
+# Cyrus refuses, repaired on the way. Every delivery is checked over IMAP:
+# in the right folder, body byte for byte, exactly once.
+# lda runs three ways: as a service user with -d (a postfix pipe's user=,
+# the usual Cyrus set-up), as root with -d (it becomes the user), and as
+# root without -d (delivering as itself). Needs root; about 15 s.
+. "$LDA_TOP/tests/integration/lib.sh"
+
+P=$LDA_TOP/tests/peers
+PY=/usr/bin/python3; [ -x $PY ] || PY=python3
+if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP needs root"; exit 0; fi
+if [ ! -x /usr/lib/cyrus/bin/master ]; then echo "1..0 # SKIP cyrus not installed"; exit 0; fi
+
+CD=$T/cyrus
+mkdir -p "$CD"
+if ! out=$("$P/cyrus-up.sh" "$CD" 2>&1); then
+	echo "Bail out! cyrus-up.sh: $out"; exit 1
+fi
+at_exit "'$P/cyrus-down.sh' '$CD'"
+. "$CD/env"
+SOCK=lmtp:unix:$CYRUS_LMTP_SOCK
+TCP=lmtp:inet:127.0.0.1:$CYRUS_LMTP_PORT
+ensure_user ldasvc && ensure_user ldabob
+LOG=$T/lda.log
+: >"$LOG"; chmod 666 "$LOG"
+
+# A mailbox for ldabob (root -d ldabob becomes that Unix user), made by
+# the admin over IMAP; looked into as the admin acting as ldabob.
+$PY - "$CYRUS_IMAP_PORT" "$CYRUS_PW" <<'EOF' || { echo "Bail out! cannot create user.ldabob"; exit 1; }
+import imaplib, sys
+m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
+m.login("cyrus", sys.argv[2])
+typ, data = m.create("user.ldabob")
+sys.exit(0 if typ == "OK" else 1)
+EOF
+
+# One IMAP client for the whole test (a python start costs 0.3 s here):
+# "count USER FOLDER" -> N, "fetch USER FOLDER N FILE" -> ok (body to FILE),
+# as the admin acting as USER (AUTHENTICATE PLAIN, authzid USER).
+cat >"$T/imapq.py" <<'EOF'
+import imaplib, sys
+port, pw, conns = int(sys.argv[1]), sys.argv[2], {}
+def conn(user):
+    if user not in conns:
+        m = imaplib.IMAP4("127.0.0.1", port, timeout=60)
+        cred = ("%s\0cyrus\0%s" % (user, pw)).encode()
+        m.authenticate("PLAIN", lambda _: cred)
+        conns[user] = m
+    return conns[user]
+for line in sys.stdin:
+    w = line.split()
+    try:
+        m = conn(w[1])
+        typ, data = m.select('"%s"' % w[2], readonly=True)
+        if typ != "OK":
+            raise Exception("select %s: %s" % (w[2], data))
+        if w[0] == "count":
+            print(int(data[0]))
+        else:
+            typ, data = m.fetch(w[3], "(BODY.PEEK[TEXT])")
+            with open(w[4], "wb") as f:
+                f.write(b"".join(p[1] for p in data if isinstance(p, tuple)))
+            print("ok")
+    except Exception as e:
+        print("error: %s" % str(e).replace("\n", " "))
+    sys.stdout.flush()
+EOF
+coproc IMAPQ { exec $PY -u "$T/imapq.py" "$CYRUS_IMAP_PORT" "$CYRUS_PW" 2>&1; }
+at_exit "kill $IMAPQ_PID"
+# plain descriptors: a coproc's are closed in subshells and pipelines
+exec 7>&"${IMAPQ[1]}" 8<&"${IMAPQ[0]}"
+# q QUERY: one answer from the IMAP client (bounded wait)
+q() {
+	local a=""
+	echo "$*" >&7 && read -r -t 60 -u 8 a
+	echo "$a"
+}
+
+n=0
+# mk FILE [SUBJECT]: a message with a fresh Message-ID (Cyrus drops repeats)
+mk() {
+	n=$((n + 1)); MID="<s$n.$$.$(date +%s%N)@store-cyrus.t>"
+	printf 'From: Alice <alice@example.org>\nTo: bob@example.org\nSubject: %s\nMessage-ID: %s\n\nHello Bob.\n.\n..two dots\n.one dot\nFrom the test.\n' \
+		"${2:-test $n}" "$MID" >"$1"
+}
+# body FILE: the body of message FILE as IMAP shows it (CRLF)
+body() { sed '1,/^$/d' "$1" | sed 's/$/\r/'; }
+# count USER FOLDER: messages in USER's FOLDER (INBOX, INBOX.Spam, ...)
+count() { q count "$1" "$2"; }
+# fetch USER FOLDER N: message N's body
+fetch() { q fetch "$1" "$2" "$3" "$T/fetched" >/dev/null; cat "$T/fetched"; rm -f "$T/fetched"; }
+# as USER IN ARGS...: lda as USER (root: "root"), stdin IN; exit in $st,
+# stdout (the status line) in $out; LOGFILE is $LOG, emptied first
+as() {
+	local u=$1 in=$2; shift 2
+	: >"$LOG"
+	st=0
+	if [ "$u" = root ]; then
+		out=$("$LDA" "$@" <"$in" 2>/dev/null) || st=$?
+	else
+		out=$(runuser -u "$u" -- "$LDA" "$@" <"$in" 2>/dev/null) || st=$?
+	fi
+}
+# svc IN ARGS...: lda as the service user ldasvc, store on the unix socket
+svc() { local in=$1; shift; as ldasvc "$in" --store "$SOCK" -f sender@example.org LOGFILE="$LOG" "$@"; }
+# landed USER FOLDER BEFORE MSG NAME: exactly one new message, body as sent
+landed() {
+	local c; c=$(count "$1" "$2")
+	is "$c" "$(($3 + 1))" "$5: one new message in $1's $2"
+	is "$(fetch "$1" "$2" "$c" | od -An -c)" "$(body "$4" | od -An -c)" \
+		"$5: body byte for byte"
+}
+rc() { printf '%s\n' "$@" >"$T/rc"; chmod 644 "$T/rc"; }
+
+# --- unix socket, service user, -d ---------------------------------------
+mk "$T/m"; b=$(count bob INBOX)
+svc "$T/m" -d bob
+is "$st" 0 "unix socket as a service user: exit 0"
+landed bob INBOX "$b" "$T/m" "unix socket"
+like "$(cat "$LOG")" "to=<bob>, from=<sender@example.org>, folder=bob, store=$SOCK, size=[0-9]+, status=sent \\(250 2\\.1\\.5 " \
+	"the log line names the recipient, the store and its reply"
+
+# --- root with -d: lda becomes ldabob ----------------------------------------
+mk "$T/m"; b=$(count ldabob INBOX)
+as root "$T/m" --store "$SOCK" -f sender@example.org LOGFILE="$LOG" -d ldabob
+is "$st" 0 "root with -d ldabob: exit 0"
+landed ldabob INBOX "$b" "$T/m" "root -d ldabob"
+
+# --- root without -d: delivers as root, and Cyrus has no user root ----------
+mk "$T/m"
+as root "$T/m" --store "$SOCK" -f sender@example.org LOGFILE="$LOG"
+is "$st" 67 "root without -d: Cyrus has no mailbox root: 67"
+like "$out" '^5\.1\.1 root: 550' "the status line quotes the store's 5.1.1"
+
+# --- unknown user ---------------------------------------------------------------
+mk "$T/m"
+svc "$T/m" -d nosuchuser
+is "$st" 67 "unknown user: 67"
+like "$(cat "$LOG")" 'to=<nosuchuser>.*status=bounced \(550-Mailbox unknown.*550 5\.1\.1 User unknown\)' \
+	"unknown user: the log quotes the store's reply"
+
+# --- three folders, two recipients: one transaction ---------------------------
+rc ':0c' 'Spam' ':0c' 'lists/linux' ':0' '.lists/'
+mk "$T/m"
+bs=$(count bob INBOX.Spam) bl=$(count bob INBOX.lists) bll=$(count bob INBOX.lists.linux)
+bi=$(count bob INBOX) di=$(count dave INBOX)
+for f in "$CYRUS_TELEMETRY"/postman/*; do : >"$f"; done
+svc "$T/m" --config "$T/rc" -d bob dave
+is "$st" 0 "three folders for bob and dave: exit 0"
+is "$(cat "$CYRUS_TELEMETRY"/postman/* | grep -ci '^<[0-9]*<mail from')" 1 \
+	"three folders, two recipients: one transaction (one MAIL FROM)"
+landed bob INBOX.Spam "$bs" "$T/m" "folder Spam"
+landed bob INBOX.lists.linux "$bll" "$T/m" "folder lists/linux"
+landed bob INBOX.lists "$bl" "$T/m" "Maildir++ folder .lists/"
+is "$(count bob INBOX)" "$bi" "nothing extra in bob's INBOX"
+is "$(count dave INBOX)" "$((di + 1))" "dave has no such folders: his INBOX, once (Cyrus suppresses the repeats)"
+files=$(grep -rlF "$MID" "$CYRUS_SPOOL" | grep '/[0-9]*\.$')
+is "$(echo "$files" | wc -l) $(echo "$files" | xargs stat -c %i | sort -u | wc -l)" "4 1" \
+	"single-instance store: 4 mailboxes, one file hard-linked"
+
+# --- folders the store does not have, or refuses ----------------------------------
+rc ':0' 'Nonexistent'
+mk "$T/m"; b=$(count bob INBOX)
+svc "$T/m" --config "$T/rc" -d bob
+is "$st" 0 "missing folder: exit 0"
+landed bob INBOX "$b" "$T/m" "missing folder: Cyrus files it in the INBOX"
+
+rc ':0' "$(printf 'Gr\303\274\303\237e')"
+mk "$T/m"; b=$(count bob INBOX)
+svc "$T/m" --config "$T/rc" -d bob
+is "$st" 0 "a folder Cyrus refuses (8-bit name, 501 5.5.4): exit 0"
+landed bob INBOX "$b" "$T/m" "refused folder: lda's own INBOX fall-back"
+like "$(cat "$LOG")" 'folder=bob\+Gr.*status=refused, to the INBOX instead \(501 5\.5\.4' \
+	"the fall-back is logged with the store's reply"
+
+mk "$T/m"; b=$(count bob INBOX)
+svc "$T/m" --config "$T/rc" STORE_FALLBACK=no -d bob
+is "$st" 69 "the same with STORE_FALLBACK=no: 69 (5.5.4)"
+is "$(count bob INBOX)" "$b" "STORE_FALLBACK=no: nothing delivered"
+
+# --- over quota -------------------------------------------------------------------
+mk "$T/m"; head -c 3000 /dev/zero | tr '\0' q >>"$T/m"; echo >>"$T/m"
+svc "$T/m" -d carol
+is "$st" 0 "carol's first message fits (Cyrus checks quota before, not after)"
+mk "$T/m"
+svc "$T/m" -d carol
+is "$st" 75 "over quota: 75"
+like "$out" '^4\.2\.2 carol: 452 4\.2\.2 Over quota' "over quota: the status line is the store's 4.2.2"
+like "$(cat "$LOG")" 'to=<carol>.*status=deferred \(452 4\.2\.2 Over quota' "over quota: logged"
+
+# --- TCP with SASL ------------------------------------------------------------------
+printf 'lmtpadmin:%s\n' "$CYRUS_PW" >"$T/creds"; chown ldasvc "$T/creds"; chmod 600 "$T/creds"
+tcp() { local in=$1; shift; as ldasvc "$in" --store "$TCP" -f sender@example.org LOGFILE="$LOG" STORE_CREDENTIALS="$T/creds" "$@"; }
+mk "$T/m"; b=$(count bob INBOX)
+tcp "$T/m" -d bob
+is "$st" 0 "TCP + SASL, strongest mechanism: exit 0"
+like "$(cat "$LOG")" "store=$TCP \\(AUTH SCRAM-SHA-256\\).*status=sent" "the strongest offered: SCRAM-SHA-256"
+landed bob INBOX "$b" "$T/m" "TCP + SCRAM-SHA-256"
+for mech in PLAIN CRAM-MD5 DIGEST-MD5; do
+	mk "$T/m"; b=$(count bob INBOX)
+	tcp "$T/m" STORE_MECHANISMS="$mech" -d bob
+	is "$st" 0 "TCP + AUTH $mech: exit 0"
+	like "$(cat "$LOG")" "\\(AUTH $mech\\).*status=sent" "AUTH $mech was used"
+	is "$(count bob INBOX)" "$((b + 1))" "TCP + AUTH $mech: delivered once"
+done
+
+printf 'lmtpadmin:wrong\n' >"$T/bad"; chown ldasvc "$T/bad"; chmod 600 "$T/bad"
+mk "$T/m"; b=$(count bob INBOX)
+tcp "$T/m" STORE_CREDENTIALS="$T/bad" -d bob
+is "$st" 75 "wrong password: 75"
+like "$(cat "$LOG")" 'AUTH SCRAM-SHA-256 as lmtpadmin refused: 501 5\.5\.4 undefined error!' \
+	"wrong password: the log quotes the store's refusal"
+is "$(count bob INBOX)" "$b" "wrong password: nothing delivered"
+
+chmod 644 "$T/creds"
+tcp "$T/m" -d bob
+is "$st" 75 "credentials file readable by others: 75"
+like "$(cat "$LOG")" "STORE_CREDENTIALS $T/creds: owned by uid [0-9]+ with mode 0644; it must be .* mode 0600" \
+	"a credentials file others can read is refused, clearly"
+chmod 600 "$T/creds"; chown ldabob "$T/creds"
+tcp "$T/m" -d bob
+is "$st" 75 "credentials file of another user: 75"
+chown ldasvc "$T/creds"
+
+as ldasvc "$T/m" --store "$TCP" -f sender@example.org LOGFILE="$LOG" -d bob
+is "$st" 75 "TCP without credentials: the store's 430 is a 75"
+
+# --- store down, failover ------------------------------------------------------------
+mk "$T/m"
+svc "$T/m" --store lmtp:unix:$T/nosuch.sock -d bob
+is "$st" 75 "store down: 75"
+like "$(cat "$LOG")" "to=<bob>.*status=deferred \\(lmtp:unix:$T/nosuch.sock: connect $T/nosuch.sock: No such file" \
+	"store down: the log says which store and why"
+b=$(count bob INBOX)
+svc "$T/m" --store "lmtp:unix:$T/nosuch.sock, $SOCK" -d bob
+is "$st" 0 "failover: the second store takes it"
+like "$(cat "$LOG")" "store lmtp:unix:$T/nosuch.sock: .*; trying the next store" "failover is logged"
+landed bob INBOX "$b" "$T/m" "failover"
+
+# --- a 20 MB message ------------------------------------------------------------
+mk "$T/big"
+$PY -c 'import sys, hashlib
+line = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=-\n"
+sys.stdout.buffer.write(line * (20 * 1024 * 1024 // len(line)))' >>"$T/big"
+b=$(count bob INBOX)
+svc "$T/big" -d bob
+is "$st" 0 "20 MB message: exit 0"
+c=$(count bob INBOX)
+is "$c" "$((b + 1))" "20 MB message: one new message"
+is "$(fetch bob INBOX "$c" | sha1sum)" "$(body "$T/big" | sha1sum)" "20 MB message: body byte for byte"
+
+# --- what Cyrus refuses, repaired on the way ----------------------------------------
+# hdr/body pieces for each case; CRLF line ends unless the case is about them
+bad() { # bad NAME BYTES-AS-PRINTF
+	n=$((n + 1)); MID="<bad$n.$$.$(date +%s%N)@store-cyrus.t>"
+	printf "$2" "$MID" >"$T/bad.msg"
+	b=$(count bob INBOX)
+	svc "$T/bad.msg" -d bob
+	is "$st/$(count bob INBOX)" "0/$((b + 1))" "$1: delivered (exit 0), once"
+	last=$(fetch bob INBOX $((b + 1)) | od -An -c | tr -s ' \n' ' ')
+}
+bad "NUL in the body" 'From: a@example.org\r\nSubject: nul\r\nMessage-ID: %s\r\n\r\nHel\0lo.\r\n'
+is "$last" " H e l l o . \r \n " "NUL in the body: removed"
+bad "NUL in a header" 'From: a@example.org\r\nSubject: nul \0here\r\nMessage-ID: %s\r\n\r\nbody\r\n'
+bad "header line without a colon" 'From: a@example.org\r\nSubject: x\r\nThis is not a header\r\nMessage-ID: %s\r\n\r\nbody\r\n'
+like "$last" "^ T h i s i s n o t" "no colon: the header ends before that line (as Postfix does)"
+bad "mbox From_ line first" 'From alice@example.org Sat Nov 21 10:00:00 2026\nFrom: a@example.org\nSubject: fromline\nMessage-ID: %s\n\nbody\n'
+is "$last" " b o d y \r \n " "From_ line: dropped, the rest intact"
+bad "continuation line first" ' folded\r\nFrom: a@example.org\r\nSubject: cont\r\nMessage-ID: %s\r\n\r\nbody\r\n'
+bad "bare CR in a header" 'From: a@example.org\r\nSubject: a\rb\r\nMessage-ID: %s\r\n\r\nbody\r\n'
+bad "bare CR in the body" 'From: a@example.org\r\nSubject: cr\r\nMessage-ID: %s\r\n\r\nHello.\rWorld\r\n'
+is "$last" " H e l l o . \r \n W o r l d \r \n " "bare CR in the body: a line end (Cyrus would drop it)"
+bad "only CRs as line ends" 'From: a@example.org\rSubject: mac\rMessage-ID: %s\r\rHello.\r'
+is "$last" " H e l l o . \r \n " "CR line ends: header and body kept apart"
+bad "bare LFs" 'From: a@example.org\nSubject: lf\nMessage-ID: %s\n\nHello.\nWorld\n'
+is "$last" " H e l l o . \r \n W o r l d \r \n " "bare LFs: CRLF"
+bad "8-bit header bytes" 'From: a@example.org\r\nSubject: caf\303\251\r\nMessage-ID: %s\r\n\r\nbody\r\n'
+bad "8-bit byte in a field name" 'From: a@example.org\r\nSubj\303\251ct: x\r\nMessage-ID: %s\r\n\r\nbody\r\n'
+bad "missing header/body separator" 'From: a@example.org\r\nSubject: nosep\r\nMessage-ID: %s\r\nHello there, no empty line above.\r\n'
+like "$last" "^ H e l l o t h e r e" "missing separator: an empty line is put in"
+long=$(head -c 2000 /dev/zero | tr '\0' a)
+bad "lines over 998 bytes" "From: a@example.org\r\nSubject: long\r\nMessage-ID: %s\r\nX-Long: $long\r\n\r\n$long\r\n"
+is "$last" "$(printf '%s\r\n' "$long" | od -An -c | tr -s ' \n' ' ')" "long lines: kept whole (Cyrus takes them)"
+bad "empty body, no separator" 'From: a@example.org\r\nSubject: hdronly\r\nMessage-ID: %s\r\n'
+
+done_testing
