@@ -8,10 +8,13 @@
 #include "filter.h"
 
 extern const struct filter filter_spamassassin, filter_clamav, filter_spf;
+extern const struct filter filter_plusaddr, filter_bboard;
 
 const struct filter *const filter_registry[] = {
 	&filter_spamassassin,	/* spamd protocol client */
 	&filter_clamav,		/* clamd INSTREAM, or libclamav (clamav.so) */
 	&filter_spf,		/* libspf2 (spf.so) */
+	&filter_plusaddr,	/* bob+folder: the detail's folder before DEFAULT */
+	&filter_bboard,		/* bb+board: a post to a shared folder */
 	NULL,
 };

@@ -1,0 +1,62 @@
+/*
+ * virtual.c - recipients without a Unix account, delivered for by a
+ * service user into a store (virtual.h).
+ * Does: the "no STORE, no account: unknown" rule; USERS_RC_DIR/<user>.rc
+ * and its ownership check.
+ * Does not: run the file, talk to the store, log deliveries.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "address.h"
+#include "log.h"
+#include "session.h"
+#include "virtual.h"
+#include "xalloc.h"
+#include "../rc/rc.h"
+
+/* virtual_user - unknown without STORE, else the user's rc file */
+int
+virtual_user(struct session *s, struct rc *rc, char **path_r)
+{
+	const char *store = rc_get(rc, "STORE");
+	const char *dir = rc_get(rc, "USERS_RC_DIR");
+	const char *user = s->recipient ? s->recipient : "";
+	char *path, *why = NULL;
+
+	*path_r = NULL;
+	if ((store == NULL || *store == '\0') && getpwnam(user) == NULL) {
+		/*
+		 * Only a store knows users that have no account here; a
+		 * local folder would be the service user's, not theirs.
+		 */
+		log_warn("to=<%s>, status=bounced (no such user, and no "
+		    "STORE to deliver to)", user);
+		s->outcome = outcome_worse(s->outcome, OUT_NOUSER);
+		free(s->reason);
+		s->reason = xstrdup("user unknown");
+		return 1;
+	}
+	if (dir == NULL || *dir == '\0')
+		return 0;
+	if (!address_user_ok(user)) {
+		char *vis = address_visible(user, 64);
+		log_warn("to=<%s>: no rc file for a user name like this; "
+		    "system rc only", vis);
+		free(vis);
+		return 0;
+	}
+	path = xasprintf("%s/%s.rc", dir, user);
+	/* The administrator's file: ours or root's, nobody else may write. */
+	if (rc_user_file_ok(path, s->uid, &why)) {
+		*path_r = path;
+		return 0;
+	}
+	if (errno != ENOENT)
+		log_warn("rc %s: not run: %s; system rc only", path, why);
+	free(why);
+	free(path);
+	return 0;
+}
