@@ -25,6 +25,9 @@
 #include "xalloc.h"
 #include "../rc/rc.h"
 #include "../filters/filter.h"
+#include "address.h"			/* addressing: docs-draft/addressing.md */
+#include "virtual.h"
+#include "../filters/plusaddr.h"
 
 #define DEFAULT_LOCK_TIMEOUT 60
 
@@ -90,9 +93,16 @@ run_rc(struct rc *rc, const struct invocation *inv, struct session *s,
 	/* filters: the chain the system rc set in FILTERS, before the user rc */
 	if (done == 0)
 		done = filter_chain(s, rc);
+	/* addressing: another user's rc is never ours to run; a recipient
+	   without an account has the administrator's USERS_RC_DIR file */
+	if (done == 0 && s->foreign)
+		done = virtual_user(s, rc, &path);
 	if (done == 0 && rcfile)
 		done = rc_run_file(rc, cur = rcfile, 0, &err);
-	else if (done == 0 && (cur = path = user_rc(s->home)) != NULL) {
+	else if (s->foreign) {
+		if (done == 0 && (cur = path) != NULL)
+			done = rc_run_file(rc, path, 0, &err);
+	} else if (done == 0 && (cur = path = user_rc(s->home)) != NULL) {
 		/* A user rc others could have written is not run; the
 		   message still goes to DEFAULT. */
 		if (rc_user_file_ok(path, s->uid, &err))
@@ -115,13 +125,23 @@ run_rc(struct rc *rc, const struct invocation *inv, struct session *s,
 static enum outcome
 deliver_one(const struct invocation *inv, struct spool *sp,
     const struct passwd *pw, const char *home, const char *foreign,
-    struct store **stp)
+    const char *detail, struct store **stp)
 {
 	struct session s = { 0 };
 	char *rcfile = inv->rcfile ? abs_path(inv->rcfile) : NULL;
+	char *arg1[2] = { (char *)detail, NULL };
+	struct invocation with1;
 	enum outcome o;
 	struct rc *rc;
 
+	/* addressing: the detail is $1 when the MTA gave no -a */
+	if (detail && inv->nargs == 0 && inv->mode == INV_DELIVER) {
+		with1 = *inv;
+		with1.args = arg1;
+		with1.nargs = 1;
+		inv = &with1;
+	}
+	s.detail = detail;
 	s.inv = inv;
 	s.msg = sp;
 	s.sender = inv->sender ? inv->sender :
@@ -139,8 +159,11 @@ deliver_one(const struct invocation *inv, struct spool *sp,
 	s.rc = rc;
 	if (inv->store)
 		rc_assign(rc, "STORE", inv->store);
-	/* Whatever the rc files did not deliver goes to DEFAULT. */
-	if (run_rc(rc, inv, &s, rcfile))
+	if (detail)
+		rc_assign(rc, "DETAIL", detail);
+	/* Whatever the rc files did not deliver goes to the detail's folder
+	   (plusaddr), else to DEFAULT. */
+	if (run_rc(rc, inv, &s, rcfile) || plusaddr_default(&s, rc))
 		o = s.outcome;
 	else
 		o = rc_deliver_default(rc);
@@ -185,13 +208,19 @@ store_finish(struct store **stp, enum outcome o)
 static enum outcome
 for_recipient(const struct invocation *inv, struct spool *sp, const char *name)
 {
-	struct passwd *pw = getpwnam(name);
+	struct address_opts ao;
+	struct address a;
+	struct passwd *pw;
 	struct store *st = NULL;
 	char *err = NULL;
 	enum outcome o;
 
-	if (pw == NULL) {
+	/* addressing: -d bob+lists is user bob, detail lists */
+	address_opts(inv, &ao);
+	address_of(inv, name, &ao, &a);
+	if ((pw = getpwnam(a.user)) == NULL) {
 		log_warn("to=<%s>, status=bounced (unknown user)", name);
+		address_free(&a);
 		return OUT_NOUSER;
 	}
 	if (priv_become(pw, &err) == -1) {
@@ -199,7 +228,8 @@ for_recipient(const struct invocation *inv, struct spool *sp, const char *name)
 		free(err);
 		return pw->pw_uid == 0 ? OUT_NOPERM : OUT_TEMPFAIL;
 	}
-	o = deliver_one(inv, sp, pw, pw->pw_dir, NULL, &st);
+	o = deliver_one(inv, sp, pw, pw->pw_dir, NULL, a.detail, &st);
+	address_free(&a);
 	return store_finish(&st, o);
 }
 
@@ -239,6 +269,8 @@ as_self(const struct invocation *inv, struct spool *sp)
 	struct passwd *pw = getpwuid(getuid());
 	enum outcome o = OUT_DELIVERED;
 	struct store *st = NULL;
+	struct address_opts ao;
+	struct address a;
 	const char *home;
 
 	if (pw == NULL) {
@@ -247,13 +279,25 @@ as_self(const struct invocation *inv, struct spool *sp)
 	}
 	/* Without -d the MTA runs us as the user: its HOME is the user's. */
 	home = inv->env_home ? inv->env_home : pw->pw_dir;
-	if (inv->nrecipients == 0)
-		o = deliver_one(inv, sp, pw, home, NULL, &st);
+	address_opts(inv, &ao);
+	if (inv->nrecipients == 0) {
+		/* addressing: RECIPIENT may name a user without an account
+		   (a board's bb, or +board); we deliver for it */
+		address_of(inv, NULL, &ao, &a);
+		o = deliver_one(inv, sp, pw, home, a.user && strcmp(a.user,
+		    pw->pw_name) != 0 && getpwnam(a.user) == NULL ? a.user :
+		    NULL, a.detail, &st);
+		address_free(&a);
+	}
 	for (size_t i = 0; i < inv->nrecipients; i++) {
-		struct passwd *r = getpwnam(inv->recipients[i]);
-		int self = r != NULL && r->pw_uid == getuid();
+		struct passwd *r;
+		int self;
+		address_of(inv, inv->recipients[i], &ao, &a);
+		r = getpwnam(a.user);
+		self = r != NULL && r->pw_uid == getuid();
 		o = outcome_worse(o, deliver_one(inv, sp, pw, home, self ? NULL :
-		    inv->recipients[i], &st));
+		    a.user, a.detail, &st));
+		address_free(&a);
 	}
 	return store_finish(&st, o);
 }
