@@ -61,6 +61,7 @@ struct store {
 	struct sasl_creds creds;
 	int have_creds;
 	char *down;			/* why no store could be reached */
+	char *mech;			/* the SASL mechanism lc used, or NULL */
 	pid_t pid;			/* the process the copies belong to */
 };
 
@@ -651,6 +652,8 @@ open_one(struct store *st, const struct store_target *t, char **err)
 	struct lmtp_auth a;
 	char *mech = NULL;
 
+	free(st->mech);
+	st->mech = NULL;
 	if (lmtp_open(&lt, st->set.connect_timeout, st->set.timeout, &st->lc,
 	    err) == -1)
 		return -1;
@@ -673,9 +676,8 @@ open_one(struct store *st, const struct store_target *t, char **err)
 	a.plaintext_ok = st->set.plaintext;
 	if (lmtp_authenticate(st->lc, &a, &mech, err) == -1)
 		goto fail;
-	log_debug("store %s: authenticated as %s with %s", t->name,
-	    st->creds.authname, mech);
-	free(mech);
+	free(st->mech);
+	st->mech = mech;
 	return 0;
 fail:
 	free(mech);
@@ -898,11 +900,18 @@ fallbacks(struct store *st, struct store_msg *m)
 
 /* -------------------------------------------------------- results */
 
-/* store_name - the store a copy went to, for the log */
+/* store_name - the store a copy went to (and how), for the log */
 static const char *
 store_name(const struct store *st)
 {
-	return st->at ? st->at->name : st->set.spec;
+	static char name[600];
+
+	if (st->at == NULL)
+		return st->set.spec;
+	if (st->mech == NULL)
+		return st->at->name;
+	snprintf(name, sizeof name, "%s (AUTH %s)", st->at->name, st->mech);
+	return name;
 }
 
 /* final - a copy's outcome, a folder copy that fell back taking its
@@ -997,6 +1006,7 @@ store_free(struct store **stp)
 		sasl_creds_free(&st->creds);
 	store_settings_free(&st->set);
 	free(st->down);
+	free(st->mech);
 	free(st);
 	*stp = NULL;
 }
