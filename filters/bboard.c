@@ -8,23 +8,33 @@
  * exist, 550 5.1.1, and that is our answer too); on a local store hand
  * back the shared Maildir BOARD_ROOT/board/ when it exists. A post ends
  * the run: FILTERS runs after the system rc and before the user rc, so
- * no user's rc ever sees a board post.
+ * no user's rc ever sees a board post, and bboard_settle() (main, right
+ * after FILTERS) ends a post that could not be delivered with 75 rather
+ * than let the user rc and DEFAULT have it; for a post it delivered, it
+ * gives the message file the board's group permissions.
  * Does not: create boards (a board is the administrator's to make, with
- * its group and permissions), deliver, run for anything but a post.
+ * its group and permissions), run for anything but a post.
  *
  * Settings: POSTUSER (unset or empty: the form +board), BOARD_ROOT (the
  * directory of the local boards), STORE, RCPT_DOWNCASE (the user part
- * matches POSTUSER in any case).
+ * matches POSTUSER in any case). Sets BOARD (the board's name) for a
+ * post, and STORE_FALLBACK=no: a board the store refuses is no INBOX's.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../lda/address.h"
 #include "../lda/log.h"
 #include "../lda/xalloc.h"
+#include "../rc/rc.h"
+#include "bboard.h"
 #include "filter.h"
+
+static const char *const bb_vars[] = { "BOARD", NULL };
 
 /* board_yes - is the setting name yes/on/true/1? */
 static int
@@ -99,6 +109,8 @@ bb_run(struct filter_ctx *c, const struct spool *msg, struct verdict *v,
 	} else if (store) {
 		/* The store posts it: Cyrus takes RCPT postuser+board. */
 		log_info("bboard: post to board %s on the store", name);
+		verdict_var(v, "BOARD", name);
+		verdict_var(v, "STORE_FALLBACK", "no");
 		v->kind = VERDICT_FOLDER;
 		v->folder = name;
 		name = NULL;
@@ -108,7 +120,14 @@ bb_run(struct filter_ctx *c, const struct spool *msg, struct verdict *v,
 		refuse(v, "no board %s in %s", name, root);
 	} else {
 		log_info("bboard: post to board %s", v->folder);
+		verdict_var(v, "BOARD", name);
 		v->kind = VERDICT_FOLDER;
+		/*
+		 * A board under BOARD_ROOT is the administrator's shared
+		 * folder, not another user's: a service user posting for a
+		 * POSTUSER without an account writes it as itself.
+		 */
+		c->s->foreign = 0;
 	}
 	free(name);
 	free(vis);
@@ -120,5 +139,51 @@ const struct filter filter_bboard = {
 	.prefix = "BBOARD",
 	.fail_closed = 0,
 	.rewrites = 0,
+	.vars = bb_vars,
 	.run = bb_run,
 };
+
+/*
+ * group_perms - the board's group may read (and write, if it may write
+ * the board) the message file: the board directory's group bits, and
+ * its group when it is not already the file's (a setgid board gives it).
+ */
+static void
+group_perms(const char *file)
+{
+	char *dir = xstrdup(file), *slash;
+	struct stat d, f;
+
+	/* file is BOARD/new/NAME: the board is two levels up */
+	for (int i = 0; i < 2 && (slash = strrchr(dir, '/')) != NULL; i++)
+		*slash = '\0';
+	if (stat(dir, &d) == 0 && stat(file, &f) == 0) {
+		if (f.st_gid != d.st_gid && chown(file, (uid_t)-1, d.st_gid) == -1)
+			log_warn("bboard: %s: cannot give it group %lu: %s", file,
+			    (unsigned long)d.st_gid, strerror(errno));
+		if (chmod(file, (f.st_mode & 0700) | (d.st_mode & 0060)) == -1)
+			log_warn("bboard: %s: chmod: %s", file, strerror(errno));
+	}
+	free(dir);
+}
+
+/* bboard_settle - after FILTERS: a board post is over (bboard.h) */
+int
+bboard_settle(struct session *s, struct rc *rc, int done)
+{
+	const char *board = rc_get(rc, "BOARD");
+	const char *store = rc_get(rc, "STORE");
+
+	if (board == NULL || *board == '\0' || done == -1)
+		return done;
+	if (done == 1) {
+		if ((store == NULL || *store == '\0') && s->last_folder &&
+		    !s->dry_run)
+			group_perms(s->last_folder);
+		return 1;
+	}
+	log_warn("to=<%s>, board %s: the post was not delivered; try again "
+	    "later", s->recipient ? s->recipient : "", board);
+	s->outcome = outcome_worse(s->outcome, OUT_TEMPFAIL);
+	return 1;
+}

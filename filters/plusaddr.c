@@ -94,19 +94,21 @@ make_folder(const char *dir, char **err)
 
 /*
  * maildir_dest - the Maildir++ folder for folder (parts joined by '.')
- * below the INBOX def, or NULL (logged) when def is no Maildir or the
- * folder is missing and may not be made (make: this call delivers).
+ * below the INBOX def, or NULL when def is no Maildir or the folder is
+ * missing and may not be made. final: this call delivers, so it makes
+ * the folder (AUTOCREATE) and logs why the message goes to DEFAULT.
  */
 static char *
 maildir_dest(const struct filter_ctx *c, const char *def, const char *folder,
-    int make)
+    int final)
 {
 	size_t n = strlen(def);
 	char *dest, *err = NULL;
 
 	if (deliver_kind(def) != DEST_MAILDIR) {
-		log_info("plusaddr: DEFAULT %s is no Maildir; no folder %s "
-		    "below it, to DEFAULT", def, folder);
+		if (final)
+			log_info("plusaddr: DEFAULT %s is no Maildir; no folder "
+			    "%s below it, to DEFAULT", def, folder);
 		return NULL;
 	}
 	while (n > 1 && def[n - 1] == '/')
@@ -115,8 +117,9 @@ maildir_dest(const struct filter_ctx *c, const char *def, const char *folder,
 	if (is_maildir(dest))
 		return dest;
 	if (!setting_yes(c, "AUTOCREATE")) {
-		log_info("plusaddr: no folder %s; to DEFAULT", dest);
-	} else if (!make) {
+		if (final)
+			log_info("plusaddr: no folder %s; to DEFAULT", dest);
+	} else if (!final) {
 		return dest;		/* made when it is delivered to */
 	} else if (make_folder(dest, &err) == 0) {
 		log_info("plusaddr: created folder %s (AUTOCREATE)", dest);
@@ -145,8 +148,9 @@ plus_dest(const struct filter_ctx *c, int final)
 	folder = address_folder(detail, store ? '/' : '.', &why);
 	if (folder == NULL) {
 		vis = address_visible(detail, 64);
-		log_info("plusaddr: detail \"%s\" refused (%s); to DEFAULT",
-		    vis, why);
+		if (final)
+			log_info("plusaddr: detail \"%s\" refused (%s); to "
+			    "DEFAULT", vis, why);
 		free(vis);
 	} else if (*folder == '\0')
 		;			/* bob+INBOX: the INBOX itself */
