@@ -27,6 +27,7 @@
 #include "../filters/filter.h"
 #include "address.h"			/* addressing: docs-draft/addressing.md */
 #include "virtual.h"
+#include "../filters/bboard.h"
 #include "../filters/plusaddr.h"
 
 #define DEFAULT_LOCK_TIMEOUT 60
@@ -93,8 +94,10 @@ run_rc(struct rc *rc, const struct invocation *inv, struct session *s,
 	/* filters: the chain the system rc set in FILTERS, before the user rc */
 	if (done == 0)
 		done = filter_chain(s, rc);
-	/* addressing: another user's rc is never ours to run; a recipient
-	   without an account has the administrator's USERS_RC_DIR file */
+	/* addressing: a board post ends here; another user's rc is never
+	   ours to run, a recipient without an account has the
+	   administrator's USERS_RC_DIR file */
+	done = bboard_settle(s, rc, done);
 	if (done == 0 && s->foreign)
 		done = virtual_user(s, rc, &path);
 	if (done == 0 && rcfile)
