@@ -27,6 +27,7 @@ Only the python3 standard library.
 import hashlib
 import os
 import re
+import select
 import socket
 import sys
 import time
@@ -92,15 +93,37 @@ def main(argv):
     return 0
 
 
+class Lines:
+    """Lines from a socket, each read bounded by a deadline (a timed-out
+    socket.makefile() cannot be read again, so this keeps its own buffer)."""
+
+    def __init__(self, conn):
+        self.conn, self.buf = conn, b""
+
+    def readline(self, until):
+        while b"\n" not in self.buf:
+            left = until - time.monotonic()
+            if left <= 0:
+                raise socket.timeout("timed out")
+            r, _, _ = select.select([self.conn], [], [], left)
+            if not r:
+                raise socket.timeout("timed out")
+            chunk = self.conn.recv(65536)
+            if not chunk:
+                if self.buf:
+                    line, self.buf = self.buf, b""
+                    return line
+                raise EOFError("client closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line + b"\n"
+
+
 def run(conn, steps, log, deadline):
-    f = conn.makefile("rb")
+    src = Lines(conn)
 
     def readline():
-        conn.settimeout(max(0.1, deadline - time.monotonic()))
-        line = f.readline()
-        if not line:
-            raise EOFError("client closed")
-        return line
+        return src.readline(deadline)
 
     for step in steps:
         if step.startswith(">> "):
@@ -123,14 +146,11 @@ def run(conn, steps, log, deadline):
                 h.update(line)
             log.write("DATA %d bytes\nDATA-SHA1 %s\n" % (body, h.hexdigest()))
         elif step.startswith("<quiet"):
-            end = time.monotonic() + float(step.split()[1])
-            while time.monotonic() < end:
-                conn.settimeout(max(0.05, end - time.monotonic()))
+            end = min(deadline, time.monotonic() + float(step.split()[1]))
+            while True:
                 try:
-                    line = f.readline()
+                    line = src.readline(end)
                 except socket.timeout:
-                    break
-                if not line:
                     break
                 log.write("< %s\n" % line.decode("latin-1").rstrip("\r\n"))
         elif step.startswith("<"):
