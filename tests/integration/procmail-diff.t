@@ -6,10 +6,11 @@ message, rc file and arguments go to both programs, each in its own scratch
 directory:
 
     $BIN [opts] -m MAILDIR=$dir DEFAULT=$dir/INBOX/ ORGMAIL=$dir/ORGMAIL \
-         SENDMAIL=$scratch/bin/sendmail $scratch/rc [args] < msg
+         SENDMAIL=$scratch/bin/sendmail SHELL=/bin/sh $scratch/rc [args] < msg
 
 (SENDMAIL and ORGMAIL point into the scratch directory so that nothing can
-ever reach the real MTA or /var/mail). Then the folder trees under $dir and
+ever reach the real MTA or /var/mail; SHELL because procmail takes it from
+the password file, which differs from machine to machine). Then the folder trees under $dir and
 the exit codes are compared (tests/rc/compare.py); an `expect` file in the
 case is checked against procmail's result, so a case that does not do what
 it claims fails too. A case with `expect-differ` is a deliberate difference
@@ -41,6 +42,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.environ.get('LDA_TOP') or os.path.dirname(os.path.dirname(HERE))
 RCDIR = os.path.join(TOP, 'tests', 'rc')
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, RCDIR)
 import compare  # noqa: E402
 
@@ -157,7 +159,7 @@ def run(binary, case, side, env, timeout):
     argv = [binary] + shlex.split(subst(case.opts, side)) + [
         '-m', 'MAILDIR=' + mail, 'DEFAULT=' + mail + '/INBOX/',
         'ORGMAIL=' + mail + '/ORGMAIL',
-        'SENDMAIL=' + os.path.join(side, 'bin', 'sendmail'),
+        'SENDMAIL=' + os.path.join(side, 'bin', 'sendmail'), 'SHELL=/bin/sh',
         os.path.join(side, 'rc')] + shlex.split(subst(case.args, side))
     t0 = time.time()
     # output to a file, not a pipe: a program left running in the background
