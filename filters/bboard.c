@@ -103,7 +103,7 @@ bb_run(struct filter_ctx *c, const struct spool *msg, struct verdict *v,
 	if (detail == NULL || *detail == '\0' || !is_post(c))
 		return 0;			/* not a post: pass */
 	vis = address_visible(detail, 64);
-	name = address_folder(detail, store ? '/' : '.', &why);
+	name = address_folder(detail, store ? '/' : '.', !store, &why);
 	if (name == NULL || *name == '\0') {
 		refuse(v, "board \"%s\": %s", vis, why ? why : "no name");
 	} else if (store) {

@@ -145,7 +145,7 @@ plus_dest(const struct filter_ctx *c, int final)
 	if (detail == NULL)
 		return NULL;
 	/* A store joins the parts with its own separator (STORE_SEPARATOR). */
-	folder = address_folder(detail, store ? '/' : '.', &why);
+	folder = address_folder(detail, store ? '/' : '.', !store, &why);
 	if (folder == NULL) {
 		vis = address_visible(detail, 64);
 		if (final)

@@ -237,10 +237,10 @@ mutf7_run(struct buf *b, const unsigned char *p, size_t n)
 
 /* map_ascii - one printable ASCII byte as the folder name holds it */
 static void
-map_ascii(struct buf *b, int c)
+map_ascii(struct buf *b, int c, int utf7)
 {
 	if (c == '&')
-		buf_puts(b, "&-");
+		buf_puts(b, utf7 ? "&-" : "&");
 	else if (isalnum(c) || strchr("!#$'+-=?^_`{|}~", c))
 		buf_putc(b, c);
 	else
@@ -270,7 +270,7 @@ check_detail(const char *detail)
 
 /* address_folder - the detail as a folder name (see address.h) */
 char *
-address_folder(const char *detail, char sep, const char **why)
+address_folder(const char *detail, char sep, int utf7, const char **why)
 {
 	const unsigned char *p = (const unsigned char *)detail;
 	size_t n = strlen(detail), i = 0;
@@ -292,8 +292,12 @@ address_folder(const char *detail, char sep, const char **why)
 			buf_putc(&b, sep);
 			i++;
 		} else if (p[i] < 0x80) {
-			map_ascii(&b, p[i]);
+			map_ascii(&b, p[i], utf7);
 			i++;
+		} else if (!utf7) {
+			buf_free(&b);
+			*why = "8-bit bytes (an LMTP address cannot carry them)";
+			return NULL;
 		} else if ((used = mutf7_run(&b, p + i, n - i)) == 0) {
 			buf_free(&b);
 			*why = "8-bit bytes that are not UTF-8";

@@ -69,13 +69,18 @@ void address_free(struct address *a);
  * NULL with *why set (static text): longer than ADDRESS_DETAIL_MAX, a
  * control byte, a leading '.' or '/', an empty part (so no ".."
  * component), 8-bit bytes that are not UTF-8, a result longer than
- * ADDRESS_FOLDER_MAX. Mapped: UTF-8 and '&' become IMAP's modified UTF-7
- * (RFC 3501 5.1.3, as Cyrus, Dovecot and Courier name folders), and a
- * printable byte a store or an LMTP address cannot hold unquoted (space
- * " ( ) , : ; < > @ [ \ ] % *) becomes '_'. A leading INBOX part is
- * dropped; "" (allocated) means the INBOX itself.
+ * ADDRESS_FOLDER_MAX. Mapped: a printable byte a store or an LMTP
+ * address cannot hold unquoted (space " ( ) , : ; < > @ [ \ ] % *)
+ * becomes '_'. With utf7 (a folder lda names on disk, Maildir++), UTF-8
+ * and '&' become IMAP's modified UTF-7 (RFC 3501 5.1.3), as Dovecot and
+ * Courier name folder directories; without (a name for a store's RCPT,
+ * which the store maps itself: Cyrus and Dovecot take the detail as the
+ * folder's UTF-8 name), '&' stays and 8-bit bytes are refused, since an
+ * LMTP address cannot carry them. A leading INBOX part is dropped; ""
+ * (allocated) means the INBOX itself.
  */
-char *address_folder(const char *detail, char sep, const char **why);
+char *address_folder(const char *detail, char sep, int utf7,
+    const char **why);
 
 /* May user (a user part without a Unix account) name an rc file and a
    store recipient? Not empty, at most ADDRESS_USER_MAX bytes, no '/', no

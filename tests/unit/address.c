@@ -67,42 +67,49 @@ static const struct {
 static const struct {
 	const char *detail;
 	char sep;
+	int utf7;		/* a Maildir++ name (1) or a store's (0) */
 	const char *folder;	/* NULL: refused */
 	const char *why;	/* substring of the refusal */
 } folders[] = {
-	{ "lists", '.', "lists", NULL },
-	{ "lists.linux", '.', "lists.linux", NULL },
-	{ "lists/linux", '.', "lists.linux", NULL },
-	{ "lists.linux", '/', "lists/linux", NULL },
-	{ "a.b.c", '.', "a.b.c", NULL },
-	{ "Spam", '.', "Spam", NULL },
-	{ "INBOX", '.', "", NULL },
-	{ "inbox.Spam", '.', "Spam", NULL },
-	{ "INBOXES", '.', "INBOXES", NULL },
-	{ "", '.', "", NULL },
-	{ "../x", '.', NULL, "leading" },
-	{ "a/../x", '.', NULL, "empty" },
-	{ "a..b", '.', NULL, "empty" },
-	{ "/etc", '.', NULL, "leading" },
-	{ ".", '.', NULL, "leading" },
-	{ ".hidden", '.', NULL, "leading" },
-	{ "a.", '.', NULL, "empty" },
-	{ "a/", '.', NULL, "empty" },
-	{ "a\nb", '.', NULL, "control" },
-	{ "a\tb", '.', NULL, "control" },
-	{ "a\177b", '.', NULL, "control" },
-	{ "\033[2J", '.', NULL, "control" },
-	{ "caf\xc3\xa9", '.', "caf&AOk-", NULL },
-	{ "\xe6\x97\xa5\xe6\x9c\xac", '.', "&ZeVnLA-", NULL },
-	{ "a\xf0\x9f\x98\x80" "b", '.', "a&2D3eAA-b", NULL },
-	{ "caf\xe9", '.', NULL, "UTF-8" },
-	{ "\xc0\xaf", '.', NULL, "UTF-8" },		/* overlong '/' */
-	{ "\xed\xa0\x80", '.', NULL, "UTF-8" },		/* a surrogate */
-	{ "\xe6\x97", '.', NULL, "UTF-8" },		/* truncated */
-	{ "Tom & Jerry", '.', "Tom_&-_Jerry", NULL },
-	{ "a b\"c(d)e,f:g;h<i>j@k[l\\m]n%o*p", '.',
+	{ "lists", '.', 1, "lists", NULL },
+	{ "lists.linux", '.', 1, "lists.linux", NULL },
+	{ "lists/linux", '.', 1, "lists.linux", NULL },
+	{ "lists.linux", '/', 1, "lists/linux", NULL },
+	{ "a.b.c", '.', 1, "a.b.c", NULL },
+	{ "Spam", '.', 1, "Spam", NULL },
+	{ "INBOX", '.', 1, "", NULL },
+	{ "inbox.Spam", '.', 1, "Spam", NULL },
+	{ "INBOXES", '.', 1, "INBOXES", NULL },
+	{ "", '.', 1, "", NULL },
+	{ "../x", '.', 1, NULL, "leading" },
+	{ "a/../x", '.', 1, NULL, "empty" },
+	{ "a..b", '.', 1, NULL, "empty" },
+	{ "/etc", '.', 1, NULL, "leading" },
+	{ ".", '.', 1, NULL, "leading" },
+	{ ".hidden", '.', 1, NULL, "leading" },
+	{ "a.", '.', 1, NULL, "empty" },
+	{ "a/", '.', 1, NULL, "empty" },
+	{ "a\nb", '.', 1, NULL, "control" },
+	{ "a\tb", '.', 1, NULL, "control" },
+	{ "a\177b", '.', 1, NULL, "control" },
+	{ "\033[2J", '.', 1, NULL, "control" },
+	{ "caf\xc3\xa9", '.', 1, "caf&AOk-", NULL },
+	{ "\xe6\x97\xa5\xe6\x9c\xac", '.', 1, "&ZeVnLA-", NULL },
+	{ "a\xf0\x9f\x98\x80" "b", '.', 1, "a&2D3eAA-b", NULL },
+	{ "caf\xe9", '.', 1, NULL, "UTF-8" },
+	{ "\xc0\xaf", '.', 1, NULL, "UTF-8" },		/* overlong '/' */
+	{ "\xed\xa0\x80", '.', 1, NULL, "UTF-8" },		/* a surrogate */
+	{ "\xe6\x97", '.', 1, NULL, "UTF-8" },		/* truncated */
+	{ "Tom & Jerry", '.', 1, "Tom_&-_Jerry", NULL },
+	{ "a b\"c(d)e,f:g;h<i>j@k[l\\m]n%o*p", '.', 1,
 	  "a_b_c_d_e_f_g_h_i_j_k_l_m_n_o_p", NULL },
-	{ "x+y-z_1~", '.', "x+y-z_1~", NULL },
+	{ "x+y-z_1~", '.', 1, "x+y-z_1~", NULL },
+	/* for a store's RCPT: the store maps the name itself */
+	{ "caf\xc3\xa9", '.', 0, NULL, "8-bit" },
+	{ "Tom & Jerry", '.', 0, "Tom_&_Jerry", NULL },
+	{ "R&D", '/', 0, "R&D", NULL },
+	{ "lists.linux", '/', 0, "lists/linux", NULL },
+	{ "../x", '/', 0, NULL, "leading" },
 };
 
 /* run_sources - address_of over the table */
@@ -146,9 +153,10 @@ run_folders(void)
 
 	for (size_t i = 0; i < sizeof folders / sizeof folders[0]; i++) {
 		char *vis = address_visible(folders[i].detail, 40);
-		f = address_folder(folders[i].detail, folders[i].sep, &why);
-		is(f, folders[i].folder, "folder of \"%s\" (sep %c)", vis,
-		    folders[i].sep);
+		f = address_folder(folders[i].detail, folders[i].sep,
+		    folders[i].utf7, &why);
+		is(f, folders[i].folder, "folder of \"%s\" (sep %c%s)", vis,
+		    folders[i].sep, folders[i].utf7 ? ", Maildir++" : ", store");
 		if (folders[i].why)
 			like(why, folders[i].why, "refusal of \"%s\" says why", vis);
 		free(f);
@@ -156,13 +164,13 @@ run_folders(void)
 	}
 	memset(big, 'x', sizeof big - 1);
 	big[ADDRESS_DETAIL_MAX] = '\0';
-	f = address_folder(big, '.', &why);
+	f = address_folder(big, '.', 1, &why);
 	ok(f && strlen(f) == ADDRESS_DETAIL_MAX, "a detail of %d bytes is kept",
 	    ADDRESS_DETAIL_MAX);
 	free(f);
 	big[ADDRESS_DETAIL_MAX] = 'x';
 	big[ADDRESS_DETAIL_MAX + 1] = '\0';
-	f = address_folder(big, '.', &why);
+	f = address_folder(big, '.', 1, &why);
 	ok(f == NULL && why && strstr(why, "too long"),
 	    "a detail of %d bytes is refused", ADDRESS_DETAIL_MAX + 1);
 	free(f);
@@ -170,7 +178,7 @@ run_folders(void)
 	for (size_t i = 0; i < 200; i += 2)
 		big[i] = '\xc3', big[i + 1] = '\xa9';
 	big[200] = '\0';
-	f = address_folder(big, '.', &why);
+	f = address_folder(big, '.', 1, &why);
 	ok(f == NULL && why && strstr(why, "encoded"),
 	    "a detail too long once encoded is refused");
 	free(f);
