@@ -425,6 +425,7 @@ store_address(const struct store_settings *set, const char *user,
 	const char *at = strrchr(user, '@');
 	size_t ulen = at ? (size_t)(at - user) : strlen(user);
 	struct buf local, addr;
+	int full = 0;		/* a buffer hit STORE_ADDRESS_MAX */
 
 	if (ulen == 0 || has_ctl(user) || (folder && (has_ctl(folder) ||
 	    *folder == '\0')))
@@ -432,28 +433,27 @@ store_address(const struct store_settings *set, const char *user,
 	buf_init(&local, STORE_ADDRESS_MAX);
 	buf_init(&addr, STORE_ADDRESS_MAX);
 	for (size_t i = 0; i < ulen; i++)
-		buf_putc(&local, set->downcase ? tolower((unsigned char)user[i]) :
-		    user[i]);
-	if (folder) {
-		buf_puts(&local, set->delimiter);
-		buf_puts(&local, folder);
-	}
+		full |= buf_putc(&local, set->downcase ?
+		    tolower((unsigned char)user[i]) : user[i]);
+	if (folder)
+		full |= buf_puts(&local, set->delimiter) |
+		    buf_puts(&local, folder);
 	if (atext_ok(local.s, local.len))
-		buf_append(&addr, local.s, local.len);
+		full |= buf_append(&addr, local.s, local.len);
 	else {			/* RFC 5321 quoted-string */
-		buf_putc(&addr, '"');
+		full |= buf_putc(&addr, '"');
 		for (size_t i = 0; i < local.len; i++) {
 			if (local.s[i] == '"' || local.s[i] == '\\')
-				buf_putc(&addr, '\\');
-			buf_putc(&addr, local.s[i]);
+				full |= buf_putc(&addr, '\\');
+			full |= buf_putc(&addr, local.s[i]);
 		}
-		buf_putc(&addr, '"');
+		full |= buf_putc(&addr, '"');
 	}
 	for (const char *d = at; d && *d; d++)
-		buf_putc(&addr, set->downcase ? tolower((unsigned char)*d) : *d);
+		full |= buf_putc(&addr, set->downcase ?
+		    tolower((unsigned char)*d) : *d);
 	buf_free(&local);
-	/* buf_putc stops at the cap: a full buffer means too long. */
-	if (addr.len >= STORE_ADDRESS_MAX - 1) {
+	if (full) {
 		buf_free(&addr);
 		return NULL;
 	}
