@@ -243,3 +243,35 @@ rss_one() {
 		END { print m, c, s, rss, w, u + sy }' "$W/out/time.txt" >>"$W/rss.txt"
 	rm -rf "$BH/Maildir"
 }
+
+# interleave TAG SRC COUNT METHOD... - the robust cross-check on a shared,
+# noisy machine: message by message, every METHOD in turn (the order
+# rotates, so each is first as often as the others), each delivery timed
+# alone ($EPOCHREALTIME around fork, setpriv, env, the LDA, wait).
+# SRC/*.eml (COUNT 0) or the file SRC COUNT times; the commands are
+# ${BASE[METHOD]}, run as $BU. Appends "TAG METHOD µs" to $W/inter.txt.
+# Returns 1 (INTER_ERR set) at the first failing delivery.
+interleave() {
+	local tag=$1 src=$2 count=$3 f i=0 k m t0 t1 rc
+	shift 3
+	local ms=("$@") files=() pre
+	pre=$(q "${AS[@]}")
+	if [ "$count" -eq 0 ]; then files=("$src"/*.eml); else
+		for ((k = 0; k < count; k++)); do files+=("$src"); done; fi
+	INTER_ERR=
+	for f in "${files[@]}"; do
+		for ((k = 0; k < ${#ms[@]}; k++)); do
+			m=${ms[$(((i + k) % ${#ms[@]}))]}
+			rc=0
+			t0=$EPOCHREALTIME
+			eval "$pre ${BASE[$m]}" <"$f" >/dev/null 2>"$W/inter.err" || rc=$?
+			t1=$EPOCHREALTIME
+			if [ "$rc" -ne 0 ]; then
+				INTER_ERR="$m: exit $rc on $f: $(head -c 200 "$W/inter.err" | tr '\n' ' ')"
+				return 1
+			fi
+			echo "$tag $m $((10#${t1/./} - 10#${t0/./}))" >>"$W/inter.txt"
+		done
+		i=$((i + 1))
+	done
+}

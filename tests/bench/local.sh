@@ -24,16 +24,22 @@
 # RSS: GNU time -v ("Maximum resident set size") around the LDA itself,
 # inside the setpriv/env wrapper; BENCH_BIG_REPS deliveries per size.
 #
-# Environment: BENCH_N (200) BENCH_RUNS (5) BENCH_WARMUP (1) BENCH_ROUNDS (3)
+# Cross-check, robust on a shared machine: BENCH_IROUNDS passes over the
+# corpus where each message goes through every LDA in turn (rotating
+# order), each delivery timed alone; per-message median and mean.
+#
+# Environment: BENCH_N (100) BENCH_RUNS (5) BENCH_WARMUP (1) BENCH_ROUNDS (3)
+# BENCH_IROUNDS (2)
 # BENCH_BIG_SIZES ("20 100", MB) BENCH_BIG_REPS (3) BENCH_TIMEOUT (300 s,
 # per batch or big delivery) BENCH_OUT (also write the tables there).
 # Prints the tables (Markdown) at the end; exits 1 when lda failed.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-N=${BENCH_N:-200}
+N=${BENCH_N:-100}
 RUNS=${BENCH_RUNS:-5}
 WARM=${BENCH_WARMUP:-1}
 ROUNDS=${BENCH_ROUNDS:-3}
+IROUNDS=${BENCH_IROUNDS:-2}
 BIG_SIZES=${BENCH_BIG_SIZES:-"20 100"}
 BIG_REPS=${BENCH_BIG_REPS:-3}
 TO=${BENCH_TIMEOUT:-300}
@@ -93,10 +99,28 @@ for r in $(seq 1 "$ROUNDS"); do
 			if ! cmp -s "$W/out/$name.r$r.dist" "$W/expect.$cfg"; then
 				note "ERROR: $name filed the messages differently from the rc's intent:"
 				diff "$W/expect.$cfg" "$W/out/$name.r$r.dist" >&2 || true
-				FAILED[$name]="misfiled: $(diff "$W/expect.$cfg" "$W/out/$name.r$r.dist" | grep '^[<>]' | tr '\n' ' ')"
+				FAILED[$name]="misfiled: $(diff "$W/expect.$cfg" "$W/out/$name.r$r.dist" | grep "^[<>]" | tr "\n" " " || true)"
 				[ "$m" = lda ] || die "a peer misfiled: $name"
 			fi
 		done
+	done
+done
+
+# the cross-check: every message through every LDA in turn, each timed
+: >"$W/inter.txt"
+for cfg in $CFGS; do
+	install_rc "$BENCH_DIR/rc/$cfg.procmailrc" "$BENCH_DIR/rc/$cfg.mailfilter"
+	ms=()
+	for m in $METHODS; do [ -n "${FAILED[$cfg-$m]-}" ] || ms+=("$m"); done
+	k=$((${#ms[@]} - 1))	# delivering methods (all but the floor)
+	for r in $(seq 1 "$IROUNDS"); do
+		note "interleaved $r/$IROUNDS: $cfg: ${ms[*]}"
+		maildir_reset
+		interleave "$cfg" "$W/corpus" 0 "${ms[@]}" || die "interleaved run: $INTER_ERR"
+		awk -v k="$k" '{ print $1, $2 * k }' "$W/expect.$cfg" >"$W/expect.k"
+		maildir_dist >"$W/inter.dist"
+		cmp -s "$W/expect.k" "$W/inter.dist" ||
+			die "interleaved run ($cfg, ${ms[*]}): folders differ from the rc's intent: $(diff "$W/expect.k" "$W/inter.dist" | grep '^[<>]' | tr '\n' ' ' || true)"
 	done
 done
 t1=$SECONDS
@@ -128,10 +152,10 @@ failed_list=""
 for k in "${!FAILED[@]}"; do failed_list+="$k"$'\t'"${FAILED[$k]}"$'\n'; done
 printf '%s' "$failed_list" >"$W/failed.txt"
 $PY - "$W" "$N" "$WARM" "$RUNS" "$ROUNDS" "$BIG_REPS" "$MACHINE" "$((t1 - t0))" "$((t2 - t1))" \
-	"bash tests/bench/local.sh $LDA" <<'EOF' | tee "${BENCH_OUT:-/dev/null}"
+	"bash tests/bench/local.sh $LDA" "$IROUNDS" <<'EOF' | tee "${BENCH_OUT:-/dev/null}"
 import glob, json, os, re, statistics as st, sys, time
 W, N, WARM, RUNS, ROUNDS, BREPS = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
-machine, tsmall, tbig, cmd = sys.argv[7], sys.argv[8], sys.argv[9], sys.argv[10]
+machine, tsmall, tbig, cmd, IROUNDS = sys.argv[7], sys.argv[8], sys.argv[9], sys.argv[10], sys.argv[11]
 failed = dict(l.split("\t", 1) for l in open(f"{W}/failed.txt").read().splitlines() if l)
 
 def secs(s):
@@ -183,12 +207,36 @@ for cfg in ("none", "filters20"):
         if not a or not b:
             return "n/a"
         if net:
-            if not f or b["mean"] - f["mean"] <= 0:
+            if not f or b["mean"] - f["mean"] <= 0 or a["mean"] - f["mean"] <= 0:
                 return "n/a"
             return f"{(a['mean'] - f['mean']) / (b['mean'] - f['mean']):.2f}"
         return f"{a['mean'] / b['mean']:.2f}"
     print(f"| {'no recipes' if cfg == 'none' else '20 filters'} | {ratio(l, p)} | {ratio(l, d)} | "
           f"{ratio(l, p, True)} | {ratio(l, d, True)} |")
+
+inter = {}
+for line in open(f"{W}/inter.txt"):
+    cfg, m, us = line.split()
+    inter.setdefault((cfg, m), []).append(int(us) / 1000)
+if inter:
+    print(f"\nCross-check, interleaved: every message through every LDA in turn (rotating order), "
+          f"each delivery timed alone (fork + setpriv + env + LDA + wait), {IROUNDS} passes over the corpus:\n")
+    print("| LDA | rc | ms/msg median | mean ± σ | p90 | median net of floor | lda/this (median) |")
+    print("|---|---|---|---|---|---|---|")
+    for cfg in ("none", "filters20"):
+        fl = inter.get((cfg, "floor"))
+        ld = inter.get((cfg, "lda"))
+        for m in ("floor", "lda", "procmail", "maildrop"):
+            v = inter.get((cfg, m))
+            label = "–" if m == "floor" else {"none": "no recipes", "filters20": "20 filters"}[cfg]
+            if not v:
+                print(f"| {m} | {label} | **FAILED** | | | | |")
+                continue
+            v.sort()
+            net = f"{st.median(v) - st.median(fl):.3f}" if fl and m != "floor" else "–"
+            rat = f"{st.median(ld) / st.median(v):.2f}" if ld and m in ("procmail", "maildrop") else "–"
+            print(f"| {'/bin/true (floor)' if m == 'floor' else m} | {label} | {st.median(v):.3f} | "
+                  f"{st.mean(v):.3f} ± {st.stdev(v):.3f} | {v[int(len(v) * 0.9)]:.3f} | {net} | {rat} |")
 
 rows = {}
 for line in open(f"{W}/rss.txt"):
@@ -213,7 +261,7 @@ if sizes:
                              f"{st.median(x[2] for x in v):.2f}")
             label = "–" if m == "floor" else {"none": "no recipes", "filters20": "20 filters"}[cfg]
             print(f"| {'/bin/true (floor)' if m == 'floor' else m} | {label} | " + " | ".join(cells) + " |")
-print(f"\nTook {tsmall} s (4 KB batches) + {tbig} s (big messages).")
+print(f"\nTook {tsmall} s (4 KB: hyperfine batches and interleaved) + {tbig} s (big messages).")
 if failed:
     print("\nFailures:\n")
     for k, v in sorted(failed.items()):
