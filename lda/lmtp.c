@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -188,6 +189,10 @@ connect_inet(struct lmtp_conn *lc, const char *host, const char *port,
 		lc->fd = connect_fd(ai->ai_family, ai->ai_addr, ai->ai_addrlen,
 		    deadline);
 		if (lc->fd != -1) {
+			int one = 1;
+			/* Commands are small and each waits for a reply. */
+			setsockopt(lc->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+			    sizeof one);
 			lc->local = is_loopback(ai->ai_addr);
 			break;
 		}
@@ -379,7 +384,9 @@ write_out(struct lmtp_conn *lc, char **err)
 	return 0;
 }
 
-/* command - queue one command line (CRLF added) */
+/* command - queue one command line (CRLF added). Callers bound what
+   they put in; a line that would not fit is not sent, and the link is
+   marked out of step so that nothing else goes out on it. */
 static void __attribute__((format(printf, 2, 3)))
 command(struct lmtp_conn *lc, const char *fmt, ...)
 {
@@ -390,8 +397,10 @@ command(struct lmtp_conn *lc, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof line - 2, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof line - 2)
-		n = 0;		/* callers bound their arguments */
+	if (n < 0 || (size_t)n >= sizeof line - 2) {
+		lc->broken = 1;
+		return;
+	}
 	buf_append(&lc->out, line, (size_t)n);
 	buf_append(&lc->out, "\r\n", 2);
 }
@@ -637,10 +646,13 @@ all_reply(struct lmtp_txn *t, const struct lmtp_reply *r)
 			set_reply(t, i, r);
 }
 
-/* address_ok - no byte that could end or bend an LMTP command */
+/* address_ok - no byte that could end or bend an LMTP command, and
+   short enough for one */
 static int
 address_ok(const char *a)
 {
+	if (strlen(a) > LMTP_LINE_MAX - 64)
+		return 0;
 	for (; *a; a++)
 		if ((unsigned char)*a < 0x20 || *a == 0x7f || *a == '<' ||
 		    *a == '>')
@@ -756,11 +768,12 @@ static int
 check_addresses(const struct lmtp_txn *t, char **err)
 {
 	if (!address_ok(t->sender))
-		return lmtp_fail(err, "sender address with control characters");
+		return lmtp_fail(err, "sender address too long or with "
+		    "control characters");
 	for (size_t i = 0; i < t->nrcpts; i++)
 		if (!address_ok(t->rcpts[i]))
-			return lmtp_fail(err, "recipient address with control "
-			    "characters");
+			return lmtp_fail(err, "recipient address too long or "
+			    "with control characters");
 	return 0;
 }
 

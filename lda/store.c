@@ -525,6 +525,8 @@ store_settings_of(const struct store *st)
 static const char *
 sender_ok(const char *sender)
 {
+	if (strlen(sender) > STORE_ADDRESS_MAX)
+		return NULL;
 	for (const char *p = sender; *p; p++)
 		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '<' ||
 		    *p == '>')
@@ -628,8 +630,8 @@ store_add(struct store *st, const struct spool *sp, const char *sender,
 
 	own(st);
 	if (sender_ok(sender) == NULL) {
-		log_warn("store: envelope sender <%s> cannot go into MAIL "
-		    "FROM; using <>", sender);
+		log_warn("store: the envelope sender cannot go into MAIL FROM "
+		    "(too long, or blanks, <, > or control bytes); using <>");
 		sender = "";
 	}
 	if ((addr = store_address(&st->set, user, folder)) == NULL)
