@@ -472,16 +472,63 @@ ms_since(const struct timespec *t0)
 	    (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/* open_once - open the filter on its first call in this process */
+static void
+open_once(struct slot *sl)
+{
+	struct filter_ctx *c = &sl->ctx;
+	char *e = NULL;
+
+	if (sl->opened)
+		return;
+	sl->opened = 1;
+#ifdef __SANITIZE_ADDRESS__
+	/*
+	 * lda lets exit release the filters (freeing a big signature
+	 * database costs time for nothing), but LeakSanitizer cannot see
+	 * pointers kept in libclamav's mmap()ed pools and would report
+	 * them: a sanitizer build closes the filters at exit.
+	 */
+	static int closing;
+	if (!closing++)
+		atexit(filter_close_all);
+#endif
+	if (c->f->open && c->f->open(c, &e) == -1) {
+		/* release what open() made before it failed */
+		sl->open_err = e ? e : xstrdup("cannot open");
+		if (c->f->close)
+			c->f->close(c);
+	}
+}
+
+/* run_once - run an opened filter on the message and act on the result */
+static int
+run_once(struct slot *sl, char **folder_r)
+{
+	struct filter_ctx *c = &sl->ctx;
+	struct verdict v;
+	char *e = NULL;
+	int r;
+
+	if (sl->open_err)
+		return failed(c, sl->open_err);
+	verdict_init(&v);
+	if (c->f->run(c, c->s->msg, &v, &e) == -1)
+		r = failed(c, e ? e : "failed");
+	else
+		r = conclude(c, &v, folder_r);
+	verdict_free(&v);
+	free(e);
+	return r;
+}
+
 /* filter_call - run one built-in filter (see filter.h for the contract) */
 int
 filter_call(struct session *s, struct rc *rc, const char *name,
     const char *const *args, char **folder_r, char **err)
 {
 	struct slot *sl = slot_of(name);
-	struct filter_ctx *c;
-	struct verdict v;
 	struct timespec t0;
-	char *e = NULL;
 	int r;
 
 	*folder_r = NULL;
@@ -497,46 +544,15 @@ filter_call(struct session *s, struct rc *rc, const char *name,
 		return FILTER_OK;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	c = &sl->ctx;
-	c->s = s;
-	c->rc = rc;
-	c->args = args;
-	if (!sl->opened) {
-		sl->opened = 1;
-#ifdef __SANITIZE_ADDRESS__
-		/*
-		 * lda lets exit release the filters (freeing a big signature
-		 * database costs time for nothing), but LeakSanitizer cannot
-		 * see pointers kept in libclamav's mmap()ed pools and would
-		 * report them: a sanitizer build closes the filters at exit.
-		 */
-		static int closing;
-		if (!closing++)
-			atexit(filter_close_all);
-#endif
-		if (c->f->open && c->f->open(c, &e) == -1) {
-			/* release what open() made before it failed */
-			sl->open_err = e ? e : xstrdup("cannot open");
-			if (c->f->close)
-				c->f->close(c);
-		}
-		e = NULL;
-	}
-	if (sl->open_err) {
-		r = failed(c, sl->open_err);
-	} else {
-		verdict_init(&v);
-		if (c->f->run(c, s->msg, &v, &e) == -1)
-			r = failed(c, e ? e : "failed");
-		else
-			r = conclude(c, &v, folder_r);
-		verdict_free(&v);
-		free(e);
-	}
+	sl->ctx.s = s;
+	sl->ctx.rc = rc;
+	sl->ctx.args = args;
+	open_once(sl);
+	r = run_once(sl, folder_r);
 	log_debug("filter %s: %.2f ms, status %d", name, ms_since(&t0), r);
-	c->s = NULL;
-	c->rc = NULL;
-	c->args = NULL;
+	sl->ctx.s = NULL;
+	sl->ctx.rc = NULL;
+	sl->ctx.args = NULL;
 	return r;
 }
 

@@ -298,6 +298,22 @@ add_xspam(struct verdict *v, const char *hdr, size_t len)
 	buf_free(&field);
 }
 
+/* reply_vars - SPAM_FLAG, SPAM_SCORE, SPAM_THRESHOLD, SPAM_SYMBOLS */
+static void
+reply_vars(struct verdict *v, const struct spamd_reply *r, struct buf *symbols)
+{
+	verdict_var(v, "SPAM_FLAG", r->is_spam ? "YES" : "NO");
+	verdict_var(v, "SPAM_SCORE", r->score);
+	verdict_var(v, "SPAM_THRESHOLD", r->threshold);
+	if (symbols) {
+		for (size_t i = 0; i < symbols->len; i++)	/* one line */
+			if (symbols->s[i] == '\r' || symbols->s[i] == '\n')
+				symbols->s[i] = ' ';
+		verdict_var(v, "SPAM_SYMBOLS", symbols->s);
+	} else
+		verdict_var(v, "SPAM_SYMBOLS", "");
+}
+
 /* spamd_exchange - one request and its reply into v */
 static int
 spamd_exchange(const struct spamd_set *set, struct filter_ctx *c,
@@ -334,16 +350,7 @@ spamd_exchange(const struct spamd_set *set, struct filter_ctx *c,
 			v->msg->from_sender = xstrdup(msg->from_sender);
 	} else if (set->cmd == CMD_HEADERS)
 		add_xspam(v, body.s, body.len);
-	verdict_var(v, "SPAM_FLAG", r.is_spam ? "YES" : "NO");
-	verdict_var(v, "SPAM_SCORE", r.score);
-	verdict_var(v, "SPAM_THRESHOLD", r.threshold);
-	if (set->cmd == CMD_SYMBOLS) {
-		for (size_t i = 0; i < body.len; i++)	/* one line of names */
-			if (body.s[i] == '\r' || body.s[i] == '\n')
-				body.s[i] = ' ';
-		verdict_var(v, "SPAM_SYMBOLS", body.s);
-	} else
-		verdict_var(v, "SPAM_SYMBOLS", "");
+	reply_vars(v, &r, set->cmd == CMD_SYMBOLS ? &body : NULL);
 	rc = 0;
 out:
 	if (fd != -1)

@@ -226,6 +226,42 @@ first_error(SPF_response_t *r)
 	return "";
 }
 
+/*
+ * answer - libspf2's response into a. libspf2 1.2.10 leaves the result
+ * unset when the record cannot be had: a DNS failure is a temperror, a
+ * record that does not compile a permerror (RFC 7208, 4.4 and 4.6).
+ * Returns 0, or -1 when there is no result at all.
+ */
+static int
+answer(const struct spf *h, SPF_response_t *res, SPF_errcode_t e,
+    const char *identity, struct lda_spf_answer *a)
+{
+	SPF_result_t result = SPF_response_result(res);
+
+	if (result == SPF_RESULT_INVALID && e == SPF_E_SUCCESS)
+		return -1;
+	if (result == SPF_RESULT_INVALID) {
+		result = e == SPF_E_DNS_ERROR ? SPF_RESULT_TEMPERROR :
+		    SPF_RESULT_PERMERROR;
+		snprintf(a->comment, sizeof a->comment, "%s: error in "
+		    "processing during lookup of %s", h->receiver,
+		    identity ? identity : "");
+		copy(a->problem, sizeof a->problem, SPF_strerror(e));
+	} else {
+		copy(a->comment, sizeof a->comment,
+		    SPF_response_get_header_comment(res));
+		if (result == SPF_RESULT_PERMERROR ||
+		    result == SPF_RESULT_TEMPERROR)
+			copy(a->problem, sizeof a->problem, *first_error(res) ?
+			    first_error(res) : SPF_strerror(e));
+	}
+	copy(a->result, sizeof a->result, SPF_strresult(result));
+	if (result == SPF_RESULT_FAIL)
+		copy(a->explanation, sizeof a->explanation,
+		    SPF_response_get_explanation(res));
+	return 0;
+}
+
 /* spf_check - one MAIL FROM check */
 static int
 spf_check(void *spf, const char *ip, const char *helo, const char *sender,
@@ -234,8 +270,8 @@ spf_check(void *spf, const char *ip, const char *helo, const char *sender,
 	struct spf *h = spf;
 	SPF_request_t *req = SPF_request_new(h->server);
 	SPF_response_t *res = NULL;
-	SPF_result_t result;
 	SPF_errcode_t e;
+	int r;
 
 	memset(a, 0, sizeof *a);
 	if (req == NULL) {
@@ -254,40 +290,12 @@ spf_check(void *spf, const char *ip, const char *helo, const char *sender,
 	if (sender && *sender)
 		SPF_request_set_env_from(req, sender);
 	e = SPF_request_query_mailfrom(req, &res);
-	result = SPF_response_result(res);
-	if (result == SPF_RESULT_INVALID && e == SPF_E_SUCCESS) {
+	r = answer(h, res, e, sender && *sender ? sender : helo, a);
+	if (r == -1)
 		*err = mod_err("libspf2 gave no result");
-		SPF_response_free(res);
-		SPF_request_free(req);
-		return -1;
-	}
-	if (result == SPF_RESULT_INVALID) {
-		/*
-		 * libspf2 1.2.10 leaves the result unset when the record
-		 * cannot be had: a DNS failure is a temperror, a record that
-		 * does not compile a permerror (RFC 7208, 4.4 and 4.6).
-		 */
-		result = e == SPF_E_DNS_ERROR ? SPF_RESULT_TEMPERROR :
-		    SPF_RESULT_PERMERROR;
-		snprintf(a->comment, sizeof a->comment, "%s: error in "
-		    "processing during lookup of %s", h->receiver,
-		    sender && *sender ? sender : helo ? helo : "");
-		copy(a->problem, sizeof a->problem, SPF_strerror(e));
-	} else {
-		copy(a->comment, sizeof a->comment,
-		    SPF_response_get_header_comment(res));
-		if (result == SPF_RESULT_PERMERROR ||
-		    result == SPF_RESULT_TEMPERROR)
-			copy(a->problem, sizeof a->problem, *first_error(res) ?
-			    first_error(res) : SPF_strerror(e));
-	}
-	copy(a->result, sizeof a->result, SPF_strresult(result));
-	if (result == SPF_RESULT_FAIL)
-		copy(a->explanation, sizeof a->explanation,
-		    SPF_response_get_explanation(res));
 	SPF_response_free(res);
 	SPF_request_free(req);
-	return 0;
+	return r;
 }
 
 /* spf_close - free the checker */
