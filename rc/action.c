@@ -15,6 +15,7 @@
 #include "../lda/fdio.h"
 #include "../lda/log.h"
 #include "../lda/xalloc.h"
+#include "../filters/filter.h"
 #include "rcint.h"
 
 /* What part of the message an action gets. */
@@ -431,6 +432,49 @@ act_forward(struct rc *rc, const struct rc_recipe *r, struct part *p)
 }
 
 /*
+ * act_builtin - "| @name [NAME=value]...": a built-in filter (filters/).
+ * Returns 1 when it checked the message, 0 when not; *flow becomes
+ * RC_DELIVERED when the rc must stop: the filter failed closed or refused
+ * the message (s->outcome is set), or chose a folder that was delivered.
+ */
+static int
+act_builtin(struct rc *rc, const struct rc_recipe *r, enum rc_flow *flow)
+{
+	struct buf w;
+	size_t n = 0;
+	char *err = NULL, *folder = NULL, *p;
+	const char **args;
+	int st, ok = 0;
+
+	buf_init(&w, RC_VALUE_MAX);
+	if (rc_expand(rc, r->action, RC_EXP_WORDS, &w, &n, &err) == -1 || n == 0) {
+		rc_error(rc, r->action_line, "%s", err ? err : "no filter name");
+		free(err);
+		buf_free(&w);
+		return 0;
+	}
+	args = xcalloc(n, sizeof *args);
+	p = w.s + strlen(w.s) + 1;
+	for (size_t i = 1; i < n; i++, p += strlen(p) + 1)
+		args[i - 1] = p;
+	st = filter_call(rc->s, rc, w.s + 1, args, &folder, &err);
+	rc->hdr_of = NULL;	/* the message may be a new spool */
+	if (st == -1)
+		rc_error(rc, r->action_line, "%s", err);
+	else if (st == FILTER_OK)
+		ok = 1;
+	else if (st == FILTER_DELIVER && (ok = act_one_folder(rc, r, folder)))
+		*flow = RC_DELIVERED;
+	else if (st == FILTER_STOP)
+		*flow = RC_DELIVERED;
+	free(err);
+	free(folder);
+	free(args);
+	buf_free(&w);
+	return ok;
+}
+
+/*
  * rc_action - run r's action. *succeed_r: it worked. Returns
  * RC_DELIVERED when a delivering action worked without "c".
  * A delivery of only the header or only the body ends the rc as in
@@ -453,6 +497,11 @@ rc_action(struct rc *rc, const struct rc_recipe *r, int *succeed_r)
 		delivering = 1;
 		break;
 	case RC_ACT_PIPE:
+		if (!r->capture && r->action[strspn(r->action, " \t")] == '@') {
+			enum rc_flow flow = RC_GO;
+			*succeed_r = act_builtin(rc, r, &flow);
+			return flow;
+		}
 		ok = act_pipe(rc, r, &p);
 		delivering = !r->capture && !(r->flags & RC_F_f);
 		break;
