@@ -12,16 +12,6 @@
 # Run as root; skips what is not installed. Takes about 5 s.
 . "$LDA_TOP/tests/integration/lib.sh"
 
-# recipe_like GOT PATTERN NAME - like, while the rc calls built-in filters
-# ("| @name" in a filter recipe); until the rc has that hook, a TODO that
-# prove reports but does not count as a failure
-recipe_like() {
-	if grep -q 'filter_call' "$LDA_TOP/rc/"*.c 2>/dev/null; then like "$@"; return; fi
-	_n=$((_n + 1))
-	if printf '%s' "$1" | grep -Eq -- "$2"; then echo "ok $_n - $3 # TODO rc hook"
-	else echo "not ok $_n - $3 # TODO the rc does not call built-in filters yet"; fi
-}
-
 PEERS=$LDA_TOP/tests/peers
 MODS=${LDA_BUILD:?LDA_BUILD must name the build tree}/modules
 if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP needs root"; exit 0; fi
@@ -181,7 +171,7 @@ cat >"$H/.ldarc" <<'EOF'
 v-$VIRUS_NAME-$FILTER_UNSCANNED/
 EOF
 run "$T/plain"
-recipe_like "$dir" '^v-Lda\.Test\.Body' "a ':0 fw' recipe with '| @clamav' scans"
+like "$dir" '^v-Lda\.Test\.Body' "a ':0 fw' recipe with '| @clamav' scans"
 cp "$T/ldarc.save" "$H/.ldarc"
 
 done_testing
