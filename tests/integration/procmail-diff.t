@@ -20,7 +20,8 @@ case's `lda-expect` instead of procmail's.
 Environment: LDA_BIN (required: make check sets it), LDA_TOP (the source
 tree; default: two levels up from this file), PROCMAIL (default
 /usr/bin/procmail), DIFF_CASES (a regex: run only the matching cases),
-DIFF_JOBS (cases run at once, default 6), DIFF_KEEP=1 (keep the scratch tree
+DIFF_JOBS (cases run at once, default 6), DIFF_TRACE=0 (no `lda --test`
+trace in the diagnostics of a failing case), DIFF_KEEP=1 (keep the scratch tree
 and print where it is), DIFF_VERBOSE=1 (print both summaries for each case).
 
 Self-test: LDA_BIN=/usr/bin/procmail compares procmail with itself; every
@@ -207,6 +208,22 @@ def drain_group(pgid, limit):
         time.sleep(0.02)
 
 
+def trace(case, lda, side):
+    """lda --test on the case in a fresh scratch directory: its trace of
+    the rc (which recipe matched, and why), for the diagnostics."""
+    try:
+        env = prepare(case, side)
+        case_t = Case.__new__(Case)
+        case_t.__dict__.update(case.__dict__)
+        case_t.opts = '--test ' + case.opts
+        code, out, _ = run(lda, case_t, side, env, RUN_TIMEOUT)
+    except Exception as ex:
+        return ['lda --test: %s' % ex]
+    lines = [l.replace(side, '@SCRATCH@') for l in out.splitlines() if l.strip()]
+    more = ['lda --test: ... %d more lines' % (len(lines) - 30)] if len(lines) > 30 else []
+    return ['lda --test (exit %s):' % code] + ['  ' + l for l in lines[:30]] + more
+
+
 def kill_group(pgid):
     try:
         os.killpg(pgid, signal.SIGKILL)
@@ -246,7 +263,10 @@ def one(case, lda, selftest, work):
             ['  ' + l for l in compare.summary(tree_b, code_b).splitlines()]
 
     def lda_diag():
-        return ['%s said: %s' % (name_b, l) for l in tail(err_b)]
+        out = ['%s said: %s' % (name_b, l) for l in tail(err_b)]
+        if not selftest and os.environ.get('DIFF_TRACE', '1') != '0':
+            out += trace(case, lda, os.path.join(base, 'trace'))
+        return out
 
     # procmail too slow (a catastrophic regex, a lock it waits for forever):
     # assert only lda's result
@@ -348,10 +368,13 @@ def main():
                     except Exception as e:  # a bug here must not kill the run
                         ok, directive, diag = False, '', ['driver error: %r' % e]
                 print('%s %d - %s%s' % ('ok' if ok else 'not ok', i, n, directive))
+                sys.stdout.flush()
+                # diagnostics of a failure on stderr, where prove shows them
+                out = sys.stdout if ok else sys.stderr
                 for l in diag:
                     for ll in l.splitlines():
-                        print('# ' + ll)
-                sys.stdout.flush()
+                        print('# ' + ll, file=out)
+                out.flush()
                 failed += not ok
     finally:
         if os.environ.get('DIFF_KEEP'):
