@@ -33,7 +33,7 @@
 #define OUT_FLUSH	65536	/* write out DATA in pieces of this size */
 #define PIPE_WINDOW	64	/* commands sent ahead of their replies */
 #define AUTH_ROUNDS	16	/* challenges answered before giving up */
-#define QUIT_TIMEOUT	5	/* seconds to wait for QUIT's reply */
+#define QUIT_TIMEOUT	5	/* seconds to wait to write QUIT */
 
 struct lmtp_conn {
 	int fd;
@@ -889,7 +889,11 @@ lmtp_reply_free(struct lmtp_reply *r)
 	r->text = NULL;
 }
 
-/* lmtp_close - QUIT if in step, close, free */
+/*
+ * lmtp_close - QUIT if in step, close, free. QUIT's reply is not waited
+ * for (Postfix's smtp_skip_quit_response): every answer that matters has
+ * come, and the wait would be one more round trip per message.
+ */
 void
 lmtp_close(struct lmtp_conn **lcp)
 {
@@ -898,13 +902,12 @@ lmtp_close(struct lmtp_conn **lcp)
 	if (lc == NULL)
 		return;
 	if (lc->fd != -1 && !lc->broken) {
-		struct lmtp_reply r;
 		char *err = NULL;
 		lc->timeout = lc->timeout < QUIT_TIMEOUT ? lc->timeout :
 		    QUIT_TIMEOUT;
 		command(lc, "QUIT");
-		if (exchange(lc, LMTP_QUIT, &r, NULL, &err) == 0)
-			lmtp_reply_free(&r);
+		lc->phase = LMTP_QUIT;
+		write_out(lc, &err);
 		free(err);
 	}
 	if (lc->fd != -1)

@@ -34,6 +34,7 @@ struct store_copy {
 	char *folder;		/* folder on the store, NULL: the INBOX */
 	char *addr;		/* the RCPT address */
 	int fallback;		/* the INBOX copy of a refused folder copy */
+	int no_fallback;	/* STORE_FALLBACK=no when it was queued */
 	int done;		/* outcome known */
 	enum outcome o;
 	char status[16];	/* the store's enhanced status, or "" */
@@ -623,9 +624,10 @@ own(struct store *st)
 /* store_add - queue one copy */
 const char *
 store_add(struct store *st, const struct spool *sp, const char *sender,
-    const char *user, const char *folder)
+    const char *user, const char *folder, int fallback)
 {
 	struct store_msg *m;
+	struct store_copy *c;
 	char *addr;
 
 	own(st);
@@ -641,7 +643,9 @@ store_add(struct store *st, const struct spool *sp, const char *sender,
 		free(addr);
 		return NULL;
 	}
-	return copy_add(m, user, folder, addr)->addr;
+	c = copy_add(m, user, folder, addr);
+	c->no_fallback = !fallback;
+	return c->addr;
 }
 
 /* ------------------------------------------------------ connection */
@@ -878,10 +882,11 @@ fallbacks(struct store *st, struct store_msg *m)
 {
 	size_t queued = 0, n = m->ncopies;
 
-	for (size_t i = 0; i < n && st->set.fallback; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct store_copy *c = &m->copies[i];
 		char *addr, *user;
-		if (c->folder == NULL || c->fallback || c->o == OUT_DELIVERED ||
+		if (c->folder == NULL || c->fallback || c->no_fallback ||
+		    c->o == OUT_DELIVERED ||
 		    c->o == OUT_TEMPFAIL || c->o == OUT_REJECTED)
 			continue;
 		/* On a folder copy, fallback means: the INBOX copy counts. */
@@ -1043,6 +1048,7 @@ store_take(struct session *s, const char *folder, enum outcome *o_r,
 	const char *spec = s->rc ? rc_get(s->rc, "STORE") : NULL;
 	const char *addr;
 	char *name = NULL, *err = NULL;
+	int fallback;
 
 	if (spec == NULL || *spec == '\0')
 		return not_ours(s, folder, o_r);
@@ -1060,12 +1066,20 @@ store_take(struct session *s, const char *folder, enum outcome *o_r,
 	if (!store_folder(&s->store->set, folder, rc_get(s->rc, "MAILDIR"),
 	    rc_get(s->rc, "DEFAULT"), rc_get(s->rc, "ORGMAIL"), &name))
 		return not_ours(s, folder, o_r);
+	/* STORE_FALLBACK as it is now: a board post turns it off. */
+	if (get_bool(rc_var, s->rc, "STORE_FALLBACK", s->store->set.fallback,
+	    &fallback, &err) == -1) {
+		log_warn("store: %s; taken as yes", err);
+		free(err);
+		fallback = 1;
+	}
 	addr = s->dry_run ? NULL : store_add(s->store, s->msg, s->sender,
-	    s->recipient, name);
-	if (addr == NULL && name && !s->dry_run) {
+	    s->recipient, name, fallback);
+	if (addr == NULL && name && !s->dry_run && fallback) {
 		log_warn("to=<%s>, folder=%s: no usable address for the folder "
 		    "on the store; to the INBOX instead", s->recipient, folder);
-		addr = store_add(s->store, s->msg, s->sender, s->recipient, NULL);
+		addr = store_add(s->store, s->msg, s->sender, s->recipient, NULL,
+		    1);
 	}
 	*o_r = OUT_DELIVERED;
 	if (s->dry_run) {

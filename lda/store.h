@@ -44,7 +44,8 @@ struct store_settings {
 	char *delimiter;	/* RCPT_DELIMITER's first byte: user+folder */
 	char separator;		/* STORE_SEPARATOR: '.' or '/' */
 	int downcase;		/* RCPT_DOWNCASE: lower-case the user part */
-	int fallback;		/* STORE_FALLBACK: refused folder -> INBOX */
+	int fallback;		/* STORE_FALLBACK: refused folder -> INBOX (its
+				   value when each copy is queued counts) */
 	int connect_timeout;	/* STORE_CONNECT_TIMEOUT, seconds */
 	int timeout;		/* STORE_TIMEOUT, seconds per reply */
 };
@@ -93,10 +94,11 @@ struct store *store_new(struct store_settings *set);
 const struct store_settings *store_settings_of(const struct store *st);
 
 /* Queue one copy of sp (from sender) for user into folder (NULL: the
-   INBOX). Returns the RCPT address (owned by st), or NULL (logged) when
-   none can be made. */
+   INBOX); fallback: to the INBOX if the store refuses the folder.
+   Returns the RCPT address (owned by st), or NULL when none can be made
+   (the caller logs). */
 const char *store_add(struct store *st, const struct spool *sp,
-    const char *sender, const char *user, const char *folder);
+    const char *sender, const char *user, const char *folder, int fallback);
 
 /*
  * The store hook of deliver_folder. When STORE (an rc variable of s->rc)
