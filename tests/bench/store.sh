@@ -23,9 +23,15 @@
 # IMAP: bob's INBOX must have grown by exactly BENCH_N (else the script
 # stops: timing a failing LDA is worthless). ms/msg = batch time / N.
 #
+# Cross-check, robust on a shared machine: BENCH_IN messages per method,
+# delivered message by message with the methods in turn (the order
+# rotating), each delivery timed alone; medians. Each method has its own
+# fresh corpus, so that no method meets another's Message-IDs.
+#
 # Environment: BENCH_N (500) BENCH_RUNS (3) BENCH_WARMUP (1) BENCH_ROUNDS (2)
-# BENCH_BIG_REPS (3) BENCH_TIMEOUT (600 s per batch) BENCH_OUT (a copy of
-# the tables). Prints Markdown tables at the end; exits 1 when lda failed.
+# BENCH_IN (300) BENCH_BIG_REPS (3) BENCH_TIMEOUT (600 s per batch)
+# BENCH_OUT (a copy of the tables). Prints Markdown tables at the end;
+# exits 1 when lda failed.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 N=${BENCH_N:-500}
@@ -33,6 +39,7 @@ RUNS=${BENCH_RUNS:-3}
 WARM=${BENCH_WARMUP:-1}
 ROUNDS=${BENCH_ROUNDS:-2}
 BIG_REPS=${BENCH_BIG_REPS:-3}
+IN=${BENCH_IN:-300}
 TO=${BENCH_TIMEOUT:-600}
 bench_init "${1-}"
 [ -x /usr/lib/cyrus/bin/master ] || die "cyrus-imapd is not installed"
@@ -142,6 +149,34 @@ for r in $(seq 1 "$ROUNDS"); do
 	hs "lmtp1.r$r" "$N" "$(q $PY "$W/lmtp1.py" "$CYRUS_LMTP_SOCK" "$W/corpus" "$W/out/lmtp1.r$r.secs")" ||
 		die "the python LMTP client failed"
 done
+
+# the cross-check: message by message, every method in turn, each timed
+: >"$W/inter.txt"
+ms=()
+for m in $METHODS; do [ -n "${FAILED[$m]-}" ] || ms+=("$m"); done
+for m in "${ms[@]}"; do
+	$PY "$BENCH_DIR/corpus.py" small "$W/in-$m" --n "$IN" --tag "in$m$$" >/dev/null
+	chmod -R a+rX "$W/in-$m"
+done
+note "interleaved: ${ms[*]}, $IN messages each"
+before=$($PY "$W/count.py" "$CYRUS_IMAP_PORT" "$CYRUS_PW")
+pre=$(q "${AS[@]}")
+for ((i = 0; i < IN; i++)); do
+	f=$(printf '%04d.eml' "$i")
+	for ((k = 0; k < ${#ms[@]}; k++)); do
+		m=${ms[$(((i + k) % ${#ms[@]}))]}
+		rc=0
+		a0=$EPOCHREALTIME
+		eval "$pre ${BASE[$m]}" <"$W/in-$m/$f" >/dev/null 2>"$W/inter.err" || rc=$?
+		a1=$EPOCHREALTIME
+		[ "$rc" = 0 ] || die "interleaved: $m: exit $rc on $f: $(head -c 200 "$W/inter.err")"
+		echo "$m $((10#${a1/./} - 10#${a0/./}))" >>"$W/inter.txt"
+	done
+done
+after=$($PY "$W/count.py" "$CYRUS_IMAP_PORT" "$CYRUS_PW")
+k=0; for m in "${ms[@]}"; do [ "$m" = floor ] || k=$((k + 1)); done
+[ "$((after - before))" = "$((k * IN))" ] ||
+	die "interleaved: bob's INBOX grew by $((after - before)), want $((k * IN))"
 t1=$SECONDS
 
 # a 20 MB message: peak RSS and wall time
@@ -223,6 +258,22 @@ if lda and "floor" in res:
         if m in res:
             x = res[m]["mean"] / lda["mean"]
             print(f"Target {want}× {m}: {x:.1f}× — {'met' if x >= want else 'NOT met'}.")
+inter = {}
+for l in open(f"{W}/inter.txt").read().splitlines():
+    m, us = l.split()
+    inter.setdefault(m, []).append(int(us) / 1000)
+if inter:
+    n_in = max(len(v) for v in inter.values())
+    print(f"\nCross-check, {n_in} messages per method delivered one by one with the methods in "
+          "turn (rotating order), each delivery timed alone (wall, incl. setpriv and env):\n")
+    print("| path | median ms/msg | mean ms/msg | lda is × faster (medians) |")
+    print("|---|---|---|---|")
+    lm = st.median(inter["lda"]) if "lda" in inter else None
+    for m in ("floor", "lda", "deliver", "procmail"):
+        if m in inter:
+            md = st.median(inter[m])
+            print(f"| {names[m]} | {md:.2f} | {st.mean(inter[m]):.2f} | "
+                  f"{md / lm:.2f} |" if lm and m != "lda" else f"| {names[m]} | {md:.2f} | {st.mean(inter[m]):.2f} | – |")
 rows = [l.split() for l in open(f"{W}/rss.txt").read().splitlines()]
 print("\n| 20 MB message | peak RSS KiB median (min–max) | wall s median | CPU s median |")
 print("|---|---|---|---|")
