@@ -13,7 +13,7 @@
 #include "../lda/xalloc.h"
 #include "parse.h"
 #include "rcint.h"
-#include "re.h"
+#include "regex.h"
 
 #define MAX32	2147483647.0
 #define MIN32	(-2147483647.0)

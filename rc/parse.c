@@ -20,7 +20,7 @@
 #include "lex.h"
 #include "parse.h"
 #include "rcint.h"
-#include "re.h"
+#include "regex.h"
 
 struct parser {
 	struct rc_lex lx;
