@@ -24,6 +24,8 @@
 struct feed {
 	const char *pre;	/* From_ line */
 	size_t prelen;
+	const char *prenl;	/* its newline */
+	size_t prenllen;
 	const char *mem;
 	size_t memlen;
 	const struct spool *sp;
@@ -97,14 +99,14 @@ exec_child(struct rc *rc, char **argv, int in, int out)
 static int
 feed_more(struct feed *f)
 {
-	const char **pp[] = { &f->pre, &f->mem, &f->tail };
-	size_t *lp[] = { &f->prelen, &f->memlen, &f->taillen };
+	const char **pp[] = { &f->pre, &f->prenl, &f->mem, &f->tail };
+	size_t *lp[] = { &f->prelen, &f->prenllen, &f->memlen, &f->taillen };
 
 	if (f->cpos < f->clen)
 		return 1;
 	f->cpos = f->clen = 0;
-	for (int i = 0; i < 3; i++) {
-		if (i == 2 && f->sp && f->off < f->to) {
+	for (int i = 0; i < 4; i++) {
+		if (i == 3 && f->sp && f->off < f->to) {
 			size_t want = sizeof f->chunk;
 			ssize_t n;
 			if ((off_t)want > f->to - f->off)
@@ -255,7 +257,8 @@ exec_feed_init(const struct rc_prog *p, struct feed *f)
 	if (p->with_from && p->in && p->in->from_line) {
 		f->pre = p->in->from_line;
 		f->prelen = strlen(f->pre);
-		f->tail = NULL;
+		f->prenl = "\n";
+		f->prenllen = 1;
 	}
 	f->mem = p->in_mem;
 	f->memlen = p->in_mem ? p->in_len : 0;
