@@ -1,8 +1,9 @@
 /*
  * mh.c - one copy of the message into an MH folder (procmail's "dir/.").
- * Does: write a temporary file in the folder, fsync it, then link it to
- * the next free message number (link fails on a taken number, so two
- * deliveries never share one), fsync the folder.
+ * Does: write a temporary file in the folder (the From_ line kept and an
+ * empty line at the end, as procmail writes MH messages), fsync it, then
+ * link it to the next free message number (link fails on a taken number,
+ * so two deliveries never share one), fsync the folder.
  * Does not: .mh_sequences, logging.
  */
 #include <dirent.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "local.h"
 #include "xalloc.h"
 
@@ -39,6 +41,31 @@ highest_number(const char *dir)
 	return max;
 }
 
+/*
+ * write_message - the message as procmail writes it into an MH folder:
+ * its From_ line when it came with one, and a newline more at the end
+ * unless it already ends with an empty line.
+ */
+static int
+write_message(const struct spool *sp, int fd, char **err)
+{
+	char end[2] = { 0, 0 };
+
+	if (sp->from_line && (fd_write_all(fd, sp->from_line,
+	    strlen(sp->from_line)) == -1 || fd_write_all(fd, "\n", 1) == -1))
+		return -1;
+	if (spool_copy(sp, 0, sp->size, fd, err) == -1)
+		return -1;
+	if (sp->size == 0)
+		return 0;
+	if (spool_pread(sp, end + (sp->size == 1), sp->size >= 2 ? 2 : 1,
+	    sp->size >= 2 ? sp->size - 2 : 0) < 1)
+		return -1;
+	if (end[0] == '\n' && end[1] == '\n')
+		return 0;
+	return fd_write_all(fd, "\n", 1);
+}
+
 /* write_temp - the message into a synced temporary file in dir */
 static char *
 write_temp(const struct spool *sp, const char *dir)
@@ -51,7 +78,7 @@ write_temp(const struct spool *sp, const char *dir)
 		free(tmp);
 		return NULL;
 	}
-	if (spool_copy(sp, 0, sp->size, fd, &err) == -1 || fsync(fd) == -1 ||
+	if (write_message(sp, fd, &err) == -1 || fsync(fd) == -1 ||
 	    close(fd) == -1) {
 		int e = errno;
 		free(err);
