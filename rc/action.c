@@ -122,6 +122,14 @@ act_lock(struct rc *rc, const struct rc_recipe *r, const char *target,
 	*held = act_lockname(rc, r, target);
 	if (*held == NULL)
 		return 0;
+	/* An mbox's own lockfile is taken by lda/mbox itself. */
+	if (r->act == RC_ACT_FOLDER && deliver_kind(target) == DEST_MBOX &&
+	    strncmp(*held, target, strlen(target)) == 0 &&
+	    strcmp(*held + strlen(target), ".lock") == 0) {
+		free(*held);
+		*held = NULL;
+		return 0;
+	}
 	if (rc_lock(rc, *held, &err) == -1) {
 		rc_error(rc, r->action_line, "%s", err);
 		free(err);
@@ -286,7 +294,17 @@ act_filtered(struct rc *rc, const struct part *p, int fd, char **err)
 		while (h.len && h.s[h.len - 1] == '\n')
 			h.len--;
 		buf_putc(&h, '\n');
-		r = spool_with_header(m, h.s, h.len, rc->s->tmpdir, &sp, err);
+		/* A From_ line the filter gave back is the From_ line again,
+		   not a header field; one it dropped is gone (procmail). */
+		size_t skip = 0;
+		if (h.len > 5 && memcmp(h.s, "From ", 5) == 0)
+			skip = (size_t)((char *)memchr(h.s, '\n', h.len) - h.s) + 1;
+		r = spool_with_header(m, h.s + skip, h.len - skip,
+		    rc->s->tmpdir, &sp, err);
+		if (r == 0) {
+			free(sp->from_line);
+			sp->from_line = skip ? xstrndup(h.s, skip - 1) : NULL;
+		}
 		buf_free(&h);
 		return r == -1 ? NULL : sp;
 	}
