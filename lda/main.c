@@ -314,8 +314,11 @@ delivery(const struct invocation *inv)
 	enum outcome o;
 
 	if (spool_read(0, inv->tmpdir, 1, &sp, &err) == -1) {
+		int code;
 		log_warn("spool: %s", err);
-		return finish(OUT_TEMPFAIL, err);
+		code = finish(OUT_TEMPFAIL, err);
+		free(err);
+		return code;
 	}
 	if (inv->nrecipients > 0 && getuid() == 0)
 		o = fork_recipients(inv, sp);
@@ -342,7 +345,10 @@ main(int argc, char **argv, char **envp)
 	signal(SIGXFSZ, SIG_IGN);
 	if (invocation_parse(argc, argv, envp, &inv, &err) == -1) {
 		fprintf(stderr, "lda: %s\n%s", err, invocation_usage);
-		return finish(OUT_USAGE, err);
+		code = finish(OUT_USAGE, err);
+		free(err);
+		invocation_free(&inv);
+		return code;
 	}
 	switch (inv.mode) {
 	case INV_VERSION:
