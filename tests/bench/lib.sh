@@ -142,7 +142,10 @@ bench_init() {
 	[ -x "$PY" ] || die "$PY is needed for the message generator"
 	# one benchmark at a time: they share the user and its home
 	exec 9>/tmp/ldabench.lock
-	flock -w 900 9 || die "another benchmark holds /tmp/ldabench.lock"
+	if ! flock -n 9; then
+		note "waiting (up to 15 min) for /tmp/ldabench.lock: another benchmark is running"
+		flock -w 900 9 || die "another benchmark holds /tmp/ldabench.lock"
+	fi
 	# the bench user, idempotently: an ordinary account, home $BH
 	id "$BU" >/dev/null 2>&1 ||
 		useradd -m -d "$BH" -s /bin/sh "$BU" 2>/dev/null || id "$BU" >/dev/null 2>&1 ||

@@ -20,15 +20,15 @@
 # The message must land in .Found, whole. lda's RSS must not grow with the
 # body; procmail's does.
 #
-# Run as root (`make bench` passes the binary). Environment: BENCH_N (200)
-# BENCH_RUNS (5) BENCH_WARMUP (1) BENCH_ROUNDS (3) BENCH_BODY_SIZES ("5 50",
+# Run as root (`make bench` passes the binary). Environment: BENCH_N (100)
+# BENCH_RUNS (3) BENCH_WARMUP (1) BENCH_ROUNDS (3) BENCH_BODY_SIZES ("5 50",
 # MB) BENCH_BIG_REPS (3) BENCH_TIMEOUT (300 s per batch or delivery)
 # BENCH_OUT (also write the tables there). Prints Markdown tables at the
 # end; exits 1 when lda failed.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-N=${BENCH_N:-200}
-RUNS=${BENCH_RUNS:-5}
+N=${BENCH_N:-100}
+RUNS=${BENCH_RUNS:-3}
 WARM=${BENCH_WARMUP:-1}
 ROUNDS=${BENCH_ROUNDS:-3}
 BODY_SIZES=${BENCH_BODY_SIZES:-"5 50"}
