@@ -33,13 +33,13 @@ local_fail(char **err, const char *what, const char *path, int e)
 	return local_errno_outcome(e);
 }
 
-/* local_mkdir - make a 0700 directory unless it is there */
+/* local_mkdir - make a directory (umask applies) unless it is there */
 int
 local_mkdir(const char *path)
 {
 	struct stat st;
 
-	if (mkdir(path, 0700) == 0)
+	if (mkdir(path, LOCAL_DIR_MODE) == 0)
 		return 0;
 	if (errno == EEXIST && stat(path, &st) == 0) {
 		if (S_ISDIR(st.st_mode))

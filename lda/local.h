@@ -23,12 +23,20 @@ enum outcome mbox_deliver(const struct spool *sp, const char *path,
 enum outcome mh_deliver(const struct spool *sp, const char *dir,
     char **path_r, char **err);
 
+/*
+ * Modes of what the destinations create, as procmail's: the process umask
+ * (rc's UMASK, 077 unless the rc changes it) takes bits away. Files have
+ * o+x as procmail's (its "new mail" bit), so UMASK=022 gives 0645.
+ */
+#define LOCAL_FILE_MODE	0667
+#define LOCAL_DIR_MODE	0777
+
 /* The outcome for a failed system call's errno: what cannot be created
    is OUT_CANTCREAT, everything else (disk full, I/O) is OUT_TEMPFAIL. */
 enum outcome local_errno_outcome(int e);
 /* *err = "what path: strerror(e)"; returns local_errno_outcome(e). */
 enum outcome local_fail(char **err, const char *what, const char *path, int e);
-/* mkdir path (mode 0700) unless it exists as a directory. 0 or -1/errno. */
+/* mkdir path (LOCAL_DIR_MODE) unless it exists as a directory. 0 or -1/errno. */
 int local_mkdir(const char *path);
 /* fsync the directory path. 0 or -1/errno. */
 int local_fsync_dir(const char *path);

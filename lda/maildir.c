@@ -79,7 +79,8 @@ make_maildir(const char *dir)
 static int
 write_tmp(const struct spool *sp, const char *tmp)
 {
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    LOCAL_FILE_MODE);
 	char *cerr = NULL;
 
 	if (fd == -1)

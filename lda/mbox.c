@@ -167,7 +167,8 @@ mbox_deliver(const struct spool *sp, const char *path, const char *sender,
 		free(lock);
 		return o;
 	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    LOCAL_FILE_MODE);
 	if (fd == -1)
 		o = local_fail(err, "open mbox", path, errno);
 	else if (fcntl_lock(fd, lock_timeout) == -1 || fstat(fd, &st) == -1)

@@ -72,7 +72,8 @@ write_temp(const struct spool *sp, const char *dir)
 {
 	char *tmp = xasprintf("%s/,lda.%ld", dir, (long)getpid());
 	char *err = NULL;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    LOCAL_FILE_MODE);
 
 	if (fd == -1) {
 		free(tmp);
