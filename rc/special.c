@@ -151,8 +151,12 @@ special_run(struct rc *rc, const char *value, int sw)
 {
 	int r;
 
-	if (value == NULL || *value == '\0')
+	if (value == NULL || *value == '\0') {
+		/* procmail: an empty or unset SWITCHRC ends this rc. */
+		if (sw)
+			rc->pending = RC_END_FILE;
 		return;
+	}
 	r = rc_run_path(rc, value, rc->in_system);
 	if (r == 1)
 		rc->pending = RC_DELIVERED;
