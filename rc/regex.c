@@ -474,6 +474,18 @@ rx_bound(struct rx_parse *ps, int n, const char *s, const char *e)
 	return 0;
 }
 
+/* rx_has - whether the tree under node n holds a node of kind k */
+static int
+rx_has(const struct rx_parse *ps, int n, enum rx_kind k)
+{
+	if (ps->node[n].kind == k)
+		return 1;
+	for (int c = ps->node[n].kid; c != -1; c = ps->node[c].next)
+		if (rx_has(ps, c, k))
+			return 1;
+	return 0;
+}
+
 /* rx_brace - {n,m} or TRE's approximate {~...} after atom a (extended) */
 static int
 rx_brace(struct rx_parse *ps, int a)
@@ -486,11 +498,18 @@ rx_brace(struct rx_parse *ps, int a)
 		e++;
 	if (e == ps->end || *e != '}' || e == s)
 		return rx_fail(ps, "invalid {...}");
-	ps->p = e + 1;
 	if (strspn(s, "0123456789,") >= (size_t)(e - s)) {
+		/* TRE 0.8.0 crashes compiling (a{~1}){2}. */
+		if (rx_has(ps, a, RX_FUZZ))
+			return rx_fail(ps, "{n,m} around approximate matching");
+		ps->p = e + 1;
 		n = rx_wrap(ps, RX_REP, a);
 		return rx_bound(ps, n, s, e) == -1 ? -1 : n;
 	}
+	/* TRE 0.8.0 crashes matching b{~1}(x{~1})?{~1}y{~1}. */
+	if (rx_has(ps, a, RX_FUZZ))
+		return rx_fail(ps, "approximate matching inside another");
+	ps->p = e + 1;
 	n = rx_wrap(ps, RX_FUZZ, a);
 	ps->node[n].off = (size_t)(s - ps->s);
 	ps->node[n].len = (size_t)(e - s);
@@ -1631,7 +1650,7 @@ rx_find(const struct rc_regex *re, struct rx_text *t, size_t p, int locate,
 {
 	struct rx_reader r, again;
 	regmatch_t pm[2];
-	size_t bom, eom;
+	size_t bom, eom, nm;
 	int rc;
 
 	memset(f, 0, sizeof *f);
@@ -1646,7 +1665,10 @@ rx_find(const struct rc_regex *re, struct rx_text *t, size_t p, int locate,
 		    again.base + (long long)eom;
 		return 1;
 	}
-	rc = rx_tre_search(re, &r, locate ? 1 + (size_t)re->capture : 0, pm);
+	/* TRE's approximate matcher can answer differently with and without
+	   submatches (0.8.0), so it is always asked the same way. */
+	nm = locate || re->prog == NULL ? 1 + (size_t)re->capture : 0;
+	rc = rx_tre_search(re, &r, nm, pm);
 	if (rc != 1 || !locate)
 		return rc;
 	f->crossed = re->capture && pm[1].rm_so >= 0;

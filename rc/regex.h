@@ -30,7 +30,7 @@ struct rc_regex;
  * Compile a procmail pattern with RC_RE_* flags. ^FROM_DAEMON in the
  * pattern makes all of it case-insensitive, as in procmail. Returns 0 and
  * sets *re_r, or -1 with *err (allocated) saying what is wrong, e.g.
- * "missing ) for ( at offset 3"; the caller adds file:line.
+ * "missing ) for the ( at offset 3"; the caller adds file:line.
  */
 int rc_regex_compile(const char *pattern, int flags, struct rc_regex **re_r,
     char **err);
@@ -41,7 +41,8 @@ int rc_regex_compile(const char *pattern, int flags, struct rc_regex **re_r,
  * whole. Returns 1 on a match, 0 on none, -1 on a spool read error or a
  * text over 2 GB (errno set). When the pattern has \/ and match_r is not
  * NULL, match_r is reset and receives procmail's $MATCH (truncated at its
- * cap); a match through an alternative without \/ leaves it empty.
+ * cap); a match through an alternative without \/ leaves it empty. With
+ * approximate matching, $MATCH is TRE's leftmost-longest split instead.
  */
 int rc_regex_exec(const struct rc_regex *re, const char *mem, size_t memlen,
     const struct spool *sp, off_t from, off_t to, struct buf *match_r);
@@ -50,7 +51,8 @@ int rc_regex_exec(const struct rc_regex *re, const char *mem, size_t memlen,
  * Count matches as procmail's weighted conditions do (procmailsc(5)):
  * each search starts where the previous match ended (procmail matches
  * the earliest-ending text, so "a+" is found 3 times in "aaa"). Stops
- * after max matches. Returns the count, or -1 as rc_regex_exec. *endless_r
+ * after max matches (approximate patterns: TRE's leftmost-longest
+ * matches). Returns the count, or -1 as rc_regex_exec. *endless_r
  * (may be NULL) is set to 1 when the last match was empty where the
  * search started, so it would repeat forever (procmail then adds the
  * series' limit), else to 0.

@@ -228,6 +228,9 @@ static const struct {
 	{ "[[:nope:]]", I | X, "unknown character class" },
 	{ "(a{255}){255}", I | X, "pattern too large" },
 	{ "(a\\/b){~1}", I | X, "approximate matching" },
+	/* Both crash TRE 0.8.0. */
+	{ "(a{~1}){2}", I | X, "{n,m} around approximate matching" },
+	{ "b{~1}(x{~1})?{~1}y{~1}", I | X, "inside another" },
 };
 
 /* spool_of - a spool read from a temporary file holding len bytes of msg */
