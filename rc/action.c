@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,6 +50,14 @@ act_needs_nl(const struct rc *rc, unsigned flags, const struct part *p)
 	    end[0] == '\n' && end[1] == '\n')
 		return NULL;
 	return "\n";
+}
+
+/* act_delivered - a delivering action worked: LASTFOLDER, the abstract */
+static void
+act_delivered(struct rc *rc, const char *name, long long size)
+{
+	rc_vars_set(&rc->vars, "LASTFOLDER", name);
+	rc_abstract(rc, name, size);
 }
 
 /* act_replace - make sp the current message */
@@ -140,12 +149,35 @@ act_lock(struct rc *rc, const struct rc_recipe *r, const char *target,
 	return 0;
 }
 
-/* act_one_folder - one copy into folder; 1 delivered, 0 not */
+/* act_written - the bytes a copy into path wrote, for the abstract
+   (before: the file's size before, 0 when new) */
+static long long
+act_written(struct rc *rc, const char *path, off_t before)
+{
+	const struct spool *sp = rc->s->msg;
+	struct stat st;
+
+	if (deliver_kind(path) == DEST_DEVNULL)	/* what procmail counts */
+		return (long long)sp->size + (sp->from_line ?
+		    (long long)strlen(sp->from_line) + 1 : 0);
+	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode))
+		return 0;
+	return st.st_size > before ? (long long)(st.st_size - before) : 0;
+}
+
+/*
+ * act_one_folder - one copy into folder; 1 delivered, 0 not. names (may
+ * be NULL) gets the file written, after a space when not empty, and
+ * *size_r its size.
+ */
 static int
-act_one_folder(struct rc *rc, const struct rc_recipe *r, const char *folder)
+act_one_folder(struct rc *rc, const struct rc_recipe *r, const char *folder,
+    struct buf *names, long long *size_r)
 {
 	enum outcome saved = rc->s->outcome, o;
 	char *path = NULL, *lock = NULL;
+	struct stat before;
+	int was = 0;
 
 	if (rc->s->dry_run) {
 		rc_trace(rc, "  would deliver to %s\n", folder);
@@ -154,6 +186,7 @@ act_one_folder(struct rc *rc, const struct rc_recipe *r, const char *folder)
 	}
 	if (act_lock(rc, r, folder, &lock) == -1)
 		return 0;
+	was = stat(folder, &before) == 0 && S_ISREG(before.st_mode);
 	o = deliver_folder(rc->s, folder, &path);
 	rc_unlock(&lock);
 	if (o != OUT_DELIVERED) {
@@ -164,7 +197,13 @@ act_one_folder(struct rc *rc, const struct rc_recipe *r, const char *folder)
 		free(path);
 		return 0;
 	}
-	rc_vars_set(&rc->vars, "LASTFOLDER", path ? path : folder);
+	*size_r = act_written(rc, path ? path : folder, was ? before.st_size :
+	    0);
+	if (names) {
+		if (names->len)
+			buf_putc(names, ' ');
+		buf_puts(names, path ? path : folder);
+	}
 	free(path);
 	return 1;
 }
@@ -173,15 +212,18 @@ act_one_folder(struct rc *rc, const struct rc_recipe *r, const char *folder)
 static int
 act_folders(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 {
-	struct buf w;
+	struct buf w, names;
 	size_t n = 0, k = 0;
 	char *err = NULL;
 	int ok = 0, whole = p->head && p->body;
 	struct spool *orig = rc->s->msg, *part = NULL;
+	long long size = 0;
 
 	buf_init(&w, RC_VALUE_MAX);
+	buf_init(&names, RC_VALUE_MAX);
 	if (rc_expand(rc, r->action, RC_EXP_WORDS, &w, &n, &err) == -1 ||
 	    n == 0) {
+		buf_free(&names);
 		rc_error(rc, r->action_line, "folder: %s", err ? err :
 		    "empty name");
 		free(err);
@@ -193,6 +235,7 @@ act_folders(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 			rc_error(rc, r->action_line, "%s", err);
 			free(err);
 			buf_free(&w);
+			buf_free(&names);
 			return 0;
 		}
 		rc->s->msg = part;
@@ -206,28 +249,39 @@ act_folders(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 			    r->action_line, f);
 			continue;
 		}
-		ok |= act_one_folder(rc, r, f);
+		ok |= act_one_folder(rc, r, f, &names, &size);
 	}
 	if (part) {
 		rc->s->msg = orig;
 		spool_free(&part);
 	}
+	if (ok && !rc->s->dry_run)
+		act_delivered(rc, names.s, size);
+	buf_free(&names);
 	if (ok && !whole && deliver_kind(w.s) != DEST_DEVNULL)
 		rc->partial_copy = 1;
 	buf_free(&w);
 	return ok;
 }
 
-/* act_run - run a program with part p on stdin; its status or -1 */
+/*
+ * act_run - run a program with part p on stdin; its status, or -1 when
+ * it could not run or (procmail's rule, unless "i") closed its stdin
+ * before it was given all of its input. *name_r (may be NULL): procmail's name for
+ * it; *fed_r (may be NULL): the bytes it was given.
+ */
 static int
 act_run(struct rc *rc, const struct rc_recipe *r, const struct part *p,
-    char *const *argv, struct buf *out, int out_fd)
+    char *const *argv, struct buf *out, int out_fd, char **name_r,
+    long long *fed_r)
 {
+	int unread = 0;
 	struct rc_prog prog = { .cmd = r->action, .argv = argv,
 	    .in = rc->s->msg, .from = p->from, .to = p->to,
 	    .with_from = p->head && argv == NULL,
 	    .tail = act_needs_nl(rc, r->flags, p), .out = out,
-	    .out_fd = out_fd };
+	    .out_fd = out_fd, .unread_r = &unread, .fed_r = fed_r,
+	    .name_r = name_r };
 	char *err = NULL;
 	int st = rc_exec(rc, &prog, &err);
 
@@ -238,6 +292,16 @@ act_run(struct rc *rc, const struct rc_recipe *r, const struct part *p,
 		return -1;
 	}
 	rc->lastexit = st;
+	if (unread && !(r->flags & RC_F_i)) {
+		rc_error(rc, r->action_line, "error while writing to \"%s\" "
+		    "(it did not take all of its input; \"i\" allows that)",
+		    argv ? argv[0] : r->action);
+		if (name_r) {
+			free(*name_r);
+			*name_r = NULL;
+		}
+		return -1;
+	}
 	if (st != 0 && ((r->flags & RC_F_w) || !(r->flags & RC_F_W)))
 		log_info("%s:%d: program failure (%d) of \"%s\"",
 		    rc->cur_file, r->action_line, st, argv ? argv[0] :
@@ -258,7 +322,7 @@ act_capture(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 		return 1;
 	}
 	buf_init(&out, RC_CAPTURE_MAX);
-	st = act_run(rc, r, p, NULL, &out, -1);
+	st = act_run(rc, r, p, NULL, &out, -1, NULL, NULL);
 	if (st < 0 || (st != 0 && (r->flags & (RC_F_w | RC_F_W)))) {
 		buf_free(&out);
 		return 0;
@@ -357,7 +421,7 @@ act_filter(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 		    strerror(errno));
 		return 0;
 	}
-	st = act_run(rc, r, p, NULL, NULL, fd);
+	st = act_run(rc, r, p, NULL, NULL, fd, NULL, NULL);
 	size = lseek(fd, 0, SEEK_END);
 	if (st < 0 || (st != 0 && (r->flags & (RC_F_w | RC_F_W))) ||
 	    size <= 0 || lseek(fd, 0, SEEK_SET) != 0) {
@@ -382,7 +446,8 @@ act_filter(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 static int
 act_pipe(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 {
-	char *lock = NULL;
+	char *lock = NULL, *name = NULL;
+	long long fed = 0;
 	int st;
 
 	if (r->capture)
@@ -395,14 +460,18 @@ act_pipe(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 	}
 	if (act_lock(rc, r, r->action, &lock) == -1)
 		return 0;
-	st = act_run(rc, r, p, NULL, NULL, -1);
+	st = act_run(rc, r, p, NULL, NULL, -1, &name, &fed);
 	rc_unlock(&lock);
 	/* Without w, procmail ignores the exit status; a program that
 	   could not be started or was killed by TIMEOUT still failed. */
-	if (st < 0 || (st != 0 && (r->flags & (RC_F_w | RC_F_W))))
+	if (st < 0 || (st != 0 && (r->flags & (RC_F_w | RC_F_W)))) {
+		free(name);
 		return 0;
+	}
 	if (!(p->head && p->body))
 		rc->partial_copy = 1;
+	act_delivered(rc, name ? name : r->action, fed);
+	free(name);
 	return 1;
 }
 
@@ -412,7 +481,8 @@ act_forward(struct rc *rc, const struct rc_recipe *r, struct part *p)
 {
 	struct buf cmd;
 	size_t n = 0, k = 0;
-	char *err = NULL, **argv;
+	char *err = NULL, **argv, *name = NULL;
+	long long fed = 0;
 	int st, argc = 0;
 
 	char *raw = xasprintf("\"$SENDMAIL\" $SENDMAILFLAGS %s", r->action);
@@ -439,13 +509,18 @@ act_forward(struct rc *rc, const struct rc_recipe *r, struct part *p)
 		rc_trace(rc, "\n");
 		st = 0;
 	} else
-		st = act_run(rc, r, p, argv, NULL, -1);
+		st = act_run(rc, r, p, argv, NULL, -1, &name, &fed);
 	free(argv);
 	buf_free(&cmd);
-	if (st < 0 || (st != 0 && (r->flags & (RC_F_w | RC_F_W))))
+	if (st < 0 || (st != 0 && (r->flags & (RC_F_w | RC_F_W)))) {
+		free(name);
 		return 0;
+	}
 	if (!(p->head && p->body))
 		rc->partial_copy = 1;
+	if (name)
+		act_delivered(rc, name, fed);
+	free(name);
 	return 1;
 }
 
@@ -463,6 +538,8 @@ act_builtin(struct rc *rc, const struct rc_recipe *r, enum rc_flow *flow)
 	char *err = NULL, *folder = NULL, *p;
 	const char **args;
 	int st, ok = 0;
+	struct buf names;
+	long long size = 0;
 
 	buf_init(&w, RC_VALUE_MAX);
 	if (rc_expand(rc, r->action, RC_EXP_WORDS, &w, &n, &err) == -1 || n == 0) {
@@ -471,6 +548,7 @@ act_builtin(struct rc *rc, const struct rc_recipe *r, enum rc_flow *flow)
 		buf_free(&w);
 		return 0;
 	}
+	buf_init(&names, RC_VALUE_MAX);
 	args = xcalloc(n, sizeof *args);
 	p = w.s + strlen(w.s) + 1;
 	for (size_t i = 1; i < n; i++, p += strlen(p) + 1)
@@ -481,14 +559,18 @@ act_builtin(struct rc *rc, const struct rc_recipe *r, enum rc_flow *flow)
 		rc_error(rc, r->action_line, "%s", err);
 	else if (st == FILTER_OK)
 		ok = 1;
-	else if (st == FILTER_DELIVER && (ok = act_one_folder(rc, r, folder)))
+	else if (st == FILTER_DELIVER && (ok = act_one_folder(rc, r, folder,
+	    &names, &size))) {
+		act_delivered(rc, names.s, size);
 		*flow = RC_DELIVERED;
+	}
 	else if (st == FILTER_STOP)
 		*flow = RC_DELIVERED;
 	free(err);
 	free(folder);
 	free(args);
 	buf_free(&w);
+	buf_free(&names);
 	return ok;
 }
 

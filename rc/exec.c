@@ -34,11 +34,14 @@ struct feed {
 	size_t taillen;
 	char chunk[16384];
 	size_t clen, cpos;
+	long long fed;		/* bytes written */
 };
+
 
 /* exec_argv - the argv for cmd: sh -c, or the expanded words */
 static char **
-exec_argv(struct rc *rc, const char *cmd, struct buf *words, char **err)
+exec_argv(struct rc *rc, const char *cmd, struct buf *words, char **err,
+    int *shell_r)
 {
 	const char *metas = rc_get(rc, "SHELLMETAS");
 	const char *shell = rc_get(rc, "SHELL");
@@ -51,6 +54,7 @@ exec_argv(struct rc *rc, const char *cmd, struct buf *words, char **err)
 		argv[0] = xstrdup(shell && *shell ? shell : "/bin/sh");
 		argv[1] = xstrdup(flags && *flags ? flags : "-c");
 		argv[2] = xstrdup(cmd);
+		*shell_r = 1;
 		return argv;
 	}
 	if (rc_expand(rc, cmd, RC_EXP_WORDS, words, &n, err) == -1)
@@ -67,6 +71,24 @@ exec_argv(struct rc *rc, const char *cmd, struct buf *words, char **err)
 	return argv;
 }
 
+/* exec_name - procmail's name of a program (LASTFOLDER, the abstract):
+   the command text when $SHELL runs it, else the words joined */
+static char *
+exec_name(const struct rc_prog *p, char **argv, int shell)
+{
+	struct buf b;
+
+	if (shell)
+		return xstrdup(p->cmd);
+	buf_init(&b, RC_VALUE_MAX);
+	for (char **a = argv; *a; a++) {
+		if (a != argv)
+			buf_putc(&b, ' ');
+		buf_puts(&b, *a);
+	}
+	return buf_steal(&b);
+}
+
 /* exec_child - in the child: wire descriptors and exec; never returns */
 static void
 exec_child(struct rc *rc, char **argv, int in, int out)
@@ -77,6 +99,9 @@ exec_child(struct rc *rc, char **argv, int in, int out)
 	if (dup2(in != -1 ? in : devnull, 0) == -1 ||
 	    dup2(out != -1 ? out : 2, 1) == -1)
 		_exit(127);
+	/* procmail: what programs say on stderr goes to LOGFILE. */
+	if (rc->logfd != -1)
+		(void)dup2(rc->logfd, 2);
 	for (int fd = 3; fd < 256; fd++)
 		if (fd != 2)
 			close(fd);
@@ -152,15 +177,17 @@ exec_now(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* exec_write - feed what the program will take now; -1 when done */
+/* exec_write - feed what the program will take now; -1 when all was
+   fed, -2 on a write error (it closed its stdin: EPIPE) */
 static int
 exec_write(int fd, struct feed *f)
 {
 	while (feed_more(f)) {
 		ssize_t n = write(fd, f->chunk + f->cpos, f->clen - f->cpos);
 		if (n < 0)
-			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+			return errno == EAGAIN || errno == EINTR ? 0 : -2;
 		f->cpos += (size_t)n;
+		f->fed += n;
 	}
 	return -1;
 }
@@ -208,10 +235,14 @@ exec_wait(pid_t pid, long long deadline, int *timedout)
 	return 128 + WTERMSIG(st);
 }
 
-/* exec_io - feed stdin and drain stdout until both are done or time's up */
+/*
+ * exec_io - feed stdin and drain stdout until both are done or time's up.
+ * *werr: a write failed (the program closed its stdin before it had all
+ * of its input; procmail's "Error while writing").
+ */
 static void
 exec_io(pid_t pid, int in_w, int out_r, struct buf *out, struct feed *f,
-    long long deadline, int *timedout)
+    long long deadline, int *timedout, int *werr)
 {
 	while (in_w != -1 || out_r != -1) {
 		struct pollfd pf[2];
@@ -231,10 +262,11 @@ exec_io(pid_t pid, int in_w, int out_r, struct buf *out, struct feed *f,
 		}
 		if (poll(pf, (nfds_t)n, wait_ms) < 0 && errno != EINTR)
 			break;
-		for (int i = 0; i < n; i++) {
+		for (int i = 0, w; i < n; i++) {
 			if (pf[i].revents == 0)
 				continue;
-			if (pf[i].fd == in_w && exec_write(in_w, f) == -1) {
+			if (pf[i].fd == in_w && (w = exec_write(in_w, f)) < 0) {
+				*werr = w == -2;
 				close(in_w);
 				in_w = -1;
 			} else if (pf[i].fd == out_r && exec_read(out_r, out) == -1) {
@@ -274,6 +306,7 @@ int
 rc_exec(struct rc *rc, const struct rc_prog *p, char **err)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, timedout = 0, st;
+	int shell = 0, werr = 0;
 	struct buf words;
 	struct feed *f = xmalloc(sizeof *f);
 	char **argv;
@@ -290,12 +323,14 @@ rc_exec(struct rc *rc, const struct rc_prog *p, char **err)
 		for (size_t i = 0; i < n; i++)
 			argv[i] = xstrdup(p->argv[i]);
 	} else
-		argv = exec_argv(rc, p->cmd, &words, err);
+		argv = exec_argv(rc, p->cmd, &words, err, &shell);
 	buf_free(&words);
 	if (argv == NULL) {
 		free(f);
 		return -1;
 	}
+	if (p->name_r)
+		*p->name_r = exec_name(p, argv, shell);
 	exec_feed_init(p, f);
 	if (pipe2(in, O_CLOEXEC) == -1 || (p->out && pipe2(out,
 	    O_CLOEXEC) == -1)) {
@@ -319,9 +354,13 @@ rc_exec(struct rc *rc, const struct rc_prog *p, char **err)
 	}
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	exec_io(pid, in[1], p->out ? out[0] : -1, p->out, f, deadline,
-	    &timedout);
+	    &timedout, &werr);
 	in[1] = out[0] = -1;
 	st = exec_wait(pid, deadline, &timedout);
+	if (p->unread_r)
+		*p->unread_r = werr;
+	if (p->fed_r)
+		*p->fed_r = f->fed;
 	if (timedout) {
 		*err = xasprintf("timed out after %ld s, killed", tmo / 1000);
 		st = -2;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -90,6 +91,7 @@ rc_new(struct session *s)
 	rc->s = s;
 	rc->orig_msg = s->msg;
 	rc->exitcode = -1;
+	rc->abstract = -1;
 	rc->logfd = -1;
 	buf_init(&rc->hdr, 0);
 	/* A program that stops reading its stdin must not kill us. */
@@ -129,6 +131,7 @@ rc_free(struct rc **rcp)
 	free(rc->locked);
 	rc_vars_free(&rc->vars);
 	buf_free(&rc->hdr);
+	free(rc->abs_folder);
 	free(rc->hostname);
 	free(rc);
 	*rcp = NULL;
@@ -170,6 +173,9 @@ rc_run_file(struct rc *rc, const char *path, int system, char **err)
 	rc->in_system = system;
 	r = rc_run_path(rc, path, system);
 	rc->in_system = 0;
+	/* Delivered: nothing more runs, this is procmail's exit. */
+	if (r == 1)
+		rc->s->outcome = rc_finish(rc, rc->s->outcome);
 	return r;
 }
 
@@ -179,6 +185,9 @@ rc_deliver_one(struct rc *rc, const char *what, const char *folder)
 {
 	char *path = NULL;
 	enum outcome o;
+	struct stat st;
+	off_t before = stat(folder, &st) == 0 && S_ISREG(st.st_mode) ?
+	    st.st_size : 0;
 
 	if (rc->s->dry_run) {
 		rc_trace(rc, "would deliver to %s: %s\n", what, folder);
@@ -187,6 +196,11 @@ rc_deliver_one(struct rc *rc, const char *what, const char *folder)
 	o = deliver_folder(rc->s, folder, &path);
 	if (o == OUT_DELIVERED && path) {
 		rc_vars_set(&rc->vars, "LASTFOLDER", path);
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			rc_abstract(rc, path, st.st_size > before ?
+			    (long long)(st.st_size - before) : 0);
+		else
+			rc_abstract(rc, path, (long long)rc->s->msg->size);
 	} else if (o != OUT_DELIVERED)
 		log_warn("rc: %s %s: delivery failed", what, folder);
 	free(path);
@@ -210,7 +224,7 @@ rc_deliver_default(struct rc *rc)
 		log_warn("rc: message not delivered (%s); left with the MTA",
 		    rc->host_stop ? "HOST mismatch" : "only part delivered");
 		rc->s->outcome = outcome_worse(rc->s->outcome, OUT_TEMPFAIL);
-		return OUT_TEMPFAIL;
+		return rc_finish(rc, OUT_TEMPFAIL);
 	}
 	if (def && *def)
 		o = rc_deliver_one(rc, "DEFAULT", def);
@@ -219,7 +233,90 @@ rc_deliver_default(struct rc *rc)
 		o = rc_deliver_one(rc, "ORGMAIL", org);
 	if (o != OUT_DELIVERED && rc->s->delivered == 0)
 		o = OUT_TEMPFAIL;
-	return o;
+	return rc_finish(rc, o);
+}
+
+/* finish_trap - run TRAP with the message on stdin, its output to the
+   log; its exit status, or -1 when it did not run */
+static int
+finish_trap(struct rc *rc, const char *trap)
+{
+	const struct spool *sp = rc->s->msg;
+	struct rc_prog p = { .cmd = trap, .in = sp, .from = 0,
+	    .to = sp->size, .with_from = 1,
+	    .out_fd = rc->logfd != -1 ? rc->logfd : 2 };
+	char *err = NULL, end[2] = { 0, 0 };
+	int st;
+
+	/* Ended with an empty line, as procmail feeds programs. */
+	if (sp->size > 0 && (sp->size < 2 || spool_pread(sp, end, 2,
+	    sp->size - 2) != 2 || end[0] != '\n' || end[1] != '\n'))
+		p.tail = "\n";
+	if (rc->s->dry_run) {
+		rc_trace(rc, "would run TRAP \"%s\" (not run)\n", trap);
+		return -1;
+	}
+	st = rc_exec(rc, &p, &err);
+	if (st < 0) {
+		log_warn("rc: TRAP \"%s\": %s", trap, err);
+		free(err);
+		return -1;
+	}
+	return st;
+}
+
+/* finish_code_ok - an exit code lda may report (the sysexits table) */
+static int
+finish_code_ok(int code)
+{
+	return code == 0 || outcome_exit(outcome_from_exit(code)) == code;
+}
+
+/*
+ * rc_finish - procmail's end: the abstract, TRAP, EXITCODE (see rc.h).
+ * EXITCODE unset: TRAP sees the exit code in $EXITCODE and we keep it;
+ * a number: that code; empty (or negative): TRAP's exit status. Only
+ * codes of the sysexits table are reported, and never 0 for a message
+ * that was not delivered.
+ */
+enum outcome
+rc_finish(struct rc *rc, enum outcome o)
+{
+	const char *trap = rc_get(rc, "TRAP");
+	const char *ev = rc_get(rc, "EXITCODE");
+	char num[16];
+	int code = outcome_exit(o), st = -1, want = -1;
+	enum outcome res;
+
+	if (rc->finished)
+		return o;
+	rc->finished = 1;
+	rc_abstract_final(rc);
+	if (ev == NULL) {
+		snprintf(num, sizeof num, "%d", code);
+		rc_vars_set(&rc->vars, "EXITCODE", num);
+	}
+	if (trap && *trap)
+		st = finish_trap(rc, trap);
+	if (ev && (*ev == '\0' || strtol(ev, NULL, 10) < 0))
+		want = st;
+	else if (ev)
+		want = rc->exitcode;
+	if (want < 0)
+		return o;
+	if (!finish_code_ok(want)) {
+		log_warn("rc: exit code %d (EXITCODE, TRAP) is not a sysexits "
+		    "code lda reports; ignored", want);
+		return o;
+	}
+	res = outcome_from_exit(want);
+	if (res == OUT_DELIVERED && o != OUT_DELIVERED) {
+		log_warn("rc: EXITCODE 0 for a message that was not delivered; "
+		    "ignored");
+		return o;
+	}
+	rc_trace(rc, "exit code %d (EXITCODE)\n", want);
+	return res;
 }
 
 /*

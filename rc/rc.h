@@ -42,6 +42,15 @@ int rc_run_file(struct rc *rc, const char *path, int system, char **err);
  */
 enum outcome rc_deliver_default(struct rc *rc);
 
+/*
+ * procmail's end of a run, once (later calls return o unchanged): the
+ * LOGABSTRACT line of the last delivery, the TRAP program, and EXITCODE
+ * applied to o, the outcome so far. Called by rc_run_file when the rc
+ * delivered and by rc_deliver_default; a caller that ends the run by
+ * other means (a filter, a plus-address folder) calls it itself.
+ */
+enum outcome rc_finish(struct rc *rc, enum outcome o);
+
 /* Parse path and report every error and warning on stderr; returns the
    number of errors (0: clean). */
 int rc_check_file(const char *path);

@@ -49,6 +49,11 @@ struct rc {
 	int partial;		/* an h/b-only delivery ended the rc */
 	int partial_copy;	/* the last action delivered only h or b */
 	int exitcode;		/* EXITCODE as a sysexits code, -1 unset */
+	int abstract;		/* LOGABSTRACT: -1 unset, 0 no, 1 yes, 2 all */
+	char *abs_folder;	/* the last delivery, for the final abstract */
+	long long abs_size;
+	int abs_logged;		/* ... already logged ("all") */
+	int finished;		/* rc_finish ran */
 	int errors;		/* rc errors seen while running */
 	int clone;		/* this process is a "c {" clone */
 	int pending;		/* enum rc_flow an assignment asked for */
@@ -100,6 +105,12 @@ struct rc_prog {
 	const char *tail;	/* bytes to feed last ("\n" or NULL) */
 	int out_fd;		/* stdout to this fd (-1: /dev/null or log) */
 	struct buf *out;	/* or collect stdout here */
+	int *unread_r;		/* not NULL: set to 1 when it closed its
+				   stdin before it had all (EPIPE) */
+	long long *fed_r;	/* not NULL: bytes it read */
+	char **name_r;		/* not NULL: procmail's name for it (the
+				   command as given to $SHELL, or the words
+				   exec'd joined by spaces), allocated */
 };
 /* Run a program as procmail does (SHELLMETAS decide $SHELL -c or a
    direct exec), with TIMEOUT. Returns its exit status (0..255, 128+sig
@@ -125,6 +136,11 @@ void rc_error(struct rc *rc, int line, const char *fmt, ...)
 /* special.c */
 void rc_special(struct rc *rc, const char *name, const char *value);
 void rc_logtext(struct rc *rc, const char *text);
+/* A delivery to folder (procmail's name: a path, a command) of size
+   bytes: logged now under LOGABSTRACT=all, else kept for the end. */
+void rc_abstract(struct rc *rc, const char *folder, long long size);
+/* The abstract of the last delivery, when LOGABSTRACT asks for it. */
+void rc_abstract_final(struct rc *rc);
 int rc_is_locked(const struct rc *rc, const char *name);
 
 /* lock.c */

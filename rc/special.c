@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -30,6 +32,116 @@ rc_logtext(struct rc *rc, const char *text)
 		return;
 	}
 	(void)fd_write_all(fd, text, strlen(text));
+}
+
+/* special_abstract - LOGABSTRACT: a number, all, or yes/no words */
+static void
+special_abstract(struct rc *rc, const char *value)
+{
+	static const char *const yes[] = { "on", "yes", "true" };
+	char *end;
+	long n;
+
+	rc->abstract = -1;
+	if (value == NULL || *value == '\0')
+		return;
+	if (strcasecmp(value, "all") == 0) {
+		rc->abstract = 2;
+		return;
+	}
+	n = strtol(value, &end, 10);
+	if (end != value) {
+		rc->abstract = n > 2 ? 2 : n < -1 ? -1 : (int)n;
+		return;
+	}
+	rc->abstract = 0;
+	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+		if (strcasecmp(value, yes[i]) == 0)
+			rc->abstract = 1;
+}
+
+/* abs_detab - s with each tab made a space */
+static void
+abs_detab(char *s)
+{
+	for (; *s; s++)
+		if (*s == '\t')
+			*s = ' ';
+}
+
+/*
+ * abs_write - procmail's abstract of a delivery: the From_ line, the
+ * Subject line (78 bytes at most), then "  Folder: " with the name (61
+ * bytes at most), tabs to column 72 and the size in 7 columns.
+ */
+static void
+abs_write(struct rc *rc, const char *folder, long long size)
+{
+	const struct spool *sp = rc->s->msg;
+	struct buf b;
+	char name[62], num[32];
+	long i;
+	long f;
+
+	buf_init(&b, 0);
+	if (sp->from_line) {
+		buf_puts(&b, sp->from_line);
+		buf_putc(&b, '\n');
+	}
+	if ((f = spool_field_find(sp, "Subject", 0)) >= 0) {
+		const char *l = sp->hdr + sp->fields[f].off;
+		size_t n = strcspn(l, "\n");
+		char subj[79];
+		if (n > 78)
+			n = 78;
+		memcpy(subj, l, n);
+		subj[n] = '\0';
+		abs_detab(subj);
+		buf_putc(&b, ' ');
+		buf_puts(&b, subj);
+		buf_putc(&b, '\n');
+	}
+	lda_strlcpy(name, folder, sizeof name);
+	abs_detab(name);
+	buf_puts(&b, "  Folder: ");
+	buf_puts(&b, name);
+	i = (long)strlen(name) + 10;
+	i -= i % 8;
+	do
+		buf_putc(&b, '\t');
+	while ((i += 8) < 72);
+	snprintf(num, sizeof num, "%7lld\n", size);
+	buf_puts(&b, num);
+	(void)fd_write_all(rc->logfd != -1 ? rc->logfd : 2, b.s, b.len);
+	buf_free(&b);
+}
+
+/* rc_abstract - a delivery: logged now under "all", else kept */
+void
+rc_abstract(struct rc *rc, const char *folder, long long size)
+{
+	if (rc->s->dry_run)
+		return;
+	free(rc->abs_folder);
+	rc->abs_folder = xstrdup(folder);
+	rc->abs_size = size;
+	rc->abs_logged = 0;
+	if (rc->abstract > 1) {
+		abs_write(rc, folder, size);
+		rc->abs_logged = 1;
+	}
+}
+
+/* rc_abstract_final - the last delivery's abstract, when asked for:
+   LOGABSTRACT yes, or unset with a LOGFILE (procmail's default) */
+void
+rc_abstract_final(struct rc *rc)
+{
+	if (rc->abs_folder == NULL || rc->abs_logged || rc->abstract == 0 ||
+	    (rc->abstract < 0 && rc->logfd == -1))
+		return;
+	abs_write(rc, rc->abs_folder, rc->abs_size);
+	rc->abs_logged = 1;
 }
 
 /* special_logfile - LOGFILE: (re)open our copy and lda's log sink */
@@ -191,6 +303,8 @@ rc_special(struct rc *rc, const char *name, const char *value)
 		special_lockfile(rc, value);
 	else if (strcmp(name, "EXITCODE") == 0)
 		special_exitcode(rc, value);
+	else if (strcmp(name, "LOGABSTRACT") == 0)
+		special_abstract(rc, value);
 	else if (strcmp(name, "SHIFT") == 0)
 		special_shift(rc, value);
 	else if (strcmp(name, "LOCKED_VARS") == 0)
