@@ -115,67 +115,6 @@ set_match(struct rc *rc, const struct rc_cond *c, const struct buf *m)
 		rc_vars_set(&rc->vars, "MATCH", m->s);
 }
 
-/* count_mem - matches of re in the lines of mem (see count_matches) */
-static long
-count_mem(const struct rc_regex *re, const char *mem, size_t len,
-    long limit)
-{
-	long n = 0;
-	size_t i = 0;
-
-	for (;;) {
-		const char *nl = memchr(mem + i, '\n', len - i);
-		size_t e = nl ? (size_t)(nl - mem) : len;
-		if (rc_regex_exec(re, mem + i, e - i, NULL, 0, 0, NULL) == 1)
-			n++;
-		if (nl == NULL || n >= limit)
-			return n;
-		i = e + 1;
-	}
-}
-
-/*
- * count_matches - how many times re is found, for weighted conditions.
- * XXX: rc_regex_exec reports no match position, so matches are counted
- * per line (a line that matches counts once). Procmail counts every
- * leftmost-shortest match; the two agree for line patterns (^>, ^.*$)
- * and differ when a pattern matches twice on one line or spans lines.
- */
-static long
-count_matches(const struct rc_regex *re, const struct area *a, long limit)
-{
-	long n = 0;
-	struct buf line;
-	char chunk[8192];
-	off_t off = a->from;
-	ssize_t got;
-
-	if (a->mem && a->memlen) {
-		n = count_mem(re, a->mem, a->memlen, limit);
-		if (a->mem[a->memlen - 1] != '\n' && a->sp)
-			n--;	/* its last line continues in the body */
-	}
-	if (a->sp == NULL)
-		return n;
-	buf_init(&line, 0);
-	while (n < limit && off < a->to && (got = spool_pread(a->sp, chunk,
-	    sizeof chunk, off)) > 0) {
-		char *nl;
-		size_t k = 0;
-		off += got;
-		while ((nl = memchr(chunk + k, '\n', (size_t)got - k)) != NULL) {
-			buf_append(&line, chunk + k, (size_t)(nl - chunk) - k);
-			n += count_mem(re, line.s, line.len, 1);
-			buf_reset(&line);
-			k = (size_t)(nl - chunk) + 1;
-		}
-		buf_append(&line, chunk + k, (size_t)got - k);
-	}
-	n += count_mem(re, line.s, line.len, 1);
-	buf_free(&line);
-	return n;
-}
-
 /* score_regex - procmail's sum w + w*x + w*x^2 ... over n matches */
 static double
 score_regex(double w, double x, long n)
@@ -191,10 +130,15 @@ score_regex(double w, double x, long n)
 	return score;
 }
 
-/* cond_regex - a regex condition; *hit_r matched, *n_r how often */
+/*
+ * cond_regex - a regex condition: 1 matched, 0 not, -1 error; *n_r how
+ * often (procmail's count: each search from the end of the last match)
+ * when count, and *endless_r when the last match was empty and would
+ * repeat forever.
+ */
 static int
 cond_regex(struct rc *rc, const struct rc_cond *c, const struct area *a,
-    int count, long *n_r)
+    int count, long *n_r, int *endless_r)
 {
 	struct buf m;
 	int r;
@@ -207,8 +151,12 @@ cond_regex(struct rc *rc, const struct rc_cond *c, const struct area *a,
 		set_match(rc, c, &m);
 	buf_free(&m);
 	*n_r = r == 1;
-	if (r == 1 && count)
-		*n_r = count_matches(c->re, a, 1000000);
+	*endless_r = 0;
+	if (r == 1 && count) {
+		long n = rc_regex_count(c->re, a->mem, a->memlen, a->sp,
+		    a->from, a->to, 1000000, endless_r);
+		*n_r = n > 0 ? n : 1;
+	}
 	return r;
 }
 
@@ -254,12 +202,14 @@ cond_weigh(struct rc *rc, const struct rc_cond *c, const struct area *a,
     struct score *sc)
 {
 	long n = 0;
+	int endless = 0;
 
 	sc->scored = 1;
 	switch (c->kind) {
 	case RC_COND_REGEX:
 		if (c->negate) {
-			if (c->w != 0 && cond_regex(rc, c, a, 0, &n) == 0)
+			if (c->w != 0 && cond_regex(rc, c, a, 0, &n,
+			    &endless) == 0)
 				sc->score += c->w;
 		} else if (c->text[0] == '\0') {
 			sc->score += c->w;
@@ -267,8 +217,16 @@ cond_weigh(struct rc *rc, const struct rc_cond *c, const struct area *a,
 				sc->score += c->w * c->x / (1 - c->x);
 			else if (c->x >= 1 && c->w != 0)
 				sc->score += c->w < 0 ? MIN32 : MAX32;
-		} else if (cond_regex(rc, c, a, c->x != 0, &n) == 1)
+		} else if (cond_regex(rc, c, a, c->x != 0, &n, &endless) == 1) {
 			sc->score += score_regex(c->w, c->x, n);
+			/* an empty match that would repeat forever: the
+			   rest of the series too */
+			if (endless && c->x > 0 && c->x < 1)
+				sc->score += c->w * pow(c->x, (double)n) /
+				    (1 - c->x);
+			else if (endless && c->x >= 1 && c->w != 0)
+				sc->score += c->w < 0 ? MIN32 : MAX32;
+		}
 		break;
 	case RC_COND_PROGRAM: {
 		int st = cond_program(rc, c, a);
@@ -305,11 +263,11 @@ static int
 cond_plain(struct rc *rc, const struct rc_cond *c, const struct area *a)
 {
 	long n;
-	int r;
+	int r, endless;
 
 	switch (c->kind) {
 	case RC_COND_REGEX:
-		r = cond_regex(rc, c, a, 0, &n);
+		r = cond_regex(rc, c, a, 0, &n, &endless);
 		if (r < 0)
 			return 0;
 		return r ^ c->negate;
