@@ -65,6 +65,33 @@ static const struct {
 	{ "* 2147483647^0 ? true\n* -5^0 ? true\n", 2147483647, "yes" },
 	{ "* 0.5^0 ? true\n", 1, "yes" },	/* +0 rounds to 1 */
 	{ "* ? false\n* 100^0 ? true\n", 0, "no" },	/* plain fails first */
+	/* every match counts, each search from the last one's end (the
+	   body is 87 b's on one line) */
+	{ "* 1^1 B ?? b\n", 87, "yes" },
+	{ "* 1^1 B ?? bb\n", 43, "yes" },
+	{ "* 1^1 B ?? b+\n", 87, "yes" },	/* earliest-ending matches */
+	{ "* 1^1 ^Subject\n", 1, "yes" },
+	{ "* -1^1 B ?? b\n* 100^0 ? true\n", 13, "yes" },
+	/* an empty match repeats forever: the series' limit */
+	{ "* 2^0.5 B ?? ^\n", 4, "yes" },
+	{ "* 1^1 B ?? ^\n", 2147483647, "yes" },
+};
+
+/* rc_finish: EXITCODE and TRAP turn the outcome so far into the result */
+static const struct {
+	const char *exitcode;	/* NULL: unset */
+	const char *trap;
+	enum outcome in, want;
+} finishes[] = {
+	{ NULL, NULL, OUT_DELIVERED, OUT_DELIVERED },
+	{ "75", NULL, OUT_DELIVERED, OUT_TEMPFAIL },
+	{ "0", NULL, OUT_TEMPFAIL, OUT_TEMPFAIL },	/* never 0 undelivered */
+	{ "3", NULL, OUT_DELIVERED, OUT_DELIVERED },	/* not sysexits */
+	{ "", "exit 67;", OUT_DELIVERED, OUT_NOUSER },	/* TRAP's status */
+	{ "", "exit 3", OUT_DELIVERED, OUT_DELIVERED },
+	{ "", "exit 0", OUT_TEMPFAIL, OUT_TEMPFAIL },
+	{ "-1", "exit 77;", OUT_DELIVERED, OUT_NOPERM },
+	{ NULL, "exit 77;", OUT_DELIVERED, OUT_DELIVERED },	/* ignored */
 };
 
 static const struct {
@@ -109,6 +136,94 @@ new_session(void)
 		diag("spool: %s", err);
 	close(fd);
 	return &s;
+}
+
+/* slurp - a small file's text, or "" */
+static char *
+slurp(const char *path)
+{
+	static char text[4096];
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd == -1 ? 0 : read(fd, text, sizeof text - 1);
+
+	text[n > 0 ? n : 0] = '\0';
+	if (fd != -1)
+		close(fd);
+	return text;
+}
+
+/* test_finish - EXITCODE, TRAP and the abstract, each on a fresh rc */
+static void
+test_finish(struct session *s)
+{
+	char dir[] = "/tmp/rc_finishXXXXXX", *log, *out, *trap;
+	struct rc *rc;
+
+	if (mkdtemp(dir) == NULL)
+		return;
+	for (size_t i = 0; i < sizeof finishes / sizeof finishes[0]; i++) {
+		rc = rc_new(s);
+		if (finishes[i].exitcode)
+			rc_assign(rc, "EXITCODE", finishes[i].exitcode);
+		if (finishes[i].trap)
+			rc_assign(rc, "TRAP", finishes[i].trap);
+		is_int(rc_finish(rc, finishes[i].in), finishes[i].want,
+		    "EXITCODE %s, TRAP %s, outcome %d", finishes[i].exitcode ?
+		    finishes[i].exitcode : "unset", finishes[i].trap ?
+		    finishes[i].trap : "unset", finishes[i].in);
+		is_int(rc_finish(rc, OUT_USAGE), OUT_USAGE, "rc_finish once");
+		rc_free(&rc);
+	}
+
+	/* TRAP sees the exit code in $EXITCODE and the message on stdin;
+	   LOGABSTRACT's lines and its output go to LOGFILE */
+	log = xasprintf("%s/log", dir);
+	out = xasprintf("%s/trap", dir);
+	trap = xasprintf("echo code=$EXITCODE; cat > %s", out);
+	rc = rc_new(s);
+	rc_assign(rc, "LOGFILE", log);
+	rc_assign(rc, "TRAP", trap);
+	rc_abstract(rc, "box", 467);
+	rc_abstract(rc, "a-long-folder-name-of-exactly-40-bytes-x", 5);
+	is_int(rc_finish(rc, OUT_TEMPFAIL), OUT_TEMPFAIL, "TRAP: outcome kept");
+	is(slurp(log), " Subject: t\n  Folder: "
+	    "a-long-folder-name-of-exactly-40-bytes-x\t\t\t      5\ncode=75\n",
+	    "abstract of the last delivery, then TRAP's output");
+	{
+		const char *t = slurp(out);
+		size_t n = strlen(t);
+		ok(strncmp(t, "Subject: t\n\nbbb", 15) == 0 && n == 101 &&
+		    strcmp(t + n - 3, "b\n\n") == 0,
+		    "TRAP gets the message, ended by an empty line");
+	}
+	rc_free(&rc);
+	unlink(out);
+	unlink(log);
+
+	rc = rc_new(s);
+	rc_assign(rc, "LOGFILE", log);
+	rc_assign(rc, "LOGABSTRACT", "all");
+	rc_abstract(rc, "box", 467);
+	rc_abstract(rc, "md/new/1", 100);
+	rc_finish(rc, OUT_DELIVERED);
+	is(slurp(log), " Subject: t\n  Folder: box\t\t\t\t\t\t\t\t    467\n"
+	    " Subject: t\n  Folder: md/new/1\t\t\t\t\t\t\t    100\n",
+	    "LOGABSTRACT=all: every delivery, once");
+	rc_free(&rc);
+	unlink(log);
+
+	rc = rc_new(s);
+	rc_assign(rc, "LOGFILE", log);
+	rc_assign(rc, "LOGABSTRACT", "no");
+	rc_abstract(rc, "box", 467);
+	rc_finish(rc, OUT_DELIVERED);
+	is(slurp(log), "", "LOGABSTRACT=no: none");
+	rc_free(&rc);
+	unlink(log);
+	rmdir(dir);
+	free(log);
+	free(out);
+	free(trap);
 }
 
 /* run_text - run rc text in a temporary file */
@@ -166,6 +281,7 @@ main(void)
 		is(rc_get(rc, "R"), chains[i].want, "%s", chains[i].name);
 	}
 	rc_free(&rc);
+	test_finish(s);
 	spool_free(&s->msg);
 	return done_testing();
 }
