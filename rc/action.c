@@ -60,16 +60,6 @@ act_delivered(struct rc *rc, const char *name, long long size)
 	rc_abstract(rc, name, size);
 }
 
-/* act_replace - make sp the current message */
-static void
-act_replace(struct rc *rc, struct spool *sp)
-{
-	if (rc->s->msg != rc->orig_msg)
-		spool_free(&rc->s->msg);
-	rc->s->msg = sp;
-	rc->hdr_of = NULL;
-}
-
 /* act_partial_spool - a spool of only the header or only the body */
 static struct spool *
 act_partial_spool(struct rc *rc, const struct part *p, char **err)
@@ -438,7 +428,7 @@ act_filter(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 		free(err);
 		return 0;
 	}
-	act_replace(rc, sp);
+	rc_set_msg(rc, sp);
 	return 1;
 }
 

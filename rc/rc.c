@@ -153,6 +153,18 @@ rc_assign(struct rc *rc, const char *name, const char *value)
 	rc_special(rc, name, value);
 }
 
+/* rc_set_msg - sp is the message from now on (see rc.h) */
+void
+rc_set_msg(struct rc *rc, struct spool *sp)
+{
+	if (rc->s->msg == sp)
+		return;
+	if (rc->s->msg != rc->orig_msg)
+		spool_free(&rc->s->msg);
+	rc->s->msg = sp;
+	rc->hdr_of = NULL;	/* the header search area is another's */
+}
+
 /* rc_get - a variable's value, or NULL */
 const char *
 rc_get(const struct rc *rc, const char *name)

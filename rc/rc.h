@@ -23,6 +23,14 @@ void rc_free(struct rc **rcp);
 /* Assign a variable as a "VAR=value" line would (side effects included:
    MAILDIR changes directory, LOGFILE reopens the log, ...). */
 void rc_assign(struct rc *rc, const char *name, const char *value);
+/*
+ * Make sp the current message (a filter's result): the rc owns it from
+ * now on and frees the message it replaces, unless that is the one the
+ * session started with (its owner, main, frees that). Conditions search
+ * sp from here on. sp must not be NULL.
+ */
+void rc_set_msg(struct rc *rc, struct spool *sp);
+
 /* The value of a variable, or NULL when unset. */
 const char *rc_get(const struct rc *rc, const char *name);
 

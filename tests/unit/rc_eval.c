@@ -226,6 +226,42 @@ test_finish(struct session *s)
 	free(trap);
 }
 
+static void run_text(struct rc *rc, const char *text);
+
+/* spool_of - a spool holding text */
+static struct spool *
+spool_of(const char *text)
+{
+	struct spool *sp = NULL;
+	char *err = NULL;
+	int fd = fd_tmpfile("/tmp");
+
+	fd_write_all(fd, text, strlen(text));
+	lseek(fd, 0, SEEK_SET);
+	if (spool_read(fd, "/tmp", 1, &sp, &err) == -1)
+		diag("spool: %s", err);
+	close(fd);
+	return sp;
+}
+
+/* test_set_msg - a filter's new message is what conditions search; the
+   rc frees the ones it replaces, never the session's first */
+static void
+test_set_msg(struct session *s, struct rc *rc)
+{
+	struct spool *first = s->msg;
+
+	rc_set_msg(rc, spool_of("Subject: one\n\nbody\n"));
+	rc_assign(rc, "R", "");
+	run_text(rc, ":0\n* ^Subject: one\n{ R=one }\n");
+	is(rc_get(rc, "R"), "one", "rc_set_msg: conditions see the new message");
+	rc_set_msg(rc, spool_of("Subject: two\n\nbody\n"));
+	run_text(rc, ":0\n* ^Subject: two\n{ R=two }\n");
+	is(rc_get(rc, "R"), "two", "rc_set_msg again (the first replaced one freed)");
+	rc_set_msg(rc, first);	/* back to main's: the second one freed */
+	ok(s->msg == first, "rc_set_msg: back to the session's message");
+}
+
 /* run_text - run rc text in a temporary file */
 static void
 run_text(struct rc *rc, const char *text)
@@ -280,6 +316,7 @@ main(void)
 		run_text(rc, chains[i].rc);
 		is(rc_get(rc, "R"), chains[i].want, "%s", chains[i].name);
 	}
+	test_set_msg(s, rc);
 	rc_free(&rc);
 	test_finish(s);
 	spool_free(&s->msg);
