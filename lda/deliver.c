@@ -7,7 +7,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "../rc/rc.h"
 #include "deliver.h"
 #include "local.h"
 #include "log.h"
@@ -29,6 +31,27 @@ deliver_kind(const char *folder)
 	return DEST_MBOX;
 }
 
+/* deliver_kind_fs - deliver_kind, and existing directories (msgdir) */
+enum dest_kind
+deliver_kind_fs(const char *folder)
+{
+	enum dest_kind k = deliver_kind(folder);
+	struct stat st;
+
+	if (k == DEST_MBOX && stat(folder, &st) == 0 && S_ISDIR(st.st_mode))
+		return DEST_MSGDIR;
+	return k;
+}
+
+/* msg_prefix - procmail's MSGPREFIX for plain directory folders */
+static const char *
+msg_prefix(const struct session *s)
+{
+	const char *p = s->rc ? rc_get(s->rc, "MSGPREFIX") : NULL;
+
+	return p && *p && strchr(p, '/') == NULL ? p : "msg.";
+}
+
 /* strip - the directory name without the kind's suffix */
 static char *
 strip(const char *folder, enum dest_kind kind)
@@ -37,10 +60,14 @@ strip(const char *folder, enum dest_kind kind)
 
 	if (kind == DEST_MH)
 		n -= 2;
-	while (kind != DEST_MBOX && n > 1 && folder[n - 1] == '/')
+	while (kind != DEST_MBOX && kind != DEST_MSGDIR && n > 1 &&
+	    folder[n - 1] == '/')
 		n--;
 	return xstrndup(folder, n);
 }
+
+static enum outcome deliver_any(struct session *s, const char *src,
+    const char *folder, char **path_r);
 
 /* write_copy - the copy into a local folder of the given kind */
 static enum outcome
@@ -61,6 +88,9 @@ write_copy(struct session *s, const char *folder, enum dest_kind kind,
 		o = mbox_deliver(s->msg, dir, s->sender, s->lock_timeout,
 		    path_r, err);
 		break;
+	case DEST_MSGDIR:
+		o = msgdir_deliver(s->msg, dir, msg_prefix(s), path_r, err);
+		break;
 	default:
 		*path_r = xstrdup(folder);
 		o = OUT_DELIVERED;
@@ -69,11 +99,62 @@ write_copy(struct session *s, const char *folder, enum dest_kind kind,
 	return o;
 }
 
+/* link_copy - src linked into folder (see deliver_link) */
+static enum outcome
+link_copy(struct session *s, const char *src, const char *folder,
+    enum dest_kind kind, char **path_r, char **err)
+{
+	char *dir = strip(folder, kind);
+	enum outcome o;
+
+	switch (kind) {
+	case DEST_MAILDIR:
+		o = maildir_link(src, dir, path_r, err);
+		break;
+	case DEST_MH:
+		o = mh_link(src, dir, path_r, err);
+		break;
+	case DEST_DEVNULL:
+		*path_r = xstrdup(folder);
+		o = OUT_DELIVERED;
+		break;
+	default:	/* any other name is a plain directory folder */
+		o = msgdir_link(src, dir, msg_prefix(s), path_r, err);
+	}
+	free(dir);
+	if (o != OUT_DELIVERED && kind != DEST_DEVNULL) {
+		/* no link (another file system): a copy of its own */
+		free(*err);
+		*err = NULL;
+		if (kind == DEST_MBOX)
+			kind = DEST_MSGDIR;
+		o = write_copy(s, folder, kind, path_r, err);
+	}
+	return o;
+}
+
+/* deliver_link - the file src under another folder (see deliver.h) */
+enum outcome
+deliver_link(struct session *s, const char *src, const char *folder,
+    char **path_r)
+{
+	return deliver_any(s, src, folder, path_r);
+}
+
 /* deliver_folder - one copy into a local folder, logged once */
 enum outcome
 deliver_folder(struct session *s, const char *folder, char **path_r)
 {
-	enum dest_kind kind = deliver_kind(folder);
+	return deliver_any(s, NULL, folder, path_r);
+}
+
+/* deliver_any - a copy written, or linked from src, logged once */
+static enum outcome
+deliver_any(struct session *s, const char *src, const char *folder,
+    char **path_r)
+{
+	enum dest_kind kind = src ? deliver_kind(folder) :
+	    deliver_kind_fs(folder);
 	char *path = NULL, *err = NULL;
 	enum outcome o;
 
@@ -84,7 +165,9 @@ deliver_folder(struct session *s, const char *folder, char **path_r)
 	if (s->dry_run) {
 		path = xstrdup(folder);
 		o = OUT_DELIVERED;
-	} else
+	} else if (src)
+		o = link_copy(s, src, folder, kind, &path, &err);
+	else
 		o = write_copy(s, folder, kind, &path, &err);
 	if (o == OUT_DELIVERED) {
 		log_info("to=<%s>, from=<%s>, folder=%s, size=%lld, "

@@ -31,6 +31,21 @@ enum outcome mh_deliver(const struct spool *sp, const char *dir,
 #define LOCAL_FILE_MODE	0667
 #define LOCAL_DIR_MODE	0777
 
+/* procmail's plain directory folder (a directory named without "/"):
+   the message as MH writes it, named prefix + 4 random characters. */
+enum outcome msgdir_deliver(const struct spool *sp, const char *dir,
+    const char *prefix, char **path_r, char **err);
+/* Another name for the delivered file src in a Maildir, MH or plain
+   directory folder (created when missing): procmail's several folders
+   on one line share one file. A link that fails (EXDEV) is an error;
+   the caller writes a copy instead. */
+enum outcome maildir_link(const char *src, const char *dir, char **path_r,
+    char **err);
+enum outcome mh_link(const char *src, const char *dir, char **path_r,
+    char **err);
+enum outcome msgdir_link(const char *src, const char *dir,
+    const char *prefix, char **path_r, char **err);
+
 /* The outcome for a failed system call's errno: what cannot be created
    is OUT_CANTCREAT, everything else (disk full, I/O) is OUT_TEMPFAIL. */
 enum outcome local_errno_outcome(int e);

@@ -96,6 +96,30 @@ write_tmp(const struct spool *sp, const char *tmp)
 	return close(fd);
 }
 
+/* maildir_link - another name in dir's new/ for the file src */
+enum outcome
+maildir_link(const char *src, const char *dir, char **path_r, char **err)
+{
+	char *name, *new, *newdir;
+	enum outcome o = OUT_DELIVERED;
+
+	if (make_maildir(dir) == -1)
+		return local_fail(err, "create maildir", dir, errno);
+	name = unique_name();
+	new = xasprintf("%s/new/%s", dir, name);
+	newdir = xasprintf("%s/new", dir);
+	if (link(src, new) == -1)
+		o = local_fail(err, "link into", newdir, errno);
+	else if (local_fsync_dir(newdir) == -1)
+		o = local_fail(err, "fsync", newdir, errno);
+	if (o == OUT_DELIVERED && path_r)
+		*path_r = xstrdup(new);
+	free(name);
+	free(new);
+	free(newdir);
+	return o;
+}
+
 /* maildir_deliver - tmp/, fsync, link into new/, fsync new/ */
 enum outcome
 maildir_deliver(const struct spool *sp, const char *dir, char **path_r,

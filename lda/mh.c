@@ -4,6 +4,10 @@
  * empty line at the end, as procmail writes MH messages), fsync it, then
  * link it to the next free message number (link fails on a taken number,
  * so two deliveries never share one), fsync the folder.
+ * Also procmail's plain directory folder (a name without "/" that is a
+ * directory: files prefix + 4 random characters, written as MH's), and
+ * further names for a file already delivered (several folders on one
+ * recipe line share one file, as procmail links them).
  * Does not: .mh_sequences, logging.
  */
 #include <dirent.h>
@@ -12,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fdio.h"
@@ -91,36 +96,121 @@ write_temp(const struct spool *sp, const char *dir)
 	return tmp;
 }
 
-/* mh_deliver - next number, linked in atomically */
-enum outcome
-mh_deliver(const struct spool *sp, const char *dir, char **path_r, char **err)
+/* link_numbered - link src into dir as the next free number */
+static enum outcome
+link_numbered(const char *src, const char *dir, char **path_r, char **err)
 {
-	unsigned long n;
-	char *tmp, *path = NULL;
+	unsigned long n = highest_number(dir);
+	char *path = NULL;
 	enum outcome o = OUT_DELIVERED;
 
-	if (local_mkdir(dir) == -1)
-		return local_fail(err, "create MH folder", dir, errno);
-	if ((tmp = write_temp(sp, dir)) == NULL)
-		return local_fail(err, "write into", dir, errno);
-	n = highest_number(dir);
 	for (int tries = 0;; tries++) {
 		free(path);
 		path = xasprintf("%s/%lu", dir, ++n);
-		if (link(tmp, path) == 0)
+		if (link(src, path) == 0)
 			break;
 		if (errno != EEXIST || tries > 1000) {
 			o = local_fail(err, "link", path, errno);
 			break;
 		}
 	}
-	unlink(tmp);
 	if (o == OUT_DELIVERED && local_fsync_dir(dir) == -1)
 		o = local_fail(err, "fsync", dir, errno);
 	if (o == OUT_DELIVERED && path_r)
 		*path_r = path;
 	else
 		free(path);
+	return o;
+}
+
+/* link_prefixed - link src into dir as prefix + 4 random characters
+   (procmail's plain directory folder: "msg.XXXX") */
+static enum outcome
+link_prefixed(const char *src, const char *dir, const char *prefix,
+    char **path_r, char **err)
+{
+	static const char set[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	static unsigned long seq;
+	unsigned long r = (unsigned long)getpid() * 2654435761u ^
+	    (unsigned long)time(NULL) ^ ++seq * 0x9e3779b97f4a7c15u;
+	char *path = NULL;
+	enum outcome o = OUT_DELIVERED;
+
+	for (int tries = 0;; tries++) {
+		char name[5];
+		r = r * 6364136223846793005u + 1442695040888963407u;
+		for (int i = 0; i < 4; i++)
+			name[i] = set[(r >> (8 * i + 16)) % (sizeof set - 1)];
+		name[4] = '\0';
+		free(path);
+		path = xasprintf("%s/%s%s", dir, prefix, name);
+		if (link(src, path) == 0)
+			break;
+		if (errno != EEXIST || tries > 1000) {
+			o = local_fail(err, "link", path, errno);
+			break;
+		}
+	}
+	if (o == OUT_DELIVERED && local_fsync_dir(dir) == -1)
+		o = local_fail(err, "fsync", dir, errno);
+	if (o == OUT_DELIVERED && path_r)
+		*path_r = path;
+	else
+		free(path);
+	return o;
+}
+
+/* deliver_named - write a temporary file in dir, link it under a new
+   name (prefix NULL: MH numbers) */
+static enum outcome
+deliver_named(const struct spool *sp, const char *dir, const char *prefix,
+    char **path_r, char **err)
+{
+	char *tmp;
+	enum outcome o;
+
+	if (local_mkdir(dir) == -1)
+		return local_fail(err, "create folder", dir, errno);
+	if ((tmp = write_temp(sp, dir)) == NULL)
+		return local_fail(err, "write into", dir, errno);
+	o = prefix ? link_prefixed(tmp, dir, prefix, path_r, err) :
+	    link_numbered(tmp, dir, path_r, err);
+	unlink(tmp);
 	free(tmp);
 	return o;
+}
+
+/* mh_deliver - next number, linked in atomically */
+enum outcome
+mh_deliver(const struct spool *sp, const char *dir, char **path_r, char **err)
+{
+	return deliver_named(sp, dir, NULL, path_r, err);
+}
+
+/* msgdir_deliver - procmail's plain directory folder: prefix + random */
+enum outcome
+msgdir_deliver(const struct spool *sp, const char *dir, const char *prefix,
+    char **path_r, char **err)
+{
+	return deliver_named(sp, dir, prefix, path_r, err);
+}
+
+/* mh_link - another name for the file src in MH folder dir */
+enum outcome
+mh_link(const char *src, const char *dir, char **path_r, char **err)
+{
+	if (local_mkdir(dir) == -1)
+		return local_fail(err, "create folder", dir, errno);
+	return link_numbered(src, dir, path_r, err);
+}
+
+/* msgdir_link - another name for src in the plain directory folder dir */
+enum outcome
+msgdir_link(const char *src, const char *dir, const char *prefix,
+    char **path_r, char **err)
+{
+	if (local_mkdir(dir) == -1)
+		return local_fail(err, "create folder", dir, errno);
+	return link_prefixed(src, dir, prefix, path_r, err);
 }
