@@ -156,13 +156,14 @@ act_written(struct rc *rc, const char *path, off_t before)
 }
 
 /*
- * act_one_folder - one copy into folder; 1 delivered, 0 not. names (may
- * be NULL) gets the file written, after a space when not empty, and
- * *size_r its size.
+ * act_one_folder - one copy into folder (src not NULL: the file src
+ * linked there); 1 delivered, 0 not. names (may be NULL) gets the file
+ * written, after a space when not empty, *size_r its size, *path_r (may
+ * be NULL) its name (allocated).
  */
 static int
 act_one_folder(struct rc *rc, const struct rc_recipe *r, const char *folder,
-    struct buf *names, long long *size_r)
+    const char *src, struct buf *names, long long *size_r, char **path_r)
 {
 	enum outcome saved = rc->s->outcome, o;
 	char *path = NULL, *lock = NULL;
@@ -174,10 +175,11 @@ act_one_folder(struct rc *rc, const struct rc_recipe *r, const char *folder,
 		rc_vars_set(&rc->vars, "LASTFOLDER", folder);
 		return 1;
 	}
-	if (act_lock(rc, r, folder, &lock) == -1)
+	if (src == NULL && act_lock(rc, r, folder, &lock) == -1)
 		return 0;
 	was = stat(folder, &before) == 0 && S_ISREG(before.st_mode);
-	o = deliver_folder(rc->s, folder, &path);
+	o = src ? deliver_link(rc->s, src, folder, &path) :
+	    deliver_folder(rc->s, folder, &path);
 	rc_unlock(&lock);
 	if (o != OUT_DELIVERED) {
 		/* procmail's rule: a failed recipe falls through to the
@@ -194,11 +196,19 @@ act_one_folder(struct rc *rc, const struct rc_recipe *r, const char *folder,
 			buf_putc(names, ' ');
 		buf_puts(names, path ? path : folder);
 	}
-	free(path);
+	if (path_r)
+		*path_r = path;
+	else
+		free(path);
 	return 1;
 }
 
-/* act_folders - "folder [folder...]": several copies for directories */
+/*
+ * act_folders - "folder [folder...]": procmail writes the first folder,
+ * then links that file into each further one (Maildir, MH, or a plain
+ * directory folder for any other name); after an mbox, the others are
+ * skipped.
+ */
 static int
 act_folders(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 {
@@ -208,6 +218,8 @@ act_folders(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 	int ok = 0, whole = p->head && p->body;
 	struct spool *orig = rc->s->msg, *part = NULL;
 	long long size = 0;
+	char *src = NULL;
+	enum dest_kind first;
 
 	buf_init(&w, RC_VALUE_MAX);
 	buf_init(&names, RC_VALUE_MAX);
@@ -230,17 +242,24 @@ act_folders(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 		}
 		rc->s->msg = part;
 	}
+	first = deliver_kind_fs(w.s);
 	for (size_t i = 0; i < n; i++) {
 		const char *f = w.s + k;
 		k += strlen(f) + 1;
-		if (i > 0 && deliver_kind(w.s) == DEST_MBOX) {
+		if (i > 0 && (first == DEST_MBOX || first == DEST_DEVNULL)) {
 			log_info("%s:%d: skipped \"%s\" (more folders only "
 			    "after a directory)", rc->cur_file,
 			    r->action_line, f);
 			continue;
 		}
-		ok |= act_one_folder(rc, r, f, &names, &size);
+		if (src == NULL)
+			ok |= act_one_folder(rc, r, f, NULL, &names, &size,
+			    &src);
+		else
+			ok |= act_one_folder(rc, r, f, src, &names, &size,
+			    NULL);
 	}
+	free(src);
 	if (part) {
 		rc->s->msg = orig;
 		spool_free(&part);
@@ -550,7 +569,7 @@ act_builtin(struct rc *rc, const struct rc_recipe *r, enum rc_flow *flow)
 	else if (st == FILTER_OK)
 		ok = 1;
 	else if (st == FILTER_DELIVER && (ok = act_one_folder(rc, r, folder,
-	    &names, &size))) {
+	    NULL, &names, &size, NULL))) {
 		act_delivered(rc, names.s, size);
 		*flow = RC_DELIVERED;
 	}
