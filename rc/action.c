@@ -172,6 +172,8 @@ act_one_folder(struct rc *rc, const struct rc_recipe *r, const char *folder,
 
 	if (rc->s->dry_run) {
 		rc_trace(rc, "  would deliver to %s\n", folder);
+		rc_trace_dest(rc, "%s (%s)", folder, r->flags & RC_F_c ?
+		    "a copy" : "delivered");
 		rc_vars_set(&rc->vars, "LASTFOLDER", folder);
 		return 1;
 	}
@@ -250,6 +252,8 @@ act_folders(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 			log_info("%s:%d: skipped \"%s\" (more folders only "
 			    "after a directory)", rc->cur_file,
 			    r->action_line, f);
+			rc_trace(rc, "  skipped %s (more folders only after a "
+			    "directory)\n", f);
 			continue;
 		}
 		if (src == NULL)
@@ -465,6 +469,8 @@ act_pipe(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 		return act_filter(rc, r, p);
 	if (rc->s->dry_run) {
 		rc_trace(rc, "  would pipe to \"%s\" (not run)\n", r->action);
+		rc_trace_dest(rc, "|%s (%s)", r->action, r->flags & RC_F_c ?
+		    "a copy" : "delivered");
 		return 1;
 	}
 	if (act_lock(rc, r, r->action, &lock) == -1)
@@ -512,10 +518,17 @@ act_forward(struct rc *rc, const struct rc_recipe *r, struct part *p)
 		k += strlen(cmd.s + k) + 1;
 	}
 	if (rc->s->dry_run) {
-		rc_trace(rc, "  would forward with");
-		for (int i = 0; i < argc; i++)
-			rc_trace(rc, " %s", argv[i]);
-		rc_trace(rc, "\n");
+		struct buf d;
+		buf_init(&d, 0);
+		for (int i = 2; i < argc; i++) {
+			buf_putc(&d, ' ');
+			buf_puts(&d, argv[i]);
+		}
+		rc_trace(rc, "  would forward with %s %s%s\n", argv[0],
+		    argv[1], d.s ? d.s : "");
+		rc_trace_dest(rc, "!%s (%s)", d.s ? d.s : "", r->flags & RC_F_c ?
+		    "a copy" : "delivered");
+		buf_free(&d);
 		st = 0;
 	} else
 		st = act_run(rc, r, p, argv, NULL, -1, &name, &fed);

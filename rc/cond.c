@@ -6,6 +6,7 @@
  * Does not: compile regexes (parse.c), run the action, log but the trace.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,8 +112,10 @@ cond_area(struct rc *rc, const struct rc_cond *c, unsigned flags,
 static void
 set_match(struct rc *rc, const struct rc_cond *c, const struct buf *m)
 {
-	if (strstr(c->text, "\\/") != NULL)
+	if (strstr(c->text, "\\/") != NULL) {
 		rc_vars_set(&rc->vars, "MATCH", m->s);
+		rc_trace(rc, "    MATCH=%s\n", m->s ? m->s : "");
+	}
 }
 
 /* score_regex - procmail's sum w + w*x + w*x^2 ... over n matches */
@@ -310,6 +313,27 @@ cond_expand(struct rc *rc, const struct rc_cond *c, unsigned flags,
 	return r;
 }
 
+/* cond_trace - one condition as written, and what it gave */
+static void
+cond_trace(struct rc *rc, const struct rc_cond *c, int met, double added,
+    double total)
+{
+	static const char *const kind[] = { "", "< ", "> ", "? ", "$ " };
+	char w[64] = "", ex[32] = "";
+
+	if (c->weighted)
+		snprintf(w, sizeof w, "%g^%g ", c->w, c->x);
+	if (c->kind == RC_COND_PROGRAM)
+		snprintf(ex, sizeof ex, " (exit %d)", rc->lastexit);
+	rc_trace(rc, "    * %s%s%s%s%s%s%s: ", w, c->negate ? "! " : "",
+	    c->area ? c->area : "", c->area ? " ?? " : "",
+	    kind[c->kind <= RC_COND_EXPAND ? c->kind : 0], c->text, ex);
+	if (c->weighted)
+		rc_trace(rc, "score %+.0f, total %.0f\n", added, total);
+	else
+		rc_trace(rc, "%s\n", met ? "met" : "not met");
+}
+
 /* cond_one - evaluate c; returns 0 when an unweighted one failed */
 static int
 cond_one(struct rc *rc, const struct rc_cond *c, unsigned flags,
@@ -334,13 +358,8 @@ cond_one(struct rc *rc, const struct rc_cond *c, unsigned flags,
 		sc->score = MIN32;
 		r = 0;
 	}
-	if (c->weighted)
-		rc_trace(rc, "    %s%s: score %+.0f, total %.0f\n",
-		    c->negate ? "! " : "", c->text, sc->score - before,
-		    sc->score);
-	else
-		rc_trace(rc, "    %s%s: %s\n", c->negate ? "! " : "", c->text,
-		    r ? "met" : "not met");
+	if (rc->s->dry_run)
+		cond_trace(rc, c, r, sc->score - before, sc->score);
 	return r;
 }
 

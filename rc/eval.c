@@ -106,7 +106,8 @@ eval_clone(struct rc *rc, int line)
 		rc->globlock = NULL;
 		rc->clone = 1;
 		rc->mainpid = getpid();
-		rc_trace(rc, "  clone: runs the block and the rest\n");
+		rc_trace(rc, "  clone: runs the block and the rest "
+		    "(the trace follows the clone)\n");
 		return 1;
 	}
 	while (waitpid(pid, &st, 0) == -1)
@@ -166,7 +167,7 @@ eval_recipe(struct rc *rc, const struct rc_node *n)
 		    rc->cur_file, n->line);
 		return RC_GO;
 	}
-	rc_trace(rc, "%s:%d: recipe\n", rc->cur_file, n->line);
+	rc_trace_recipe(rc, r, n->line);
 	if (!rc_cond_eval(rc, r, n->line)) {
 		rc_trace(rc, "  no match\n");
 		return RC_GO;
@@ -176,6 +177,10 @@ eval_recipe(struct rc *rc, const struct rc_node *n)
 		return eval_block(rc, r, n->line);
 	f = rc_action(rc, r, &succeed);
 	rc->lastsucc = succeed;
+	if (!succeed)
+		rc_trace(rc, "  action failed: the rc goes on\n");
+	else if (f == RC_DELIVERED)
+		rc_trace(rc, "  delivered: the rc ends here\n");
 	return f;
 }
 

@@ -123,8 +123,11 @@ exp_backquote(struct exp *e)
 		    .from = 0, .to = e->rc->s->msg ? e->rc->s->msg->size : 0,
 		    .with_from = 1, .out_fd = -1, .out = &res };
 		char *err = NULL;
-		if (rc_exec(e->rc, &p, &err) < 0)
+		int st = rc_exec(e->rc, &p, &err);
+		if (st < 0)
 			free(err);
+		rc_trace(e->rc, "  backquote `%s` run (also under --test): "
+		    "exit %d\n", cmd.s, st);
 	}
 	while (res.len && res.s[res.len - 1] == '\n')
 		res.s[--res.len] = '\0';

@@ -94,6 +94,7 @@ rc_new(struct session *s)
 	rc->abstract = -1;
 	rc->logfd = -1;
 	buf_init(&rc->hdr, 0);
+	buf_init(&rc->dests, 64 * 1024);
 	/* A program that stops reading its stdin must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	rc->mainpid = getpid();
@@ -131,6 +132,7 @@ rc_free(struct rc **rcp)
 	free(rc->locked);
 	rc_vars_free(&rc->vars);
 	buf_free(&rc->hdr);
+	buf_free(&rc->dests);
 	free(rc->abs_folder);
 	free(rc->hostname);
 	free(rc);
@@ -203,6 +205,7 @@ rc_deliver_one(struct rc *rc, const char *what, const char *folder)
 
 	if (rc->s->dry_run) {
 		rc_trace(rc, "would deliver to %s: %s\n", what, folder);
+		rc_trace_dest(rc, "%s (%s)", folder, what);
 		return OUT_DELIVERED;
 	}
 	o = deliver_folder(rc->s, folder, &path);
@@ -285,14 +288,14 @@ finish_code_ok(int code)
 }
 
 /*
- * rc_finish - procmail's end: the abstract, TRAP, EXITCODE (see rc.h).
+ * finish_code - procmail's end: the abstract, TRAP, EXITCODE (see rc.h).
  * EXITCODE unset: TRAP sees the exit code in $EXITCODE and we keep it;
  * a number: that code; empty (or negative): TRAP's exit status. Only
  * codes of the sysexits table are reported, and never 0 for a message
  * that was not delivered.
  */
-enum outcome
-rc_finish(struct rc *rc, enum outcome o)
+static enum outcome
+finish_code(struct rc *rc, enum outcome o)
 {
 	const char *trap = rc_get(rc, "TRAP");
 	const char *ev = rc_get(rc, "EXITCODE");
@@ -300,9 +303,6 @@ rc_finish(struct rc *rc, enum outcome o)
 	int code = outcome_exit(o), st = -1, want = -1;
 	enum outcome res;
 
-	if (rc->finished)
-		return o;
-	rc->finished = 1;
 	rc_abstract_final(rc);
 	if (ev == NULL) {
 		snprintf(num, sizeof num, "%d", code);
@@ -329,6 +329,18 @@ rc_finish(struct rc *rc, enum outcome o)
 	}
 	rc_trace(rc, "exit code %d (EXITCODE)\n", want);
 	return res;
+}
+
+/* rc_finish - once: finish_code, and the --test summary */
+enum outcome
+rc_finish(struct rc *rc, enum outcome o)
+{
+	if (rc->finished)
+		return o;
+	rc->finished = 1;
+	o = finish_code(rc, o);
+	rc_trace_end(rc, outcome_exit(o));
+	return o;
 }
 
 /*

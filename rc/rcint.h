@@ -54,6 +54,7 @@ struct rc {
 	long long abs_size;
 	int abs_logged;		/* ... already logged ("all") */
 	int finished;		/* rc_finish ran */
+	struct buf dests;	/* --test: where the message would go */
 	int errors;		/* rc errors seen while running */
 	int clone;		/* this process is a "c {" clone */
 	int pending;		/* enum rc_flow an assignment asked for */
@@ -150,5 +151,12 @@ void rc_unlock(char **pathp);
 /* trace.c (--test) */
 void rc_trace(struct rc *rc, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* A destination the message would go to (one line of the summary). */
+void rc_trace_dest(struct rc *rc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The summary: every destination, then the exit code. */
+void rc_trace_end(struct rc *rc, int code);
+/* A recipe's flags as written (":0" and letters, ":" and a lockfile). */
+void rc_trace_recipe(struct rc *rc, const struct rc_recipe *r, int line);
 
 #endif
