@@ -71,7 +71,7 @@ abs_detab(char *s)
 
 /*
  * abs_write - procmail's abstract of a delivery: the From_ line, the
- * Subject line (78 bytes at most), then "  Folder: " with the name (61
+ * Subject line (78 bytes at most), then "  Folder: " with the name (60
  * bytes at most), tabs to column 72 and the size in 7 columns.
  */
 static void
@@ -79,7 +79,7 @@ abs_write(struct rc *rc, const char *folder, long long size)
 {
 	const struct spool *sp = rc->s->msg;
 	struct buf b;
-	char name[62], num[32];
+	char name[61], num[32];
 	long i;
 	long f;
 
