@@ -121,10 +121,12 @@ act_lock(struct rc *rc, const struct rc_recipe *r, const char *target,
 	*held = act_lockname(rc, r, target);
 	if (*held == NULL)
 		return 0;
-	/* An mbox's own lockfile is taken by lda/mbox itself. */
-	if (r->act == RC_ACT_FOLDER && deliver_kind(target) == DEST_MBOX &&
+	/* An mbox's own lockfile is taken by lda/mbox itself; a stale one
+	   goes after LOCKTIMEOUT, as ours would. */
+	if (r->act == RC_ACT_FOLDER && deliver_kind_fs(target) == DEST_MBOX &&
 	    strncmp(*held, target, strlen(target)) == 0 &&
 	    strcmp(*held + strlen(target), ".lock") == 0) {
+		rc_lock_stale(rc, *held);
 		free(*held);
 		*held = NULL;
 		return 0;

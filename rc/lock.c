@@ -58,6 +58,14 @@ rc_lock(struct rc *rc, const char *path, char **err)
 	}
 }
 
+/* rc_lock_stale - remove path when LOCKTIMEOUT says it is stale (for a
+   lockfile that lda/mbox takes itself) */
+void
+rc_lock_stale(struct rc *rc, const char *path)
+{
+	lock_stale(path, rc_var_long(rc_get(rc, "LOCKTIMEOUT"), 1024));
+}
+
 /* rc_unlock - remove a lockfile we made; *pathp becomes NULL */
 void
 rc_unlock(char **pathp)

@@ -147,6 +147,7 @@ int rc_is_locked(const struct rc *rc, const char *name);
 /* lock.c */
 int rc_lock(struct rc *rc, const char *path, char **err);
 void rc_unlock(char **pathp);
+void rc_lock_stale(struct rc *rc, const char *path);
 
 /* trace.c (--test) */
 void rc_trace(struct rc *rc, const char *fmt, ...)
