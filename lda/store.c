@@ -428,8 +428,9 @@ store_address(const struct store_settings *set, const char *user,
 	struct buf local, addr;
 	int full = 0;		/* a buffer hit STORE_ADDRESS_MAX */
 
-	if (ulen == 0 || has_ctl(user) || (folder && (has_ctl(folder) ||
-	    *folder == '\0')))
+	/* An empty user part is a board's "+board" (POSTUSER empty). */
+	if ((ulen == 0 && folder == NULL) || has_ctl(user) || (folder &&
+	    (has_ctl(folder) || *folder == '\0')))
 		return NULL;
 	buf_init(&local, STORE_ADDRESS_MAX);
 	buf_init(&addr, STORE_ADDRESS_MAX);

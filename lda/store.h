@@ -81,8 +81,10 @@ int store_folder(const struct store_settings *set, const char *folder,
     const char *maildir, const char *def, const char *org, char **name_r);
 
 /* The RCPT address for user's folder (NULL: the INBOX): user+folder,
-   before any @domain, quoted when needed. NULL when user or folder hold
-   control bytes or the address would pass STORE_ADDRESS_MAX. */
+   before any @domain, quoted when needed; an empty user with a folder is
+   "+folder" (a board without POSTUSER). NULL when user or folder hold
+   control bytes, there is neither, or the address would pass
+   STORE_ADDRESS_MAX. */
 char *store_address(const struct store_settings *set, const char *user,
     const char *folder);
 

@@ -215,7 +215,9 @@ static const struct {
 	{ "bob", "x\r\nRSET", 0, NULL },
 	{ "bo\nb", NULL, 0, NULL },
 	{ "", NULL, 0, NULL },
+	{ "", "bulletin", 0, "+bulletin" },
 	{ "@example.org", NULL, 0, NULL },
+	{ "@example.org", "bulletin", 0, "+bulletin@example.org" },
 	{ "bob", "", 0, NULL },
 };
 
