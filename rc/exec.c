@@ -37,7 +37,6 @@ struct feed {
 	long long fed;		/* bytes written */
 };
 
-
 /* exec_argv - the argv for cmd: sh -c, or the expanded words */
 static char **
 exec_argv(struct rc *rc, const char *cmd, struct buf *words, char **err,
