@@ -1,8 +1,10 @@
 /*
  * deliver.c - one copy of the message into one destination.
- * Does: classify the folder name by procmail's rules, hand the copy to
- * maildir.c, mbox.c or mh.c, log the one line per copy (postfix style)
- * and fold the copy's outcome into the session.
+ * Does: classify the folder name by procmail's rules (an existing
+ * directory named without "/" is procmail's plain directory folder), hand
+ * the copy to maildir.c, mbox.c or mh.c, or link a file already written
+ * into a further folder, log the one line per copy (postfix style) and
+ * fold the copy's outcome into the session.
  * Does not: evaluate rc, run programs, talk to a store.
  */
 #include <stdlib.h>
