@@ -1,8 +1,8 @@
 /*
  * action.c - a matched recipe's action: folders (through lda/deliver),
  * "| program" (delivering, filter "f", or "VAR=|" capture), "! address"
- * (through $SENDMAIL), with the h/b parts, the ":" lockfile and the
- * dry-run trace.
+ * (through $SENDMAIL), with the h/b parts, the ":" lockfile, LASTFOLDER
+ * and the abstract of each delivery, the "i" rule, and the dry-run trace.
  * Does not: test conditions, write folders itself, pick the exit code.
  */
 #include <errno.h>
