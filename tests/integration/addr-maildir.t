@@ -12,7 +12,7 @@
 # Needs root; about 5 s.
 . "$LDA_TOP/tests/integration/lib.sh"
 
-if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP needs root"; exit 0; fi
+if [ "$(id -u)" != 0 ]; then skip_all "needs root"; fi
 export LC_ALL=C		# sort and comm agree on one order
 
 U=addrbob BB=addrbb SVC=ldasvc G=addrboard

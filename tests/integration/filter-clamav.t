@@ -14,8 +14,8 @@
 
 PEERS=$LDA_TOP/tests/peers
 MODS=${LDA_BUILD:?LDA_BUILD must name the build tree}/modules
-if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP needs root"; exit 0; fi
-if [ ! -f "$MODS/clamav.so" ]; then echo "1..0 # SKIP $MODS/clamav.so not built"; exit 0; fi
+if [ "$(id -u)" != 0 ]; then skip_all "needs root"; fi
+if [ ! -f "$MODS/clamav.so" ]; then skip_all "$MODS/clamav.so not built"; fi
 
 H=$T/home
 mkdir -p "$H" "$T/db"

@@ -12,9 +12,9 @@
 . "$LDA_TOP/tests/integration/lib.sh"
 
 PEERS=$LDA_TOP/tests/peers
-if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP needs root"; exit 0; fi
+if [ "$(id -u)" != 0 ]; then skip_all "needs root"; fi
 if ! command -v spamd >/dev/null || ! command -v spamc >/dev/null; then
-	echo "1..0 # SKIP spamd/spamc not installed"; exit 0; fi
+	skip_all "spamd/spamc not installed"; fi
 
 SD=$T/spamd
 mkdir "$SD"

@@ -13,10 +13,15 @@ HERE=$(cd "$(dirname "$0")/../peers" && pwd)
 PY=/usr/bin/python3; [ -x $PY ] || PY=python3
 LMTP="$PY $HERE/lmtp.py"
 
-if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP needs root"; exit 0; fi
-if [ ! -x /usr/lib/cyrus/bin/master ]; then echo "1..0 # SKIP cyrus not installed"; exit 0; fi
+# skip_all REASON - a TAP skip here, but a failure under CI (tests/integration/lib.sh)
+skip_all() {
+    if [ -n "${CI:-}" ]; then echo "1..1"; echo "not ok 1 - cannot run under CI: $*"; exit 1; fi
+    echo "1..0 # SKIP $*"; exit 0
+}
+if [ "$(id -u)" != 0 ]; then skip_all "needs root"; fi
+if [ ! -x /usr/lib/cyrus/bin/master ]; then skip_all "cyrus not installed"; fi
 if ! command -v dovecot >/dev/null || [ ! -x /usr/lib/dovecot/lmtp ]; then
-    echo "1..0 # SKIP dovecot-lmtpd not installed"; exit 0; fi
+    skip_all "dovecot-lmtpd not installed"; fi
 
 echo "1..26"
 n=0

@@ -12,8 +12,8 @@
 
 P=$LDA_TOP/tests/peers
 PY=/usr/bin/python3; [ -x $PY ] || PY=python3
-if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP needs root"; exit 0; fi
-if [ ! -x /usr/lib/cyrus/bin/master ]; then echo "1..0 # SKIP cyrus not installed"; exit 0; fi
+if [ "$(id -u)" != 0 ]; then skip_all "needs root"; fi
+if [ ! -x /usr/lib/cyrus/bin/master ]; then skip_all "cyrus not installed"; fi
 
 CD=$T/cyrus
 mkdir -p "$CD"

@@ -8,9 +8,9 @@
 . "$LDA_TOP/tests/integration/lib.sh"
 
 P=$LDA_TOP/tests/peers
-if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP needs root"; exit 0; fi
+if [ "$(id -u)" != 0 ]; then skip_all "needs root"; fi
 if ! command -v dovecot >/dev/null || [ ! -x /usr/lib/dovecot/lmtp ]; then
-	echo "1..0 # SKIP dovecot-lmtpd not installed"; exit 0
+	skip_all "dovecot-lmtpd not installed"
 fi
 
 DD=$T/dovecot

@@ -10,7 +10,7 @@
 
 P=$LDA_TOP/tests/peers
 PY=/usr/bin/python3; [ -x $PY ] || PY=python3
-if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP needs root"; exit 0; fi
+if [ "$(id -u)" != 0 ]; then skip_all "needs root"; fi
 ensure_user ldasvc
 LOG=$T/lda.log
 : >"$LOG"; chmod 666 "$LOG"
@@ -164,7 +164,9 @@ if [ -n "$ip" ]; then
 	is "$st" 0 "STORE_PLAINTEXT=yes: AUTH PLAIN, delivered"
 	ok $(grep -q MISMATCH "$T/o.log"; [ $? = 1 ]; echo $?) "the PLAIN response is authzid-less admin/secret"
 else
-	for i in 1 2 3 4 5; do echo "ok $((_n + 1)) # SKIP no non-loopback IPv4 address"; _n=$((_n + 1)); done
+	# Under CI every check must run (lib.sh skip_all); elsewhere, skip.
+	if [ -n "${CI:-}" ]; then ok 1 "a non-loopback IPv4 address to test plaintext refusal"
+	else for i in 1 2 3 4 5; do echo "ok $((_n + 1)) # SKIP no non-loopback IPv4 address"; _n=$((_n + 1)); done; fi
 fi
 
 done_testing
