@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../lda/deliver.h"
@@ -81,6 +82,30 @@ rc_default_vars(struct rc *rc)
 	free(path);
 }
 
+/*
+ * rc_from_line - procmail's -f (and -r): the message's From_ line is made
+ * anew, "From sender  date" (what conditions search, what programs and
+ * MH folders get). A sender taken from $SENDER changes nothing.
+ */
+static void
+rc_from_line(struct session *s)
+{
+	const struct invocation *inv = s->inv;
+	char date[64];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (inv == NULL || s->msg == NULL || inv->sender == NULL ||
+	    inv->sender == inv->env_sender || strcmp(inv->sender, "-") == 0)
+		return;
+	localtime_r(&now, &tm);
+	if (strftime(date, sizeof date, "%a %b %e %H:%M:%S %Y", &tm) == 0)
+		return;
+	free(s->msg->from_line);
+	s->msg->from_line = xasprintf("From %s  %s", *inv->sender ?
+	    inv->sender : "MAILER-DAEMON", date);
+}
+
 /* rc_new - an interpreter with procmail's initial variables */
 struct rc *
 rc_new(struct session *s)
@@ -89,6 +114,7 @@ rc_new(struct session *s)
 	char host[256];
 
 	rc->s = s;
+	rc_from_line(s);
 	rc->orig_msg = s->msg;
 	rc->exitcode = -1;
 	rc->abstract = -1;
