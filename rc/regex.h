@@ -52,7 +52,7 @@ int rc_regex_exec(const struct rc_regex *re, const char *mem, size_t memlen,
  * each search starts where the previous match ended (procmail matches
  * the earliest-ending text, so "a+" is found 3 times in "aaa"). Stops
  * after max matches (approximate patterns: TRE's leftmost-longest
- * matches). Returns the count, or -1 as rc_regex_exec. *endless_r
+ * matches, and only as many as reading the text 4 times finds). Returns the count, or -1 as rc_regex_exec. *endless_r
  * (may be NULL) is set to 1 when the last match was empty where the
  * search started, so it would repeat forever (procmail then adds the
  * series' limit), else to 0.
