@@ -7,6 +7,7 @@
  * Errors: returns -1 and sets *err; never logs, never exits.
  */
 #include <errno.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -26,7 +27,7 @@ struct reader {
 	enum phase ph;
 	struct buf hdr;		/* the header section while in PH_HEADER */
 	size_t line_start;	/* offset in hdr of the line being read */
-	char *err;
+	const char *tmpdir;	/* where the spool goes when it outgrows memory */
 };
 
 /* spool_err - fill *err from errno; returns -1 */
@@ -97,12 +98,33 @@ take_from_line(struct spool *sp, const char *p, size_t n)
 	return (size_t)(nl - p) + 1;
 }
 
+/* to_disk - move an in-memory spool into an unlinked file in tmpdir */
+static int
+to_disk(struct spool *sp, const char *tmpdir, char **err)
+{
+	int fd = fd_tmpfile(tmpdir ? tmpdir : "/tmp");
+
+	if (fd == -1)
+		return spool_err(err, "create spool file");
+	if (spool_copy(sp, 0, sp->size, fd, err) == -1) {
+		close(fd);
+		return -1;
+	}
+	close(sp->fd);
+	sp->fd = fd;
+	sp->in_memory = 0;
+	return 0;
+}
+
 /* feed - write a piece of the message and index it while in the header */
 static int
 feed(struct reader *r, const char *p, size_t n, char **err)
 {
 	size_t off = 0;
 
+	if (r->sp->in_memory && (size_t)r->sp->size + n > SPOOL_MEM_MAX &&
+	    to_disk(r->sp, r->tmpdir, err) == -1)
+		return -1;
 	if (fd_write_all(r->sp->fd, p, n) == -1)
 		return spool_err(err, "write spool");
 	while (off < n && r->ph == PH_HEADER)
@@ -142,13 +164,20 @@ index_fields(struct spool *sp)
 	}
 }
 
-/* spool_new - an empty spool on a fresh unlinked file */
+/*
+ * spool_new - an empty spool. It starts in memory (memfd: no file system
+ * work for the common small message) and moves to an unlinked file in
+ * tmpdir once it outgrows SPOOL_MEM_MAX, so memory stays bounded.
+ */
 static struct spool *
 spool_new(const char *tmpdir, char **err)
 {
 	struct spool *sp = xcalloc(1, sizeof *sp);
 
-	sp->fd = fd_tmpfile(tmpdir ? tmpdir : "/tmp");
+	sp->fd = memfd_create("lda-spool", MFD_CLOEXEC);
+	sp->in_memory = sp->fd != -1;
+	if (sp->fd == -1)
+		sp->fd = fd_tmpfile(tmpdir ? tmpdir : "/tmp");
 	if (sp->fd == -1) {
 		spool_err(err, "create spool file");
 		free(sp);
@@ -184,6 +213,7 @@ spool_read(int fd, const char *tmpdir, int keep_from, struct spool **sp_r,
 		free(chunk);
 		return -1;
 	}
+	r.tmpdir = tmpdir;
 	buf_init(&r.hdr, SPOOL_HEADER_MAX);
 	for (;;) {
 		ssize_t n = fd_read_full(fd, chunk, CHUNK);
@@ -220,12 +250,16 @@ spool_with_header(const struct spool *old, const char *hdr, size_t hdr_len,
 	*err = NULL;
 	if ((r.sp = spool_new(tmpdir, err)) == NULL)
 		return -1;
+	r.tmpdir = tmpdir;
 	buf_init(&r.hdr, SPOOL_HEADER_MAX);
 	rc = feed(&r, hdr, hdr_len, err);
 	if (rc == 0 && (hdr_len == 0 || hdr[hdr_len - 1] != '\n'))
 		rc = feed(&r, blank + (old->crlf ? 1 : 0), 1, err);
 	if (rc == 0)
 		rc = feed(&r, blank, strlen(blank), err);
+	if (rc == 0 && r.sp->in_memory && (size_t)(r.sp->size + old->size -
+	    old->body_off) > SPOOL_MEM_MAX)
+		rc = to_disk(r.sp, tmpdir, err);
 	if (rc == 0 && spool_copy(old, old->body_off, old->size, r.sp->fd, err) == 0)
 		r.sp->size += old->size - old->body_off;
 	else

@@ -1,5 +1,6 @@
 /*
- * spool.h - the message, copied once into a private unlinked 0600 file.
+ * spool.h - the message, copied once into a private unlinked 0600 file
+ * (held in a memfd while it is small).
  * Does: stream a message from a descriptor into the spool, keep the header
  * section (bounded) and an index of its fields in memory, leave the body on
  * disk, give bounded reads by offset.
@@ -16,6 +17,9 @@
 /* At most this much of the header section is held in memory and indexed;
    anything past it counts as body (the bytes are still delivered intact). */
 #define SPOOL_HEADER_MAX (2u * 1024 * 1024)
+/* A message up to this size is spooled in memory (memfd), a bigger one in
+   an unlinked file in $TMPDIR: memory stays bounded either way. */
+#define SPOOL_MEM_MAX (1u * 1024 * 1024)
 
 struct spool_field {
 	size_t off;		/* offset of the field's first byte in hdr */
@@ -34,6 +38,7 @@ struct spool {
 	char *from_line;	/* the mbox "From " line given, without newline, or NULL */
 	char *from_sender;	/* its sender word, or NULL */
 	int crlf;		/* first line ended in CRLF */
+	int in_memory;		/* fd is a memfd, not yet a file in $TMPDIR */
 };
 
 /*
