@@ -320,7 +320,11 @@ apply(struct session *s, struct rc *rc, struct verdict *v, char **err)
 		sp = v->msg;
 		v->msg = NULL;
 	}
-	if (sp)
+	/* The rc owns the message it runs on (rc_set_msg frees a spool the
+	   rc made itself); without an rc, keep the old one until exit. */
+	if (sp && rc)
+		rc_set_msg(rc, sp);
+	else if (sp)
 		replace_msg(s, sp);
 	for (size_t off = 0; off < v->vars.len;) {
 		char *nv = v->vars.s + off, *eq = strchr(nv, '=');

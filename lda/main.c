@@ -170,6 +170,7 @@ deliver_one(const struct invocation *inv, struct spool *sp,
 		o = s.outcome;
 	else
 		o = rc_deliver_default(rc);
+	o = rc_finish(rc, o);	/* TRAP, EXITCODE, the last abstract */
 	*stp = s.store;
 	rc_free(&rc);
 	free(rcfile);

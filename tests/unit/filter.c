@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -184,14 +185,24 @@ test_call_contract(void)
 	ok(s.msg == orig, "... and nothing ran, the message is the same");
 	s.dry_run = 0;
 
-	/* fail open with a spool that cannot be written: keep it, exit 75 */
+	/* fail open with a spool that cannot be made: keep it, exit 75. A
+	   small spool lives in a memfd, so no descriptor may be left at all:
+	   RLIMIT_NOFILE at the next free descriptor number. */
 	rc_assign(rc, "SPAMD", "unix:/nonexistent/lda-test.sock");
-	s.tmpdir = "/nonexistent/lda-test-tmp";
-	is_int(filter_call(&s, rc, "spamassassin", NULL, &folder, &err), FILTER_STOP,
-	    "fail open but the new spool cannot be made: FILTER_STOP");
+	{
+		struct rlimit old, none;
+		int next = dup(0);
+		close(next);
+		getrlimit(RLIMIT_NOFILE, &old);
+		none = old;
+		none.rlim_cur = (rlim_t)next;
+		setrlimit(RLIMIT_NOFILE, &none);
+		is_int(filter_call(&s, rc, "spamassassin", NULL, &folder, &err),
+		    FILTER_STOP, "fail open but the new spool cannot be made: FILTER_STOP");
+		setrlimit(RLIMIT_NOFILE, &old);
+	}
 	is_int(s.outcome, OUT_TEMPFAIL, "... the outcome is tempfail (75)");
 	ok(s.msg == orig, "... and the message is the untouched original");
-	s.tmpdir = dir;
 	s.outcome = OUT_DELIVERED;
 	is_int(filter_call(&s, rc, "spamassassin", NULL, &folder, &err), FILTER_FAILED,
 	    "spamd down, fail open (default): FILTER_FAILED");

@@ -174,7 +174,8 @@ test_mh(void)
 	close(open(seven, O_CREAT | O_WRONLY, 0600));
 	mh_deliver(sp, dir, &p2, &err);
 	like(p2, "/mh/8", "mh: next after the highest number");
-	is(p1 ? slurp(p1) : NULL, "Subject: mh\n\nbody\n", "mh: bytes intact");
+	is(p1 ? slurp(p1) : NULL, "Subject: mh\n\nbody\n\n",
+	    "mh: bytes intact, an empty line added as procmail does");
 	free(p1);
 	free(p2);
 	spool_free(&sp);
