@@ -42,6 +42,7 @@
 #define RX_CHUNK	65536		/* spool bytes read at a time */
 #define RX_NOSTART	SIZE_MAX	/* a thread that has not crossed \/ */
 #define RX_FUZZ_READS	4		/* approximate counting: texts' worth */
+#define RX_LIT_MAX	32		/* longest required literal kept */
 
 struct rx_set {
 	uint32_t w[RX_SETW];
@@ -93,6 +94,10 @@ struct rx_inst {
 
 struct rc_regex {
 	regex_t tre;
+	int tre_state;		/* 0: not compiled yet, 1: compiled, -1: failed */
+	struct rx_node *node;	/* the tree, kept until TRE is compiled */
+	size_t nnode;
+	int root;
 	int has_bom;		/* \/ in the pattern */
 	int capture;		/* TRE group 1 is MATCH (approximate + \/) */
 	struct rx_inst *prog;	/* NULL with approximate matching */
@@ -100,6 +105,10 @@ struct rc_regex {
 	unsigned char *bomreach; /* per pc: \/ is reachable without input */
 	struct rx_set *sets;
 	size_t nsets;
+	/* A string every match holds (rx_lit_find): bytes, and per byte 0x20
+	   when either case of that letter will do. */
+	unsigned char lit[RX_LIT_MAX], litfold[RX_LIT_MAX];
+	size_t litlen;
 };
 
 /* ---- sets ---- */
@@ -1139,6 +1148,123 @@ rx_bomreach(struct rc_regex *re)
 	}
 }
 
+/* ---- the required literal ---- */
+
+/* A run of literal bytes, in sequence. */
+struct rx_run {
+	unsigned char s[RX_LIT_MAX], fold[RX_LIT_MAX];
+	size_t n;
+};
+
+/*
+ * rx_lit_byte - whether set s matches exactly one byte, or both cases of
+ * one letter, and nothing else (no newline, real or imagined); *c_r is
+ * the byte (lower case when folded), *fold_r 0x20 when folded, else 0.
+ */
+static int
+rx_lit_byte(const struct rx_set *s, unsigned char *c_r, unsigned char *fold_r)
+{
+	unsigned n = 0, c = 0, d = 0;
+
+	if (s->w[RX_BOT / 32] != 0)
+		return 0;
+	for (unsigned i = 0; i < 256 / 32; i++) {
+		uint32_t w = s->w[i];
+		while (w != 0) {
+			unsigned b = (unsigned)__builtin_ctz(w);
+			w &= w - 1;
+			if (++n > 2)
+				return 0;
+			d = c;
+			c = i * 32 + b;
+		}
+	}
+	if (n == 1) {
+		*c_r = (unsigned char)c;
+		*fold_r = 0;
+		return 1;
+	}
+	/* n == 2: d < c; a letter in both cases is 'A'..'Z' and +32 */
+	if (n == 2 && d >= 'A' && d <= 'Z' && c == d + 32) {
+		*c_r = (unsigned char)c;
+		*fold_r = 0x20;
+		return 1;
+	}
+	return 0;
+}
+
+/* rx_run_end - the run ends: keep it if it is the longest so far */
+static void
+rx_run_end(struct rx_run *cur, struct rx_run *best)
+{
+	if (cur->n > best->n)
+		*best = *cur;
+	cur->n = 0;
+}
+
+/*
+ * rx_lit_walk - the runs of literal bytes node n must match in sequence
+ * in every match: a sequence goes on through its children (\/ takes no
+ * text), the operand of + or {n,m} with n >= 1 is required on its own,
+ * and anything else (alternatives, optional parts, other sets) ends the
+ * run. The longest run is in best.
+ */
+static void
+rx_lit_walk(const struct rx_parse *ps, int n, struct rx_run *cur,
+    struct rx_run *best)
+{
+	const struct rx_node *nd = &ps->node[n];
+	unsigned char c, f;
+
+	switch (nd->kind) {
+	case RX_SET:
+		if (!rx_lit_byte(&ps->set[nd->set], &c, &f)) {
+			rx_run_end(cur, best);
+			break;
+		}
+		if (cur->n == RX_LIT_MAX)
+			rx_run_end(cur, best);
+		cur->s[cur->n] = c;
+		cur->fold[cur->n++] = f;
+		break;
+	case RX_CAT:
+		for (int k = nd->kid; k != -1; k = ps->node[k].next)
+			rx_lit_walk(ps, k, cur, best);
+		break;
+	case RX_BOM:
+		break;
+	case RX_PLUS:
+	case RX_REP:
+		rx_run_end(cur, best);
+		if (nd->kind == RX_PLUS || nd->min >= 1) {
+			rx_lit_walk(ps, nd->kid, cur, best);
+			rx_run_end(cur, best);
+		}
+		break;
+	default:
+		rx_run_end(cur, best);
+		break;
+	}
+}
+
+/* rx_lit - the longest literal every match of the tree holds (none with
+   approximate matching) */
+static void
+rx_lit(struct rc_regex *re, const struct rx_parse *ps, int root)
+{
+	struct rx_run cur, best;
+
+	re->litlen = 0;
+	if (ps->fuzz)
+		return;
+	cur.n = best.n = 0;
+	rx_lit_walk(ps, root, &cur, &best);
+	rx_run_end(&cur, &best);
+	memcpy(re->lit, best.s, best.n);
+	memcpy(re->litfold, best.fold, best.n);
+	re->litlen = best.n;
+}
+
 /* rx_build - the TRE pattern and (unless approximate) the NFA */
 static int
 rx_build(struct rc_regex *re, struct rx_parse *ps, int root, char **err)
@@ -1149,8 +1275,14 @@ rx_build(struct rc_regex *re, struct rx_parse *ps, int root, char **err)
 		*err = xstrdup("pattern too large");
 		return -1;
 	}
-	if (rx_tre_compile(re, ps, root, err) == -1)
-		return -1;
+	/* Approximate patterns are compiled at once: TRE checks their {~...}.
+	   Others are compiled on first use (rx_tre_ready), if ever. */
+	if (ps->fuzz) {
+		if (rx_tre_compile(re, ps, root, err) == -1)
+			return -1;
+		re->tre_state = 1;
+	}
+	rx_lit(re, ps, root);
 	re->has_bom = ps->bom;
 	re->sets = ps->set;
 	re->nsets = ps->nset;
@@ -1160,8 +1292,43 @@ rx_build(struct rc_regex *re, struct rx_parse *ps, int root, char **err)
 		rx_gen(re, ps, root);
 		rx_emit(re, OP_MATCH, 0, 0);
 		rx_bomreach(re);
+		re->node = ps->node;
+		re->nnode = ps->nnode;
+		re->root = root;
+		ps->node = NULL;
 	}
 	return 0;
+}
+
+/*
+ * rx_tre_ready - compile the kept tree for TRE on first use. The object
+ * is never const where it was made (rc_regex_compile), only in the API.
+ * Returns 0, or -1 with errno.
+ */
+static int
+rx_tre_ready(const struct rc_regex *cre)
+{
+	struct rc_regex *re = (struct rc_regex *)cre;
+	struct rx_parse ps;
+	char *err = NULL;
+
+	if (re->tre_state == 0) {
+		memset(&ps, 0, sizeof ps);
+		ps.s = ps.p = ps.end = "";
+		ps.node = re->node;
+		ps.nnode = re->nnode;
+		ps.set = re->sets;
+		ps.nset = re->nsets;
+		re->tre_state = rx_tre_compile(re, &ps, re->root, &err) == 0 ?
+		    1 : -1;
+		free(err);
+		free(re->node);
+		re->node = NULL;
+	}
+	if (re->tre_state == 1)
+		return 0;
+	errno = EINVAL;
+	return -1;
 }
 
 /* rc_regex_compile - see regex.h */
@@ -1196,7 +1363,11 @@ rc_regex_compile(const char *pattern, int flags, struct rc_regex **re_r,
 		r = 0;
 	}
 	if (r == -1) {
+		if (re->tre_state == 1)
+			tre_regfree(&re->tre);
 		free(re->prog);
+		free(re->bomreach);
+		free(re->node);
 		free(re->sets);
 		free(re);
 	}
@@ -1351,7 +1522,11 @@ rx_tre_search(const struct rc_regex *re, struct rx_reader *r, size_t nm,
     regmatch_t *pm)
 {
 	tre_str_source src = { rx_tre_next, NULL, NULL, r };
-	int e = tre_reguexec(&re->tre, &src, nm, pm, 0);
+	int e;
+
+	if (rx_tre_ready(re) == -1)
+		return -1;
+	e = tre_reguexec(&re->tre, &src, nm, pm, 0);
 
 	if (r->t->err) {
 		errno = r->t->err;
@@ -1364,6 +1539,111 @@ rx_tre_search(const struct rc_regex *re, struct rx_reader *r, size_t nm,
 		return -1;
 	}
 	return 1;
+}
+
+/* ---- the required literal in the text ---- */
+
+/* rx_lit_at - whether the literal is at p (n bytes there) */
+static int
+rx_lit_at(const struct rc_regex *re, const unsigned char *p)
+{
+	for (size_t j = 0; j < re->litlen; j++)
+		if ((p[j] | re->litfold[j]) != re->lit[j])
+			return 0;
+	return 1;
+}
+
+/*
+ * rx_lit_seg - whether the literal lies wholly in p[0..n). Candidates
+ * come from memchr on the literal's rarest-looking byte (both cases of
+ * it when folded).
+ */
+static int
+rx_lit_seg(const struct rc_regex *re, const unsigned char *p, size_t n)
+{
+	size_t k = 0, m = re->litlen, at;
+	int best = -1;
+	const unsigned char *e, *q[2];
+	unsigned char c[2];
+
+	if (n < m)
+		return 0;
+	for (size_t j = 0; j < m; j++) {
+		unsigned char b = re->lit[j];
+		int rank = re->litfold[j] ? 0 : b == ' ' ? 1 :
+		    (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') ? 2 :
+		    b == ':' || b == '-' || b == '.' ? 3 : 4;
+		if (rank > best)
+			best = rank, k = j;
+	}
+	c[0] = re->lit[k];
+	c[1] = re->litfold[k] ? (unsigned char)(c[0] - 0x20) : c[0];
+	/* the pivot byte can be at p[k .. n - m + k] */
+	e = p + (n - m + k) + 1;
+	q[0] = memchr(p + k, c[0], (size_t)(e - (p + k)));
+	q[1] = c[1] == c[0] ? NULL : memchr(p + k, c[1], (size_t)(e - (p + k)));
+	while (q[0] != NULL || q[1] != NULL) {
+		int i = q[1] == NULL || (q[0] != NULL && q[0] < q[1]) ? 0 : 1;
+		at = (size_t)(q[i] - p) - k;
+		if (rx_lit_at(re, p + at))
+			return 1;
+		q[i]++;
+		q[i] = q[i] < e ? memchr(q[i], c[i], (size_t)(e - q[i])) : NULL;
+	}
+	return 0;
+}
+
+/*
+ * rx_lit_find - whether the text holds the pattern's required literal
+ * (1 also when there is none), 0 when no match is possible, -1 on a read
+ * error. The spool is read in chunks; a literal across the end of one
+ * piece and the start of the next is sought in their joined edges.
+ */
+static int
+rx_lit_find(const struct rc_regex *re, struct rx_text *t)
+{
+	unsigned char edge[2 * RX_LIT_MAX];
+	size_t m = re->litlen, keep = 0, off = 0;
+
+	if (m == 0)
+		return 1;
+	while (off < t->len) {
+		const unsigned char *p;
+		size_t n, h;
+		if (off < t->memlen) {
+			p = (const unsigned char *)t->mem + off;
+			n = t->memlen - off;
+		} else {
+			if (rx_byte(t, off) < 0)
+				return -1;
+			p = t->buf + (off - t->boff);
+			n = t->boff + t->blen - off;
+		}
+		/* edges: the last m - 1 bytes so far, the first of this piece */
+		if (keep > 0) {
+			h = n < m - 1 ? n : m - 1;
+			memcpy(edge + keep, p, h);
+			if (rx_lit_seg(re, edge, keep + h))
+				return 1;
+		}
+		if (rx_lit_seg(re, p, n))
+			return 1;
+		if (n >= m - 1) {
+			keep = m - 1;
+			memcpy(edge, p + n - keep, keep);
+		} else {
+			/* a short piece: the edge grows by it */
+			size_t all = keep + n;
+			memmove(edge + keep, p, n);
+			if (all > m - 1) {
+				memmove(edge, edge + all - (m - 1), m - 1);
+				all = m - 1;
+			}
+			keep = all;
+		}
+		off += n;
+	}
+	return 0;
 }
 
 /* ---- procmail's matcher, for \/ and counting ---- */
@@ -1723,7 +2003,11 @@ rc_regex_exec(const struct rc_regex *re, const char *mem, size_t memlen,
 		buf_reset(match_r);
 	if (rx_text_init(&t, mem, memlen, sp, from, to) == -1)
 		return -1;
-	rc = rx_find(re, &t, 0, want, &f);
+	rc = rx_lit_find(re, &t);
+	if (rc == 1)
+		rc = rx_find(re, &t, 0, want, &f);
+	else if (rc == -1)
+		errno = t.err;
 	if (rc == 1 && want && f.crossed)
 		rx_copy(&t, f.bom, f.eom, match_r);
 	if (rc == 1 && t.err) {
@@ -1747,6 +2031,14 @@ rc_regex_count(const struct rc_regex *re, const char *mem, size_t memlen,
 
 	if (rx_text_init(&t, mem, memlen, sp, from, to) == -1)
 		return -1;
+	if ((rc = rx_lit_find(re, &t)) == 0 && endless_r != NULL)
+		*endless_r = 0;
+	if (rc != 1) {
+		if (rc == -1)
+			errno = t.err;
+		free(t.buf);
+		return rc;
+	}
 	while (n < max && (rc = rx_find(re, &t, p, 1, &f)) == 1) {
 		n++;
 		/* procmail's "break off empty": it would match here forever */
@@ -1787,7 +2079,9 @@ rc_regex_free(struct rc_regex **rep)
 
 	if (re == NULL)
 		return;
-	tre_regfree(&re->tre);
+	if (re->tre_state == 1)
+		tre_regfree(&re->tre);
+	free(re->node);
 	free(re->prog);
 	free(re->bomreach);
 	free(re->sets);

@@ -608,6 +608,99 @@ test_misc(void)
 	buf_free(&m);
 }
 
+/* pre_exec - exec of pattern with flags on the text "mem" + spool body */
+static int
+pre_exec(const char *pattern, int flags, const char *mem, const char *body)
+{
+	struct rc_regex *re = compile(pattern, flags);
+	struct spool *sp = NULL;
+	struct buf m;
+	int r;
+
+	buf_init(&m, 0);
+	if (body != NULL) {
+		buf_puts(&m, "X: y\n\n");
+		buf_puts(&m, body);
+		sp = spool_of(m.s, m.len);
+	}
+	r = re == NULL || (body != NULL && sp == NULL) ? -2 :
+	    rc_regex_exec(re, mem, mem ? strlen(mem) : 0, sp,
+	    sp ? sp->body_off : 0, sp ? sp->size : 0, NULL);
+	spool_free(&sp);
+	rc_regex_free(&re);
+	buf_free(&m);
+	return r;
+}
+
+/* test_prefilter - a literal every match holds rules texts out before
+   any matching: it must be truly required, and found wherever it is */
+static void
+test_prefilter(void)
+{
+	struct buf msg = body_msg(65536 - 10), m;
+	struct spool *sp = spool_of(msg.s, msg.len);
+	struct rc_regex *re;
+	int endless = 7;
+
+	is_int(pre_exec("FROM:.*PAYROLL", I, "from: x payroll@x\n", NULL), 1,
+	    "prefilter: ignoring case");
+	is_int(pre_exec("payroll", I, "PayRoll", NULL), 1,
+	    "prefilter: letters only, both cases");
+	is_int(pre_exec("from", 0, "From: a", NULL), 0,
+	    "prefilter: D keeps case");
+	is_int(pre_exec("From", 0, "From: a", NULL), 1,
+	    "prefilter: D, same case");
+	is_int(pre_exec("ab(cd)?ef", I, "xabefx", NULL), 1,
+	    "prefilter: an optional part is not required");
+	is_int(pre_exec("a(bcd|bxd)e", I, "abxde", NULL), 1,
+	    "prefilter: nor is an alternative");
+	is_int(pre_exec("x(abc)+y", I, "xabcabcy", NULL), 1,
+	    "prefilter: the operand of + is");
+	is_int(pre_exec("x(abc)+y", I, "xaby", NULL), 0,
+	    "prefilter: the operand of + is missing");
+	is_int(pre_exec("q(abc){0,1}z", I | X, "qz", NULL), 1,
+	    "prefilter: {0,1}");
+	is_int(pre_exec("q(abc){2}z", I | X, "qabcabcz", NULL), 1,
+	    "prefilter: {2}");
+	is_int(pre_exec("\\<word\\>", I, "a word.", NULL), 1,
+	    "prefilter: \\< \\>");
+	is_int(pre_exec("^abc$", I, "abc", NULL), 1,
+	    "prefilter: ^ and $ take imagined newlines");
+	is_int(pre_exec("ab\\/cd", I, "xabcd", NULL), 1,
+	    "prefilter: \\/ takes no text");
+	is_int(pre_exec("abcdef", I, "Xabc", "defY\n"), 1,
+	    "prefilter: across memory and spool");
+	is_int(pre_exec("abcdefZ", I, "Xabc", "defY\n"), 0,
+	    "prefilter: across memory and spool, absent");
+	is_int(pre_exec("bcdef", I, "bc", "def\n"), 1,
+	    "prefilter: a short piece before");
+	is_int(pre_exec("0123456789abcdefghijklmnopqrstuvwxyz!", I,
+	    "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ!-", NULL), 1,
+	    "prefilter: a literal longer than kept");
+	is_int(pre_exec("0123456789abcdefghijklmnopqrstuvwxyz!", I,
+	    "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ?-", NULL), 0,
+	    "prefilter: a literal longer than kept, absent");
+	is_int(pre_exec("x\ny", I, "x\ny", NULL), 1,
+	    "prefilter: a newline in the literal");
+	re = compile("nothere", I);
+	is_int(re ? rc_regex_count(re, "abc", 3, NULL, 0, 0, 10, &endless) :
+	    -2, 0, "prefilter: count without the literal");
+	is_int(endless, 0, "prefilter: count without it is not endless");
+	rc_regex_free(&re);
+	buf_init(&m, 0);
+	if (ok(sp != NULL, "prefilter: spool made")) {
+		is_int(exec_body("bbzzzyyyyyyyyyyyyyyyyyyyyyyyy", sp, &m), 1,
+		    "prefilter: a literal across chunks");
+		is_int(exec_body("bbzzzyyyyyyyyyyyyyyyyyyyyyyyyx", sp, &m), 0,
+		    "prefilter: a literal across chunks, absent");
+		is_int(exec_body("yyyyyyyyyy\nend", sp, &m), 1,
+		    "prefilter: at the end of the text");
+	}
+	spool_free(&sp);
+	buf_free(&msg);
+	buf_free(&m);
+}
+
 int
 main(void)
 {
@@ -624,5 +717,6 @@ main(void)
 	test_hostile();
 	test_fuzzy_count();
 	test_misc();
+	test_prefilter();
 	return done_testing();
 }
