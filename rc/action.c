@@ -207,6 +207,30 @@ act_one_folder(struct rc *rc, const struct rc_recipe *r, const char *folder,
 	return 1;
 }
 
+/* dotdots - how many ".." path components name has */
+static int
+dotdots(const char *name)
+{
+	int n = 0;
+
+	for (const char *p = name; (p = strstr(p, "..")) != NULL; p += 2)
+		if ((p == name || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+			n++;
+	return n;
+}
+
+/*
+ * climbs_by_expansion - a folder name that climbs with ".." where the rc
+ * text did not: the ".." came from a variable, i.e. from the message
+ * ($MATCH of "X-Folder: ../../.ssh/x"). procmail writes there; lda refuses
+ * the recipe, so a header can never pick a path outside the folders.
+ */
+static int
+climbs_by_expansion(const struct rc_recipe *r, const char *folder)
+{
+	return dotdots(folder) > dotdots(r->action);
+}
+
 /*
  * act_folders - "folder [folder...]": procmail writes the first folder,
  * then links that file into each further one (Maildir, MH, or a plain
@@ -236,6 +260,14 @@ act_folders(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 		buf_free(&w);
 		return 0;
 	}
+	for (size_t i = 0, o = 0; i < n; i++, o += strlen(w.s + o) + 1)
+		if (climbs_by_expansion(r, w.s + o)) {
+			rc_error(rc, r->action_line, "folder \"%s\": \"..\" "
+			    "from a variable, refused", w.s + o);
+			buf_free(&w);
+			buf_free(&names);
+			return 0;
+		}
 	if (!whole && !rc->s->dry_run) {
 		if ((part = act_partial_spool(rc, p, &err)) == NULL) {
 			rc_error(rc, r->action_line, "%s", err);

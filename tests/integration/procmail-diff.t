@@ -14,7 +14,7 @@ the password file, which differs from machine to machine). Then the folder trees
 the exit codes are compared (tests/rc/compare.py); an `expect` file in the
 case is checked against procmail's result, so a case that does not do what
 it claims fails too. A case with `expect-differ` is a deliberate difference
-(docs-draft/procmail-differences.md): lda's result is checked against the
+(doc/procmail-differences.md): lda's result is checked against the
 case's `lda-expect` instead of procmail's.
 
 Environment: LDA_BIN (required: make check sets it), LDA_TOP (the source
@@ -48,7 +48,7 @@ sys.path.insert(0, RCDIR)
 import compare  # noqa: E402
 
 PROCMAIL = os.environ.get('PROCMAIL', '/usr/bin/procmail')
-DIFFDOC_PATH = 'docs-draft/procmail-differences.md'
+DIFFDOC_PATH = 'doc/procmail-differences.md'
 try:
     with open(os.path.join(TOP, DIFFDOC_PATH)) as _f:
         DIFFDOC = _f.read()
