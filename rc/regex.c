@@ -43,6 +43,7 @@
 #define RX_NOSTART	SIZE_MAX	/* a thread that has not crossed \/ */
 #define RX_FUZZ_READS	4		/* approximate counting: texts' worth */
 #define RX_LIT_MAX	32		/* longest required literal kept */
+#define RX_LITS		4		/* required literals kept */
 
 struct rx_set {
 	uint32_t w[RX_SETW];
@@ -92,6 +93,12 @@ struct rx_inst {
 	int x, y;	/* SET, EOTX: x is the set; SPLIT: x, then y; JMP: x */
 };
 
+/* A run of literal bytes, in sequence. */
+struct rx_run {
+	unsigned char s[RX_LIT_MAX], fold[RX_LIT_MAX];
+	size_t n;
+};
+
 struct rc_regex {
 	regex_t tre;
 	int tre_state;		/* 0: not compiled yet, 1: compiled, -1: failed */
@@ -105,10 +112,10 @@ struct rc_regex {
 	unsigned char *bomreach; /* per pc: \/ is reachable without input */
 	struct rx_set *sets;
 	size_t nsets;
-	/* A string every match holds (rx_lit_find): bytes, and per byte 0x20
-	   when either case of that letter will do. */
-	unsigned char lit[RX_LIT_MAX], litfold[RX_LIT_MAX];
-	size_t litlen;
+	/* Strings every match holds, in the pattern's order (rx_lit_find):
+	   bytes, and per byte 0x20 when either case of that letter will do. */
+	struct rx_run *lits;
+	size_t nlits;
 };
 
 /* ---- sets ---- */
@@ -1150,12 +1157,6 @@ rx_bomreach(struct rc_regex *re)
 
 /* ---- the required literal ---- */
 
-/* A run of literal bytes, in sequence. */
-struct rx_run {
-	unsigned char s[RX_LIT_MAX], fold[RX_LIT_MAX];
-	size_t n;
-};
-
 /*
  * rx_lit_byte - whether set s matches exactly one byte, or both cases of
  * one letter, and nothing else (no newline, real or imagined); *c_r is
@@ -1193,12 +1194,30 @@ rx_lit_byte(const struct rx_set *s, unsigned char *c_r, unsigned char *fold_r)
 	return 0;
 }
 
-/* rx_run_end - the run ends: keep it if it is the longest so far */
+/*
+ * rx_run_end - the run ends: keep it, in order, unless RX_LITS longer
+ * ones are kept already (then the shortest kept makes way)
+ */
 static void
-rx_run_end(struct rx_run *cur, struct rx_run *best)
+rx_run_end(struct rx_run *cur, struct rx_run *best, size_t *nbest)
 {
-	if (cur->n > best->n)
-		*best = *cur;
+	size_t k = 0;
+
+	if (cur->n == 0)
+		return;
+	if (*nbest == RX_LITS) {
+		for (size_t i = 1; i < RX_LITS; i++)
+			if (best[i].n < best[k].n)
+				k = i;
+		if (best[k].n >= cur->n) {
+			cur->n = 0;
+			return;
+		}
+		memmove(&best[k], &best[k + 1],
+		    (RX_LITS - 1 - k) * sizeof *best);
+		(*nbest)--;
+	}
+	best[(*nbest)++] = *cur;
 	cur->n = 0;
 }
 
@@ -1207,11 +1226,11 @@ rx_run_end(struct rx_run *cur, struct rx_run *best)
  * in every match: a sequence goes on through its children (\/ takes no
  * text), the operand of + or {n,m} with n >= 1 is required on its own,
  * and anything else (alternatives, optional parts, other sets) ends the
- * run. The longest run is in best.
+ * run. The runs kept are in best.
  */
 static void
 rx_lit_walk(const struct rx_parse *ps, int n, struct rx_run *cur,
-    struct rx_run *best)
+    struct rx_run *best, size_t *nbest)
 {
 	const struct rx_node *nd = &ps->node[n];
 	unsigned char c, f;
@@ -1219,50 +1238,52 @@ rx_lit_walk(const struct rx_parse *ps, int n, struct rx_run *cur,
 	switch (nd->kind) {
 	case RX_SET:
 		if (!rx_lit_byte(&ps->set[nd->set], &c, &f)) {
-			rx_run_end(cur, best);
+			rx_run_end(cur, best, nbest);
 			break;
 		}
 		if (cur->n == RX_LIT_MAX)
-			rx_run_end(cur, best);
+			rx_run_end(cur, best, nbest);
 		cur->s[cur->n] = c;
 		cur->fold[cur->n++] = f;
 		break;
 	case RX_CAT:
 		for (int k = nd->kid; k != -1; k = ps->node[k].next)
-			rx_lit_walk(ps, k, cur, best);
+			rx_lit_walk(ps, k, cur, best, nbest);
 		break;
 	case RX_BOM:
 		break;
 	case RX_PLUS:
 	case RX_REP:
-		rx_run_end(cur, best);
+		rx_run_end(cur, best, nbest);
 		if (nd->kind == RX_PLUS || nd->min >= 1) {
-			rx_lit_walk(ps, nd->kid, cur, best);
-			rx_run_end(cur, best);
+			rx_lit_walk(ps, nd->kid, cur, best, nbest);
+			rx_run_end(cur, best, nbest);
 		}
 		break;
 	default:
-		rx_run_end(cur, best);
+		rx_run_end(cur, best, nbest);
 		break;
 	}
 }
 
-/* rx_lit - the longest literal every match of the tree holds (none with
+/* rx_lit - the literals every match of the tree holds (none with
    approximate matching) */
 static void
 rx_lit(struct rc_regex *re, const struct rx_parse *ps, int root)
 {
-	struct rx_run cur, best;
+	struct rx_run cur, best[RX_LITS];
+	size_t n = 0;
 
-	re->litlen = 0;
 	if (ps->fuzz)
 		return;
-	cur.n = best.n = 0;
-	rx_lit_walk(ps, root, &cur, &best);
-	rx_run_end(&cur, &best);
-	memcpy(re->lit, best.s, best.n);
-	memcpy(re->litfold, best.fold, best.n);
-	re->litlen = best.n;
+	cur.n = 0;
+	rx_lit_walk(ps, root, &cur, best, &n);
+	rx_run_end(&cur, best, &n);
+	if (n > 0) {
+		re->lits = xreallocarray(NULL, n, sizeof *re->lits);
+		memcpy(re->lits, best, n * sizeof *best);
+		re->nlits = n;
+	}
 }
 
 /* rx_build - the TRE pattern and (unless approximate) the NFA */
@@ -1368,6 +1389,7 @@ rc_regex_compile(const char *pattern, int flags, struct rc_regex **re_r,
 		free(re->prog);
 		free(re->bomreach);
 		free(re->node);
+		free(re->lits);
 		free(re->sets);
 		free(re);
 	}
@@ -1543,25 +1565,24 @@ rx_tre_search(const struct rc_regex *re, struct rx_reader *r, size_t nm,
 
 /* ---- the required literal in the text ---- */
 
-/* rx_lit_at - whether the literal is at p (n bytes there) */
+/* rx_lit_at - whether literal l is at p (l->n bytes there) */
 static int
-rx_lit_at(const struct rc_regex *re, const unsigned char *p)
+rx_lit_at(const struct rx_run *l, const unsigned char *p)
 {
-	for (size_t j = 0; j < re->litlen; j++)
-		if ((p[j] | re->litfold[j]) != re->lit[j])
+	for (size_t j = 0; j < l->n; j++)
+		if ((p[j] | l->fold[j]) != l->s[j])
 			return 0;
 	return 1;
 }
 
 /*
- * rx_lit_seg - whether the literal lies wholly in p[0..n). Candidates
- * come from memchr on the literal's rarest-looking byte (both cases of
- * it when folded).
+ * rx_lit_seg - whether literal l lies wholly in p[0..n). Candidates come
+ * from memchr on its rarest-looking byte (both cases of it when folded).
  */
 static int
-rx_lit_seg(const struct rc_regex *re, const unsigned char *p, size_t n)
+rx_lit_seg(const struct rx_run *l, const unsigned char *p, size_t n)
 {
-	size_t k = 0, m = re->litlen, at;
+	size_t k = 0, m = l->n, at;
 	int best = -1;
 	const unsigned char *e, *q[2];
 	unsigned char c[2];
@@ -1569,15 +1590,15 @@ rx_lit_seg(const struct rc_regex *re, const unsigned char *p, size_t n)
 	if (n < m)
 		return 0;
 	for (size_t j = 0; j < m; j++) {
-		unsigned char b = re->lit[j];
-		int rank = re->litfold[j] ? 0 : b == ' ' ? 1 :
+		unsigned char b = l->s[j];
+		int rank = l->fold[j] ? 0 : b == ' ' ? 1 :
 		    (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') ? 2 :
 		    b == ':' || b == '-' || b == '.' ? 3 : 4;
 		if (rank > best)
 			best = rank, k = j;
 	}
-	c[0] = re->lit[k];
-	c[1] = re->litfold[k] ? (unsigned char)(c[0] - 0x20) : c[0];
+	c[0] = l->s[k];
+	c[1] = l->fold[k] ? (unsigned char)(c[0] - 0x20) : c[0];
 	/* the pivot byte can be at p[k .. n - m + k] */
 	e = p + (n - m + k) + 1;
 	q[0] = memchr(p + k, c[0], (size_t)(e - (p + k)));
@@ -1585,7 +1606,7 @@ rx_lit_seg(const struct rc_regex *re, const unsigned char *p, size_t n)
 	while (q[0] != NULL || q[1] != NULL) {
 		int i = q[1] == NULL || (q[0] != NULL && q[0] < q[1]) ? 0 : 1;
 		at = (size_t)(q[i] - p) - k;
-		if (rx_lit_at(re, p + at))
+		if (rx_lit_at(l, p + at))
 			return 1;
 		q[i]++;
 		q[i] = q[i] < e ? memchr(q[i], c[i], (size_t)(e - q[i])) : NULL;
@@ -1594,19 +1615,16 @@ rx_lit_seg(const struct rc_regex *re, const unsigned char *p, size_t n)
 }
 
 /*
- * rx_lit_find - whether the text holds the pattern's required literal
- * (1 also when there is none), 0 when no match is possible, -1 on a read
+ * rx_lit_one - whether the text holds literal l: 1, 0, or -1 on a read
  * error. The spool is read in chunks; a literal across the end of one
  * piece and the start of the next is sought in their joined edges.
  */
 static int
-rx_lit_find(const struct rc_regex *re, struct rx_text *t)
+rx_lit_one(const struct rx_run *l, struct rx_text *t)
 {
 	unsigned char edge[2 * RX_LIT_MAX];
-	size_t m = re->litlen, keep = 0, off = 0;
+	size_t m = l->n, keep = 0, off = 0;
 
-	if (m == 0)
-		return 1;
 	while (off < t->len) {
 		const unsigned char *p;
 		size_t n, h;
@@ -1623,10 +1641,10 @@ rx_lit_find(const struct rc_regex *re, struct rx_text *t)
 		if (keep > 0) {
 			h = n < m - 1 ? n : m - 1;
 			memcpy(edge + keep, p, h);
-			if (rx_lit_seg(re, edge, keep + h))
+			if (rx_lit_seg(l, edge, keep + h))
 				return 1;
 		}
-		if (rx_lit_seg(re, p, n))
+		if (rx_lit_seg(l, p, n))
 			return 1;
 		if (n >= m - 1) {
 			keep = m - 1;
@@ -1644,6 +1662,23 @@ rx_lit_find(const struct rc_regex *re, struct rx_text *t)
 		off += n;
 	}
 	return 0;
+}
+
+/*
+ * rx_lit_find - whether the text holds all the pattern's required
+ * literals (1, also when there are none), 0 when no match is possible,
+ * -1 on a read error. The last ones first: a pattern's first words tend
+ * to be a field name that every message has.
+ */
+static int
+rx_lit_find(const struct rc_regex *re, struct rx_text *t)
+{
+	for (size_t i = re->nlits; i-- > 0;) {
+		int r = rx_lit_one(&re->lits[i], t);
+		if (r != 1)
+			return r;
+	}
+	return 1;
 }
 
 /* ---- procmail's matcher, for \/ and counting ---- */
@@ -2082,6 +2117,7 @@ rc_regex_free(struct rc_regex **rep)
 	if (re->tre_state == 1)
 		tre_regfree(&re->tre);
 	free(re->node);
+	free(re->lits);
 	free(re->prog);
 	free(re->bomreach);
 	free(re->sets);

@@ -682,6 +682,18 @@ test_prefilter(void)
 	    "prefilter: a literal longer than kept, absent");
 	is_int(pre_exec("x\ny", I, "x\ny", NULL), 1,
 	    "prefilter: a newline in the literal");
+	is_int(pre_exec("^Subject:.*invoice", I, "Subject: hi\n", NULL), 0,
+	    "prefilter: the second literal is missing");
+	is_int(pre_exec("^Subject:.*invoice", I, "x\nsubject: an INVOICE\n",
+	    NULL), 1, "prefilter: both literals");
+	is_int(pre_exec("abc.*def", I, "def abc", NULL), 0,
+	    "prefilter: both literals, in the wrong order");
+	is_int(pre_exec("q.bb.ccc.dddd.eeeee.ffffff", I,
+	    "xbbxcccxddddxeeeeexffffff", NULL), 0,
+	    "prefilter: more literals than kept");
+	is_int(pre_exec("q.bb.ccc.dddd.eeeee.ffffff", I,
+	    "qxbbxcccxddddxeeeeexffffff", NULL), 1,
+	    "prefilter: more literals than kept, all there");
 	re = compile("nothere", I);
 	is_int(re ? rc_regex_count(re, "abc", 3, NULL, 0, 0, 10, &endless) :
 	    -2, 0, "prefilter: count without the literal");
