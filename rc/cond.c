@@ -43,12 +43,16 @@ rc_area_header(struct rc *rc, struct buf *out)
 		buf_puts(out, sp->from_line);
 		buf_putc(out, '\n');
 	}
-	for (size_t i = 0; i < sp->hdr_len; i++) {
-		char c = sp->hdr[i];
-		if (c == '\n' && i + 1 < sp->hdr_len &&
-		    (sp->hdr[i + 1] == ' ' || sp->hdr[i + 1] == '\t'))
-			c = ' ';
-		buf_putc(out, c);
+	for (const char *p = sp->hdr, *e = sp->hdr + sp->hdr_len; p < e;) {
+		const char *nl = memchr(p, '\n', (size_t)(e - p));
+		if (nl == NULL) {
+			buf_append(out, p, (size_t)(e - p));
+			break;
+		}
+		buf_append(out, p, (size_t)(nl - p));
+		buf_putc(out, nl + 1 < e && (nl[1] == ' ' || nl[1] == '\t') ?
+		    ' ' : '\n');
+		p = nl + 1;
 	}
 	if (sp->hdr_len && sp->hdr[sp->hdr_len - 1] != '\n')
 		buf_putc(out, '\n');
