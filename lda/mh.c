@@ -96,17 +96,22 @@ write_temp(const struct spool *sp, const char *dir)
 	return tmp;
 }
 
-/* link_numbered - link src into dir as the next free number */
+/*
+ * link_free - link src into dir under the first name that next_name gives
+ * which is not taken (link fails with EEXIST on a taken one, so two
+ * deliveries never share a name), then fsync dir.
+ */
 static enum outcome
-link_numbered(const char *src, const char *dir, char **path_r, char **err)
+link_free(const char *src, const char *dir,
+    char *(*next_name)(const char *dir, void *state), void *state,
+    char **path_r, char **err)
 {
-	unsigned long n = highest_number(dir);
 	char *path = NULL;
 	enum outcome o = OUT_DELIVERED;
 
 	for (int tries = 0;; tries++) {
 		free(path);
-		path = xasprintf("%s/%lu", dir, ++n);
+		path = next_name(dir, state);
 		if (link(src, path) == 0)
 			break;
 		if (errno != EEXIST || tries > 1000) {
@@ -123,42 +128,56 @@ link_numbered(const char *src, const char *dir, char **path_r, char **err)
 	return o;
 }
 
+/* next_number - the MH name after *n */
+static char *
+next_number(const char *dir, void *state)
+{
+	unsigned long *n = state;
+
+	return xasprintf("%s/%lu", dir, ++*n);
+}
+
+/* link_numbered - link src into dir as the next free MH number */
+static enum outcome
+link_numbered(const char *src, const char *dir, char **path_r, char **err)
+{
+	unsigned long n = highest_number(dir);
+
+	return link_free(src, dir, next_number, &n, path_r, err);
+}
+
+struct prefixed {
+	const char *prefix;
+	unsigned long r;	/* the random state */
+};
+
+/* next_prefixed - prefix and 4 random characters */
+static char *
+next_prefixed(const char *dir, void *state)
+{
+	static const char set[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	struct prefixed *p = state;
+	char name[5];
+
+	p->r = p->r * 6364136223846793005u + 1442695040888963407u;
+	for (int i = 0; i < 4; i++)
+		name[i] = set[(p->r >> (8 * i + 16)) % (sizeof set - 1)];
+	name[4] = '\0';
+	return xasprintf("%s/%s%s", dir, p->prefix, name);
+}
+
 /* link_prefixed - link src into dir as prefix + 4 random characters
    (procmail's plain directory folder: "msg.XXXX") */
 static enum outcome
 link_prefixed(const char *src, const char *dir, const char *prefix,
     char **path_r, char **err)
 {
-	static const char set[] = "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 	static unsigned long seq;
-	unsigned long r = (unsigned long)getpid() * 2654435761u ^
-	    (unsigned long)time(NULL) ^ ++seq * 0x9e3779b97f4a7c15u;
-	char *path = NULL;
-	enum outcome o = OUT_DELIVERED;
+	struct prefixed p = { prefix, (unsigned long)getpid() * 2654435761u ^
+	    (unsigned long)time(NULL) ^ ++seq * 0x9e3779b97f4a7c15u };
 
-	for (int tries = 0;; tries++) {
-		char name[5];
-		r = r * 6364136223846793005u + 1442695040888963407u;
-		for (int i = 0; i < 4; i++)
-			name[i] = set[(r >> (8 * i + 16)) % (sizeof set - 1)];
-		name[4] = '\0';
-		free(path);
-		path = xasprintf("%s/%s%s", dir, prefix, name);
-		if (link(src, path) == 0)
-			break;
-		if (errno != EEXIST || tries > 1000) {
-			o = local_fail(err, "link", path, errno);
-			break;
-		}
-	}
-	if (o == OUT_DELIVERED && local_fsync_dir(dir) == -1)
-		o = local_fail(err, "fsync", dir, errno);
-	if (o == OUT_DELIVERED && path_r)
-		*path_r = path;
-	else
-		free(path);
-	return o;
+	return link_free(src, dir, next_prefixed, &p, path_r, err);
 }
 
 /* deliver_named - write a temporary file in dir, link it under a new
