@@ -60,20 +60,6 @@ static const char *const phase_names[] = {
 	[LMTP_RSET] = "RSET", [LMTP_QUIT] = "QUIT",
 };
 
-/* lmtp_fail - *err from a format; returns -1 */
-static int __attribute__((format(printf, 2, 3)))
-lmtp_fail(char **err, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	*err = xstrdup(line);
-	return -1;
-}
-
 /* now_ms - a monotonic clock in milliseconds */
 static long long
 now_ms(void)
@@ -148,11 +134,11 @@ connect_unix(struct lmtp_conn *lc, const char *path, long long deadline,
 
 	if (lda_strlcpy(sun.sun_path, path, sizeof sun.sun_path) >=
 	    sizeof sun.sun_path)
-		return lmtp_fail(err, "socket path too long: %s", path);
+		return xerr(err, "socket path too long: %s", path);
 	lc->fd = connect_fd(AF_UNIX, (struct sockaddr *)&sun, sizeof sun,
 	    deadline);
 	if (lc->fd == -1)
-		return lmtp_fail(err, "connect %s: %s", path, strerror(errno));
+		return xerr(err, "connect %s: %s", path, strerror(errno));
 	lc->local = 1;
 	return 0;
 }
@@ -183,7 +169,7 @@ connect_inet(struct lmtp_conn *lc, const char *host, const char *port,
 	int r, e = 0;
 
 	if ((r = getaddrinfo(host, port, &hints, &res)) != 0)
-		return lmtp_fail(err, "%s port %s: %s", host, port,
+		return xerr(err, "%s port %s: %s", host, port,
 		    gai_strerror(r));
 	for (ai = res; ai; ai = ai->ai_next) {
 		lc->fd = connect_fd(ai->ai_family, ai->ai_addr, ai->ai_addrlen,
@@ -200,7 +186,7 @@ connect_inet(struct lmtp_conn *lc, const char *host, const char *port,
 	}
 	freeaddrinfo(res);
 	if (lc->fd == -1)
-		return lmtp_fail(err, "connect %s port %s: %s", host, port,
+		return xerr(err, "connect %s port %s: %s", host, port,
 		    strerror(e ? e : ECONNREFUSED));
 	return 0;
 }
@@ -221,19 +207,19 @@ fill(struct lmtp_conn *lc, long long deadline, char **err)
 			return 0;
 		}
 		if (n == 0)
-			return lmtp_fail(err, "connection closed by the store "
+			return xerr(err, "connection closed by the store "
 			    "in %s", phase_names[lc->phase]);
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return lmtp_fail(err, "read in %s: %s",
+			return xerr(err, "read in %s: %s",
 			    phase_names[lc->phase], strerror(errno));
 		switch (wait_fd(lc->fd, POLLIN, deadline)) {
 		case 0:
-			return lmtp_fail(err, "timeout (%d s) waiting for the "
+			return xerr(err, "timeout (%d s) waiting for the "
 			    "reply to %s", lc->timeout, phase_names[lc->phase]);
 		case -1:
-			return lmtp_fail(err, "poll: %s", strerror(errno));
+			return xerr(err, "poll: %s", strerror(errno));
 		}
 	}
 }
@@ -251,7 +237,7 @@ read_line(struct lmtp_conn *lc, long long deadline, struct buf *line,
 		size_t take = nl ? (size_t)(nl - p) + 1 : avail;
 
 		if (buf_append(line, p, take) == -1)
-			return lmtp_fail(err, "reply line longer than %d bytes "
+			return xerr(err, "reply line longer than %d bytes "
 			    "in %s", LMTP_LINE_MAX, phase_names[lc->phase]);
 		lc->in_off += take;
 		if (nl) {
@@ -323,7 +309,7 @@ read_reply(struct lmtp_conn *lc, struct lmtp_reply *r, struct buf *lines,
 		    (code && (c = atoi(s)) != code) || ++n > LMTP_REPLY_LINES) {
 			buf_reset(&text);
 			show(&text, s, line.len > 80 ? 80 : line.len);
-			lmtp_fail(err, "garbled reply in %s: \"%s\"",
+			xerr(err, "garbled reply in %s: \"%s\"",
 			    phase_names[lc->phase], text.s);
 			goto out;
 		}
@@ -373,11 +359,11 @@ write_out(struct lmtp_conn *lc, char **err)
 			if (w == 1)
 				continue;
 			lc->broken = 1;
-			return lmtp_fail(err, "timeout (%d s) writing %s",
+			return xerr(err, "timeout (%d s) writing %s",
 			    lc->timeout, phase_names[lc->phase]);
 		}
 		lc->broken = 1;
-		return lmtp_fail(err, "write in %s: %s",
+		return xerr(err, "write in %s: %s",
 		    phase_names[lc->phase], strerror(errno));
 	}
 	buf_reset(&lc->out);
@@ -449,7 +435,7 @@ expect(struct lmtp_reply *r, int lo, int hi, const char *what, char **err)
 	int ok = r->code >= lo && r->code <= hi;
 
 	if (!ok)
-		lmtp_fail(err, "%s: %s", what, r->text);
+		xerr(err, "%s: %s", what, r->text);
 	lmtp_reply_free(r);
 	return ok ? 0 : -1;
 }
@@ -570,7 +556,7 @@ auth_rounds(struct lmtp_conn *lc, struct sasl_exchange *ex,
 			return 0;
 		}
 		if (r.code != 334) {
-			lmtp_fail(err, "%s refused: %s", what, r.text);
+			xerr(err, "%s refused: %s", what, r.text);
 			lmtp_reply_free(&r);
 			return -1;
 		}
@@ -583,13 +569,13 @@ auth_rounds(struct lmtp_conn *lc, struct sasl_exchange *ex,
 		if (strlen(resp) > LMTP_LINE_MAX - 8) {
 			free(resp);
 			lc->broken = 1;
-			return lmtp_fail(err, "%s: response too long", what);
+			return xerr(err, "%s: response too long", what);
 		}
 		command(lc, "%s", resp);
 		free(resp);
 	}
 	lc->broken = 1;
-	return lmtp_fail(err, "%s: more than %d challenges", what,
+	return xerr(err, "%s: more than %d challenges", what,
 	    AUTH_ROUNDS);
 }
 
@@ -605,7 +591,7 @@ lmtp_authenticate(struct lmtp_conn *lc, const struct lmtp_auth *a,
 
 	*err = NULL;
 	if (!(lc->caps & LMTP_CAP_AUTH))
-		return lmtp_fail(err, "the store offers no AUTH");
+		return xerr(err, "the store offers no AUTH");
 	if (sasl_begin(a->creds, lc->host, a->mechs, lc->auth_mechs,
 	    a->plaintext_ok || lc->local, &ex, &mech, &resp, err) == -1)
 		return -1;
@@ -613,7 +599,7 @@ lmtp_authenticate(struct lmtp_conn *lc, const struct lmtp_auth *a,
 	if (mech_r)
 		*mech_r = xstrdup(mech);
 	if (resp && strlen(resp) > LMTP_LINE_MAX - 64)
-		rc = lmtp_fail(err, "%s: initial response too long", what);
+		rc = xerr(err, "%s: initial response too long", what);
 	else {
 		if (resp)
 			command(lc, "AUTH %s %s", mech, resp);
@@ -768,11 +754,11 @@ static int
 check_addresses(const struct lmtp_txn *t, char **err)
 {
 	if (!address_ok(t->sender))
-		return lmtp_fail(err, "sender address too long or with "
+		return xerr(err, "sender address too long or with "
 		    "control characters");
 	for (size_t i = 0; i < t->nrcpts; i++)
 		if (!address_ok(t->rcpts[i]))
-			return lmtp_fail(err, "recipient address too long or "
+			return xerr(err, "recipient address too long or "
 			    "with control characters");
 	return 0;
 }
@@ -813,7 +799,7 @@ lmtp_send(struct lmtp_conn *lc, struct lmtp_txn *t, char **err)
 	for (size_t i = 0; i < t->nrcpts; i++)
 		memset(&t->replies[i], 0, sizeof t->replies[i]);
 	if (lc->broken)
-		return lmtp_fail(err, "connection out of step");
+		return xerr(err, "connection out of step");
 	if (check_addresses(t, err) == -1)
 		return -1;
 	if (too_big(lc, t))

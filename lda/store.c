@@ -66,20 +66,6 @@ struct store {
 	pid_t pid;			/* the process the copies belong to */
 };
 
-/* store_fail - *err from a format; returns -1 */
-static int __attribute__((format(printf, 2, 3)))
-store_fail(char **err, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	*err = xstrdup(line);
-	return -1;
-}
-
 /* ---------------------------------------------------------- settings */
 
 /* parse_target - one lmtp:unix:/path or lmtp:inet:host:port */
@@ -95,20 +81,20 @@ parse_target(const char *s, size_t n, struct store_target *t, char **err)
 		return 0;
 	}
 	if (strncmp(w, "lmtp:inet:", 10) != 0)
-		return store_fail(err, "STORE \"%s\": want lmtp:unix:/path or "
+		return xerr(err, "STORE \"%s\": want lmtp:unix:/path or "
 		    "lmtp:inet:host:port", w);
 	hp = w + 10;
 	if (*hp == '[') {
 		char *close = strchr(hp, ']');
 		if (close == NULL || close[1] != ':')
-			return store_fail(err, "STORE \"%s\": want "
+			return xerr(err, "STORE \"%s\": want "
 			    "[IPv6-address]:port", w);
 		t->host = xstrndup(hp + 1, (size_t)(close - hp - 1));
 		colon = close + 1;
 	} else {
 		colon = strrchr(hp, ':');
 		if (colon == NULL || memchr(hp, ':', (size_t)(colon - hp)))
-			return store_fail(err, "STORE \"%s\": want host:port "
+			return xerr(err, "STORE \"%s\": want host:port "
 			    "(an IPv6 address in brackets)", w);
 		t->host = xstrndup(hp, (size_t)(colon - hp));
 	}
@@ -116,7 +102,7 @@ parse_target(const char *s, size_t n, struct store_target *t, char **err)
 	if (*t->host == '\0' || *t->port == '\0' ||
 	    strspn(t->port, "0123456789") != strlen(t->port) ||
 	    atol(t->port) < 1 || atol(t->port) > 65535)
-		return store_fail(err, "STORE \"%s\": want a host and a port "
+		return xerr(err, "STORE \"%s\": want a host and a port "
 		    "number", w);
 	return 0;
 }
@@ -147,7 +133,7 @@ store_parse(const char *spec, struct store_target **t_r, size_t *n_r,
 		p += strcspn(p, ",");
 	}
 	if (n == 0)
-		return store_fail(err, "STORE \"%s\": no store named", spec);
+		return xerr(err, "STORE \"%s\": no store named", spec);
 	*t_r = t;
 	*n_r = n;
 	return 0;
@@ -187,7 +173,7 @@ get_bool(store_getvar_fn *get, const void *ctx, const char *name, int dflt,
 		if (strcasecmp(s, no[i]) == 0)
 			return *v = 0, 0;
 	}
-	return store_fail(err, "%s=%s: want yes or no", name, s);
+	return xerr(err, "%s=%s: want yes or no", name, s);
 }
 
 /* get_secs - a timeout in seconds, 1 to 86400 */
@@ -205,7 +191,7 @@ get_secs(store_getvar_fn *get, const void *ctx, const char *name, int dflt,
 	errno = 0;
 	n = strtol(s, &end, 10);
 	if (errno || *end || n < 1 || n > 86400)
-		return store_fail(err, "%s=%s: want seconds from 1 to 86400",
+		return xerr(err, "%s=%s: want seconds from 1 to 86400",
 		    name, s);
 	*v = (int)n;
 	return 0;
@@ -233,7 +219,7 @@ store_settings_read(struct store_settings *set, store_getvar_fn *get,
 	memset(set, 0, sizeof *set);
 	*err = NULL;
 	if (spec == NULL || *spec == '\0')
-		return store_fail(err, "STORE is not set");
+		return xerr(err, "STORE is not set");
 	set->spec = xstrdup(spec);
 	set->credentials = get_str(get, ctx, "STORE_CREDENTIALS", NULL);
 	set->mechs = get_str(get, ctx, "STORE_MECHANISMS", SASL_MECHS_DEFAULT);
@@ -250,7 +236,7 @@ store_settings_read(struct store_settings *set, store_getvar_fn *get,
 	    &set->timeout, err))
 		goto fail;
 	if (sep && *sep && (strlen(sep) != 1 || (*sep != '.' && *sep != '/'))) {
-		store_fail(err, "STORE_SEPARATOR=%s: want . or /", sep);
+		xerr(err, "STORE_SEPARATOR=%s: want . or /", sep);
 		goto fail;
 	}
 	/* RCPT_DELIMITER may list several; the first one joins. */
@@ -258,7 +244,7 @@ store_settings_read(struct store_settings *set, store_getvar_fn *get,
 	if (strpbrk(set->delimiter, " \t\r\n\"<>@\\") != NULL ||
 	    (unsigned char)set->delimiter[0] < 0x21 ||
 	    (unsigned char)set->delimiter[0] > 0x7e) {
-		store_fail(err, "RCPT_DELIMITER: want an address character "
+		xerr(err, "RCPT_DELIMITER: want an address character "
 		    "such as +");
 		goto fail;
 	}

@@ -87,3 +87,24 @@ xasprintf(const char *fmt, ...)
 	va_end(ap);
 	return p;
 }
+
+/* xerr - *err from a format; returns -1 */
+int
+xerr(char **err, const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		log_panic("xerr: bad format %s", fmt);
+	p = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	*err = p;
+	return -1;
+}

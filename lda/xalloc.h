@@ -13,6 +13,9 @@ void *xcalloc(size_t n, size_t size);
 void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* *err = a freshly allocated printf-formatted message; returns -1, so
+   "return xerr(err, ...)" reports a failure in one line. */
+int xerr(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A freshly allocated printf-formatted string. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
