@@ -1,9 +1,10 @@
 /*
- * regex.c - procmail's regular expressions compiled to TRE.
+ * regex.c - procmail's regular expressions.
  * Does: parse procmail 3.22's dialect (and, on request, TRE's extensions)
- * into a small tree, emit it as a TRE pattern that searches memory and the
- * spool through a callback, and as a procmail-style NFA for $MATCH and
- * match counting. Does not: log, expand variables, back-references.
+ * into a small tree; search memory and the spool with a procmail-style NFA
+ * (matches, $MATCH, match counting), after ruling texts out by literals
+ * every match holds; compile approximate patterns to TRE, which searches
+ * through a callback. Does not: log, expand variables, back-references.
  */
 #include <errno.h>
 #include <limits.h>
@@ -101,10 +102,7 @@ struct rx_run {
 
 struct rc_regex {
 	regex_t tre;
-	int tre_state;		/* 0: not compiled yet, 1: compiled, -1: failed */
-	struct rx_node *node;	/* the tree, kept until TRE is compiled */
-	size_t nnode;
-	int root;
+	int has_tre;		/* tre is compiled (approximate matching) */
 	int has_bom;		/* \/ in the pattern */
 	int capture;		/* TRE group 1 is MATCH (approximate + \/) */
 	struct rx_inst *prog;	/* NULL with approximate matching */
@@ -1296,12 +1294,12 @@ rx_build(struct rc_regex *re, struct rx_parse *ps, int root, char **err)
 		*err = xstrdup("pattern too large");
 		return -1;
 	}
-	/* Approximate patterns are compiled at once: TRE checks their {~...}.
-	   Others are compiled on first use (rx_tre_ready), if ever. */
+	/* Only approximate patterns need TRE; the rest are searched by
+	   procmail's NFA, which needs no costly compiling. */
 	if (ps->fuzz) {
 		if (rx_tre_compile(re, ps, root, err) == -1)
 			return -1;
-		re->tre_state = 1;
+		re->has_tre = 1;
 	}
 	rx_lit(re, ps, root);
 	re->has_bom = ps->bom;
@@ -1313,43 +1311,8 @@ rx_build(struct rc_regex *re, struct rx_parse *ps, int root, char **err)
 		rx_gen(re, ps, root);
 		rx_emit(re, OP_MATCH, 0, 0);
 		rx_bomreach(re);
-		re->node = ps->node;
-		re->nnode = ps->nnode;
-		re->root = root;
-		ps->node = NULL;
 	}
 	return 0;
-}
-
-/*
- * rx_tre_ready - compile the kept tree for TRE on first use. The object
- * is never const where it was made (rc_regex_compile), only in the API.
- * Returns 0, or -1 with errno.
- */
-static int
-rx_tre_ready(const struct rc_regex *cre)
-{
-	struct rc_regex *re = (struct rc_regex *)cre;
-	struct rx_parse ps;
-	char *err = NULL;
-
-	if (re->tre_state == 0) {
-		memset(&ps, 0, sizeof ps);
-		ps.s = ps.p = ps.end = "";
-		ps.node = re->node;
-		ps.nnode = re->nnode;
-		ps.set = re->sets;
-		ps.nset = re->nsets;
-		re->tre_state = rx_tre_compile(re, &ps, re->root, &err) == 0 ?
-		    1 : -1;
-		free(err);
-		free(re->node);
-		re->node = NULL;
-	}
-	if (re->tre_state == 1)
-		return 0;
-	errno = EINVAL;
-	return -1;
 }
 
 /* rc_regex_compile - see regex.h */
@@ -1384,11 +1347,10 @@ rc_regex_compile(const char *pattern, int flags, struct rc_regex **re_r,
 		r = 0;
 	}
 	if (r == -1) {
-		if (re->tre_state == 1)
+		if (re->has_tre)
 			tre_regfree(&re->tre);
 		free(re->prog);
 		free(re->bomreach);
-		free(re->node);
 		free(re->lits);
 		free(re->sets);
 		free(re);
@@ -1544,11 +1506,7 @@ rx_tre_search(const struct rc_regex *re, struct rx_reader *r, size_t nm,
     regmatch_t *pm)
 {
 	tre_str_source src = { rx_tre_next, NULL, NULL, r };
-	int e;
-
-	if (rx_tre_ready(re) == -1)
-		return -1;
-	e = tre_reguexec(&re->tre, &src, nm, pm, 0);
+	int e = tre_reguexec(&re->tre, &src, nm, pm, 0);
 
 	if (r->t->err) {
 		errno = r->t->err;
@@ -1956,11 +1914,11 @@ rx_clip(const struct rx_reader *r, size_t k)
 }
 
 /*
- * rx_find - search from text offset p. Without locate, TRE says whether
- * there is a match. With it, procmail's NFA finds where, in one pass that
- * stops where procmail's does (TRE's leftmost-longest search would read
+ * rx_find - search from text offset p. Procmail's NFA says whether there
+ * is a match and where, in one pass that stops where procmail's does (it
+ * needs no costly compiling, and TRE's leftmost-longest search would read
  * on, over and over when counting); approximate patterns have only TRE.
- * Returns 1 with f set, 0, or -1.
+ * locate: f is wanted. Returns 1 with f set, 0, or -1.
  */
 static int
 rx_find(const struct rc_regex *re, struct rx_text *t, size_t p, int locate,
@@ -1974,7 +1932,7 @@ rx_find(const struct rc_regex *re, struct rx_text *t, size_t p, int locate,
 	memset(f, 0, sizeof *f);
 	rx_reader_init(&r, t, p);
 	again = r;
-	if (locate && re->prog != NULL) {
+	if (re->prog != NULL) {
 		if ((rc = rx_vm_find(re, &r, &bom, &eom, &f->crossed)) != 1)
 			return rc;
 		f->bom = rx_clip(&again, bom);
@@ -1985,7 +1943,7 @@ rx_find(const struct rc_regex *re, struct rx_text *t, size_t p, int locate,
 	}
 	/* TRE's approximate matcher can answer differently with and without
 	   submatches (0.8.0), so it is always asked the same way. */
-	nm = locate || re->prog == NULL ? 1 + (size_t)re->capture : 0;
+	nm = 1 + (size_t)re->capture;
 	rc = rx_tre_search(re, &r, nm, pm);
 	if (rc != 1 || !locate)
 		return rc;
@@ -2114,9 +2072,8 @@ rc_regex_free(struct rc_regex **rep)
 
 	if (re == NULL)
 		return;
-	if (re->tre_state == 1)
+	if (re->has_tre)
 		tre_regfree(&re->tre);
-	free(re->node);
 	free(re->lits);
 	free(re->prog);
 	free(re->bomreach);

@@ -1,6 +1,6 @@
 /*
  * regex.h - procmail's regular expressions (procmailrc(5), procmail 3.22),
- * compiled to TRE and searched in memory and in the spool.
+ * searched in memory and in the spool (approximate ones by TRE).
  * Does: the procmail dialect and its macros, $MATCH after \/, procmail's
  * match counting for weighted conditions, TRE's approximate matching.
  * Does not: log, expand variables, strip a condition's leading backslash.

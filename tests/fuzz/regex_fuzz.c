@@ -1,7 +1,7 @@
 /*
  * regex_fuzz.c - fuzz rc/regex.c: any pattern and text, no crash, and
- * TRE (rc_regex_exec without $MATCH) agrees with procmail's NFA
- * (rc_regex_count, which locates) on whether there is a match.
+ * rc_regex_exec without $MATCH agrees with rc_regex_count (which
+ * locates) on whether there is a match.
  * Input: one flags byte, the pattern up to a NUL, then the text.
  * Standalone (random pieces of procmail's and TRE's syntax, random text):
  *   cc -std=c11 -D_GNU_SOURCE -fsanitize=address,undefined -Ilda -Irc \
