@@ -43,6 +43,7 @@
 #define RX_CHUNK	65536		/* spool bytes read at a time */
 #define RX_NOSTART	SIZE_MAX	/* a thread that has not crossed \/ */
 #define RX_FUZZ_READS	4		/* approximate counting: texts' worth */
+#define RX_KNOWN	259		/* rx_sameset's keys */
 #define RX_LIT_MAX	32		/* longest required literal kept */
 #define RX_LITS		4		/* required literals kept */
 
@@ -84,14 +85,17 @@ struct rx_parse {
 	struct rx_set *set;
 	size_t nset, capset;
 	int bom, fuzz;			/* seen \/, seen {~...} */
+	int known[RX_KNOWN];		/* rx_sameset: 1 + a set, or 0 */
 	char *err;
 };
 
-enum rx_op { OP_SET, OP_SPLIT, OP_JMP, OP_BOM, OP_EOTX, OP_MATCH };
+enum rx_op { OP_SET, OP_CHAR, OP_SPLIT, OP_JMP, OP_BOM, OP_EOTX,
+	OP_MATCH };
 
 struct rx_inst {
 	int op;
-	int x, y;	/* SET, EOTX: x is the set; SPLIT: x, then y; JMP: x */
+	int x, y;	/* SET, EOTX: x is the set; CHAR: symbol x or y;
+			   SPLIT: x, then y; JMP: x */
 };
 
 /* A run of literal bytes, in sequence. */
@@ -110,6 +114,7 @@ struct rc_regex {
 	unsigned char *bomreach; /* per pc: \/ is reachable without input */
 	struct rx_set *sets;
 	size_t nsets;
+	struct rx_inst *pair;	/* while compiling: per set, OP_CHAR or not */
 	/* Strings every match holds, in the pattern's order (rx_lit_find):
 	   bytes, and per byte 0x20 when either case of that letter will do. */
 	struct rx_run *lits;
@@ -147,8 +152,8 @@ rx_set_mark(struct rx_set *s, unsigned c, int icase)
 static void
 rx_set_invert(struct rx_set *s)
 {
-	for (unsigned c = 0; c < 256; c++)
-		s->w[c / 32] ^= UINT32_C(1) << (c % 32);
+	for (unsigned i = 0; i < 256 / 32; i++)
+		s->w[i] = ~s->w[i];
 }
 
 /* rx_set_newlines - the imagined newlines are in s exactly when '\n' is */
@@ -207,15 +212,39 @@ rx_newset(struct rx_parse *ps, struct rx_set **s_r)
 	return n;
 }
 
+/*
+ * rx_sameset - a node for the set known by key (a byte's literal, 256
+ * the dot, 257 a newline, 258 a non-word character): the set made for
+ * it before, or a new one that *s_r points to (else it is NULL). The
+ * pattern's letters repeat; their sets need not.
+ */
+static int
+rx_sameset(struct rx_parse *ps, unsigned key, struct rx_set **s_r)
+{
+	int n;
+
+	if (ps->known[key] != 0) {
+		n = rx_new(ps, RX_SET);
+		ps->node[n].set = ps->known[key] - 1;
+		*s_r = NULL;
+		return n;
+	}
+	n = rx_newset(ps, s_r);
+	ps->known[key] = ps->node[n].set + 1;
+	return n;
+}
+
 /* rx_literal - a node for byte c (both cases when ignoring case) */
 static int
 rx_literal(struct rx_parse *ps, unsigned c)
 {
 	struct rx_set *s;
-	int n = rx_newset(ps, &s);
+	int n = rx_sameset(ps, c, &s);
 
-	rx_set_mark(s, c, ps->icase);
-	rx_set_newlines(s);
+	if (s != NULL) {
+		rx_set_mark(s, c, ps->icase);
+		rx_set_newlines(s);
+	}
 	return n;
 }
 
@@ -224,10 +253,12 @@ static int
 rx_dot(struct rx_parse *ps)
 {
 	struct rx_set *s;
-	int n = rx_newset(ps, &s);
+	int n = rx_sameset(ps, 256, &s);
 
-	rx_set_add(s, '\n');
-	rx_set_invert(s);
+	if (s != NULL) {
+		rx_set_add(s, '\n');
+		rx_set_invert(s);
+	}
 	return n;
 }
 
@@ -236,10 +267,12 @@ static int
 rx_newline(struct rx_parse *ps)
 {
 	struct rx_set *s;
-	int n = rx_newset(ps, &s);
+	int n = rx_sameset(ps, 257, &s);
 
-	rx_set_add(s, '\n');
-	rx_set_newlines(s);
+	if (s != NULL) {
+		rx_set_add(s, '\n');
+		rx_set_newlines(s);
+	}
 	return n;
 }
 
@@ -256,8 +289,10 @@ static int
 rx_nonword(struct rx_parse *ps)
 {
 	struct rx_set *s;
-	int n = rx_newset(ps, &s);
+	int n = rx_sameset(ps, 258, &s);
 
+	if (s == NULL)
+		return n;
 	for (unsigned c = 0; c < 256; c++)
 		if (!rx_word(c))
 			rx_set_add(s, c);
@@ -834,6 +869,29 @@ rx_gen_loop(struct rc_regex *re, const struct rx_parse *ps, int kid,
 		re->prog[split].y = (int)re->nprog;
 }
 
+/* rx_set_pair - whether set s holds one or two symbols (a literal,
+   maybe in both cases): *a_r and *b_r (the same when one) */
+static int
+rx_set_pair(const struct rx_set *s, int *a_r, int *b_r)
+{
+	int n = 0;
+
+	for (unsigned i = 0; i < RX_SETW; i++) {
+		uint32_t w = s->w[i];
+		while (w != 0) {
+			int c = (int)(i * 32 + (unsigned)__builtin_ctz(w));
+			w &= w - 1;
+			if (++n > 2)
+				return 0;
+			if (n == 1)
+				*a_r = *b_r = c;
+			else
+				*b_r = c;
+		}
+	}
+	return n > 0;
+}
+
 /* rx_gen - Thompson's construction for node n */
 static void
 rx_gen(struct rc_regex *re, const struct rx_parse *ps, int n)
@@ -842,8 +900,12 @@ rx_gen(struct rc_regex *re, const struct rx_parse *ps, int n)
 
 	switch (nd->kind) {
 	case RX_SET:
-		rx_emit(re, nd->set == RX_SET_EOT ? OP_EOTX : OP_SET, nd->set,
-		    0);
+		if (re->pair[nd->set].op == OP_CHAR)
+			rx_emit(re, OP_CHAR, re->pair[nd->set].x,
+			    re->pair[nd->set].y);
+		else
+			rx_emit(re, nd->set == RX_SET_EOT ? OP_EOTX : OP_SET,
+			    nd->set, 0);
 		break;
 	case RX_CAT:
 		for (int c = nd->kid; c != -1; c = ps->node[c].next)
@@ -1156,36 +1218,27 @@ rx_bomreach(struct rc_regex *re)
 /* ---- the required literal ---- */
 
 /*
- * rx_lit_byte - whether set s matches exactly one byte, or both cases of
+ * rx_lit_byte - whether set k matches exactly one byte, or both cases of
  * one letter, and nothing else (no newline, real or imagined); *c_r is
  * the byte (lower case when folded), *fold_r 0x20 when folded, else 0.
+ * re->pair says which sets hold one or two symbols.
  */
 static int
-rx_lit_byte(const struct rx_set *s, unsigned char *c_r, unsigned char *fold_r)
+rx_lit_byte(const struct rc_regex *re, int k, unsigned char *c_r,
+    unsigned char *fold_r)
 {
-	unsigned n = 0, c = 0, d = 0;
+	const struct rx_inst *p = &re->pair[k];
 
-	if (s->w[RX_BOT / 32] != 0)
+	if (p->op != OP_CHAR || p->x >= 256 || p->y >= 256 || p->x == '\n')
 		return 0;
-	for (unsigned i = 0; i < 256 / 32; i++) {
-		uint32_t w = s->w[i];
-		while (w != 0) {
-			unsigned b = (unsigned)__builtin_ctz(w);
-			w &= w - 1;
-			if (++n > 2)
-				return 0;
-			d = c;
-			c = i * 32 + b;
-		}
-	}
-	if (n == 1) {
-		*c_r = (unsigned char)c;
+	if (p->x == p->y) {
+		*c_r = (unsigned char)p->x;
 		*fold_r = 0;
 		return 1;
 	}
-	/* n == 2: d < c; a letter in both cases is 'A'..'Z' and +32 */
-	if (n == 2 && d >= 'A' && d <= 'Z' && c == d + 32) {
-		*c_r = (unsigned char)c;
+	/* x < y: a letter in both cases is 'A'..'Z' and +32 */
+	if (p->x >= 'A' && p->x <= 'Z' && p->y == p->x + 32) {
+		*c_r = (unsigned char)p->y;
 		*fold_r = 0x20;
 		return 1;
 	}
@@ -1227,15 +1280,15 @@ rx_run_end(struct rx_run *cur, struct rx_run *best, size_t *nbest)
  * run. The runs kept are in best.
  */
 static void
-rx_lit_walk(const struct rx_parse *ps, int n, struct rx_run *cur,
-    struct rx_run *best, size_t *nbest)
+rx_lit_walk(const struct rc_regex *re, const struct rx_parse *ps, int n,
+    struct rx_run *cur, struct rx_run *best, size_t *nbest)
 {
 	const struct rx_node *nd = &ps->node[n];
 	unsigned char c, f;
 
 	switch (nd->kind) {
 	case RX_SET:
-		if (!rx_lit_byte(&ps->set[nd->set], &c, &f)) {
+		if (!rx_lit_byte(re, nd->set, &c, &f)) {
 			rx_run_end(cur, best, nbest);
 			break;
 		}
@@ -1246,7 +1299,7 @@ rx_lit_walk(const struct rx_parse *ps, int n, struct rx_run *cur,
 		break;
 	case RX_CAT:
 		for (int k = nd->kid; k != -1; k = ps->node[k].next)
-			rx_lit_walk(ps, k, cur, best, nbest);
+			rx_lit_walk(re, ps, k, cur, best, nbest);
 		break;
 	case RX_BOM:
 		break;
@@ -1254,7 +1307,7 @@ rx_lit_walk(const struct rx_parse *ps, int n, struct rx_run *cur,
 	case RX_REP:
 		rx_run_end(cur, best, nbest);
 		if (nd->kind == RX_PLUS || nd->min >= 1) {
-			rx_lit_walk(ps, nd->kid, cur, best, nbest);
+			rx_lit_walk(re, ps, nd->kid, cur, best, nbest);
 			rx_run_end(cur, best, nbest);
 		}
 		break;
@@ -1275,13 +1328,42 @@ rx_lit(struct rc_regex *re, const struct rx_parse *ps, int root)
 	if (ps->fuzz)
 		return;
 	cur.n = 0;
-	rx_lit_walk(ps, root, &cur, best, &n);
+	rx_lit_walk(re, ps, root, &cur, best, &n);
 	rx_run_end(&cur, best, &n);
 	if (n > 0) {
 		re->lits = xreallocarray(NULL, n, sizeof *re->lits);
 		memcpy(re->lits, best, n * sizeof *best);
 		re->nlits = n;
 	}
+}
+
+/* rx_keep_sets - keep only the sets the NFA's SET and EOTX test (none
+   with approximate matching: TRE has its own) */
+static void
+rx_keep_sets(struct rc_regex *re)
+{
+	int *map = xreallocarray(NULL, re->nsets ? re->nsets : 1, sizeof *map);
+	struct rx_set *kept;
+	size_t n = 0;
+
+	for (size_t i = 0; i < re->nsets; i++)
+		map[i] = -1;
+	for (size_t pc = 0; pc < re->nprog; pc++) {
+		struct rx_inst *in = &re->prog[pc];
+		if (in->op == OP_SET || in->op == OP_EOTX) {
+			if (map[in->x] == -1)
+				map[in->x] = (int)n++;
+			in->x = map[in->x];
+		}
+	}
+	kept = n ? xreallocarray(NULL, n, sizeof *kept) : NULL;
+	for (size_t i = 0; i < re->nsets; i++)
+		if (map[i] != -1)
+			kept[map[i]] = re->sets[i];
+	free(re->sets);
+	free(map);
+	re->sets = kept;
+	re->nsets = n;
 }
 
 /* rx_build - the TRE pattern and (unless approximate) the NFA */
@@ -1301,17 +1383,27 @@ rx_build(struct rc_regex *re, struct rx_parse *ps, int root, char **err)
 			return -1;
 		re->has_tre = 1;
 	}
-	rx_lit(re, ps, root);
 	re->has_bom = ps->bom;
 	re->sets = ps->set;
 	re->nsets = ps->nset;
 	ps->set = NULL;
 	if (!ps->fuzz) {
+		/* the sets that are one symbol, or a letter in both cases */
+		re->pair = xreallocarray(NULL, re->nsets, sizeof *re->pair);
+		for (size_t i = 0; i < re->nsets; i++)
+			re->pair[i].op = i != RX_SET_EOT &&
+			    rx_set_pair(&re->sets[i], &re->pair[i].x,
+			    &re->pair[i].y) ? OP_CHAR : OP_SET;
+		rx_lit(re, ps, root);
 		re->prog = xreallocarray(NULL, size + 1, sizeof *re->prog);
 		rx_gen(re, ps, root);
+		free(re->pair);
+		re->pair = NULL;
 		rx_emit(re, OP_MATCH, 0, 0);
+		re->prog = xreallocarray(re->prog, re->nprog, sizeof *re->prog);
 		rx_bomreach(re);
 	}
+	rx_keep_sets(re);
 	return 0;
 }
 
@@ -1338,6 +1430,11 @@ rc_regex_compile(const char *pattern, int flags, struct rc_regex **re_r,
 	ps.end = b.s + b.len;
 	ps.icase = icase;
 	ps.ext = (flags & RC_RE_EXTENDED) != 0;
+	/* about what the pattern needs: fewer reallocations */
+	ps.capnode = 2 * b.len + 16;
+	ps.node = xreallocarray(NULL, ps.capnode, sizeof *ps.node);
+	ps.capset = b.len + 8;
+	ps.set = xreallocarray(NULL, ps.capset, sizeof *ps.set);
 	re = xcalloc(1, sizeof *re);
 	if ((root = rx_parse_all(&ps)) == -1) {
 		*err = ps.err;
@@ -1413,8 +1510,10 @@ rx_fill(struct rx_text *t, size_t off)
 	size_t want = t->len - off < RX_CHUNK ? t->len - off : RX_CHUNK;
 	size_t got = 0;
 
+	/* no chunk is longer than the spool's part of the text */
 	if (t->buf == NULL)
-		t->buf = xmalloc(RX_CHUNK);
+		t->buf = xmalloc(t->len - t->memlen < RX_CHUNK ?
+		    t->len - t->memlen : RX_CHUNK);
 	while (got < want) {
 		ssize_t r = spool_pread(t->sp, t->buf + got, want - got,
 		    t->from + (off_t)(off + got - t->memlen));
@@ -1756,7 +1855,10 @@ rx_test(struct rx_vm *vm, int pc, size_t start, int sym, size_t pos)
 
 	/* The closing ^^ is the end of the pattern when the closing newline
 	   is due; elsewhere it is procmail's BOTEXT (rx_parse_all). */
-	if (in->op == OP_EOTX && sym == RX_EOT)
+	if (in->op == OP_CHAR) {
+		if (sym == in->x || sym == in->y)
+			rx_keep(vm, pc, start);
+	} else if (in->op == OP_EOTX && sym == RX_EOT)
 		rx_fin(vm, start, pos);
 	else if (sym >= 0 && rx_set_has(&vm->re->sets[in->x], (unsigned)sym))
 		rx_keep(vm, pc, start);
