@@ -111,7 +111,8 @@ struct rc_regex {
 	int capture;		/* TRE group 1 is MATCH (approximate + \/) */
 	struct rx_inst *prog;	/* NULL with approximate matching */
 	size_t nprog;
-	unsigned char *bomreach; /* per pc: \/ is reachable without input */
+	unsigned char *bomreach; /* per pc: \/ is reachable without input
+				    (NULL without \/) */
 	struct rx_set *sets;
 	size_t nsets;
 	struct rx_inst *pair;	/* while compiling: per set, OP_CHAR or not */
@@ -119,6 +120,7 @@ struct rc_regex {
 	   bytes, and per byte 0x20 when either case of that letter will do. */
 	struct rx_run *lits;
 	size_t nlits;
+	int exact;		/* the pattern is lits[0], nothing else */
 };
 
 /* ---- sets ---- */
@@ -1317,6 +1319,28 @@ rx_lit_walk(const struct rc_regex *re, const struct rx_parse *ps, int n,
 	}
 }
 
+/* rx_lit_count - the number of literal bytes node n is, when it is a
+   literal byte or a sequence of them, else -1 */
+static int
+rx_lit_count(const struct rc_regex *re, const struct rx_parse *ps, int n)
+{
+	const struct rx_node *nd = &ps->node[n];
+	unsigned char c, f;
+	int k = 0;
+
+	if (nd->kind == RX_SET)
+		return rx_lit_byte(re, nd->set, &c, &f) ? 1 : -1;
+	if (nd->kind != RX_CAT)
+		return -1;
+	for (int i = nd->kid; i != -1; i = ps->node[i].next) {
+		if (ps->node[i].kind != RX_SET ||
+		    !rx_lit_byte(re, ps->node[i].set, &c, &f))
+			return -1;
+		k++;
+	}
+	return k;
+}
+
 /* rx_lit - the literals every match of the tree holds (none with
    approximate matching) */
 static void
@@ -1330,6 +1354,7 @@ rx_lit(struct rc_regex *re, const struct rx_parse *ps, int root)
 	cur.n = 0;
 	rx_lit_walk(re, ps, root, &cur, best, &n);
 	rx_run_end(&cur, best, &n);
+	re->exact = n == 1 && (size_t)rx_lit_count(re, ps, root) == best[0].n;
 	if (n > 0) {
 		re->lits = xreallocarray(NULL, n, sizeof *re->lits);
 		memcpy(re->lits, best, n * sizeof *best);
@@ -1401,7 +1426,8 @@ rx_build(struct rc_regex *re, struct rx_parse *ps, int root, char **err)
 		re->pair = NULL;
 		rx_emit(re, OP_MATCH, 0, 0);
 		re->prog = xreallocarray(re->prog, re->nprog, sizeof *re->prog);
-		rx_bomreach(re);
+		if (re->has_bom)
+			rx_bomreach(re);
 	}
 	rx_keep_sets(re);
 	return 0;
@@ -1884,7 +1910,8 @@ rx_closure(struct rx_vm *vm, int pc, size_t start, int sym, size_t pos)
 		const struct rx_inst *in;
 		pc = vm->stack[--vm->nstack];
 		if (rx_seen(vm, pc, start)) {
-			if (!vm->found && vm->re->bomreach[pc])
+			if (!vm->found && vm->re->bomreach != NULL &&
+			    vm->re->bomreach[pc])
 				start = here;
 			continue;
 		}
@@ -2099,7 +2126,8 @@ rc_regex_exec(const struct rc_regex *re, const char *mem, size_t memlen,
 	if (rx_text_init(&t, mem, memlen, sp, from, to) == -1)
 		return -1;
 	rc = rx_lit_find(re, &t);
-	if (rc == 1)
+	/* a pattern that is one literal matches where it is found */
+	if (rc == 1 && !re->exact)
 		rc = rx_find(re, &t, 0, want, &f);
 	else if (rc == -1)
 		errno = t.err;
