@@ -43,16 +43,13 @@ rc_area_header(struct rc *rc, struct buf *out)
 		buf_puts(out, sp->from_line);
 		buf_putc(out, '\n');
 	}
-	for (const char *p = sp->hdr, *e = sp->hdr + sp->hdr_len; p < e;) {
-		const char *nl = memchr(p, '\n', (size_t)(e - p));
-		if (nl == NULL) {
-			buf_append(out, p, (size_t)(e - p));
-			break;
-		}
-		buf_append(out, p, (size_t)(nl - p));
-		buf_putc(out, nl + 1 < e && (nl[1] == ' ' || nl[1] == '\t') ?
-		    ' ' : '\n');
-		p = nl + 1;
+	/* the header at once, then its continuation newlines made blanks */
+	if (sp->hdr_len > 0 && buf_append(out, sp->hdr, sp->hdr_len) == 0) {
+		char *h = out->s + out->len - sp->hdr_len, *e = out->s + out->len;
+		for (char *nl = h; (nl = memchr(nl, '\n', (size_t)(e - nl))) &&
+		    nl + 1 < e; nl++)
+			if (nl[1] == ' ' || nl[1] == '\t')
+				*nl = ' ';
 	}
 	if (sp->hdr_len && sp->hdr[sp->hdr_len - 1] != '\n')
 		buf_putc(out, '\n');
