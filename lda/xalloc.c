@@ -68,22 +68,33 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
+/* xvasprintf - a new formatted string from a va_list */
+static char *
+xvasprintf(const char *fmt, va_list ap)
+{
+	va_list ap2;
+	char *p;
+	int n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		log_panic("xasprintf: bad format %s", fmt);
+	p = xmalloc((size_t)n + 1);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	return p;
+}
+
 /* xasprintf - a new formatted string */
 char *
 xasprintf(const char *fmt, ...)
 {
 	va_list ap;
 	char *p;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		log_panic("xasprintf: bad format %s", fmt);
-	p = xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	p = xvasprintf(fmt, ap);
 	va_end(ap);
 	return p;
 }
@@ -93,18 +104,9 @@ int
 xerr(char **err, const char *fmt, ...)
 {
 	va_list ap;
-	char *p;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	*err = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		log_panic("xerr: bad format %s", fmt);
-	p = xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	*err = p;
 	return -1;
 }
