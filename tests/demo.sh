@@ -14,7 +14,7 @@ for m in "$top"/tests/data/*.eml; do
 	status=0
 	HOME=$home "$lda" --config "$top/lda.rc.example" \
 	    LOGFILE="$out/lda.log" <"$m" || status=$?
-	where=$(tail -n 1 "$out/lda.log" | sed -n 's/.*folder=\([^,]*\),.*/\1/p')
+	where=$(sed -n 's/.*folder=\([^,]*\),.*/\1/p' "$out/lda.log" | tail -n 1)
 	printf '%-16s exit %s -> %s\n' "$(basename "$m")" "$status" \
 	    "${where#"$top"/}"
 done

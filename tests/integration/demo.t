@@ -9,7 +9,7 @@ md=$T/demo/home/Maildir
 for pair in 01-hello.eml:new 02-list.eml:.lists.linux-announce/new \
     03-spam.eml:.Spam/new 04-daemon.eml:.Bounces/new; do
 	m=${pair%%:*} dir=${pair#*:}
-	like "$out" "^$m +exit 0 -> " "$m: exit 0"
+	like "$out" "^$m +exit 0 -> .*Maildir/$dir/[^/]+$" "$m: exit 0, and the demo says where it went"
 	id=$(sed -n 's/^Message-ID: //p' "$LDA_TOP/tests/data/$m")
 	got=$(grep -l "^Message-ID: $id" "$md/$dir"/* 2>/dev/null | wc -l)
 	is "$got" 1 "$m: in $dir, once"
