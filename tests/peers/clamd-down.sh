@@ -9,17 +9,11 @@ D=${1:?usage: clamd-down.sh DIR}
 D=$(cd "$D" && pwd -P)
 [ "$D" != / ] && { [ -e "$D/clamd.conf" ] || [ -z "$(ls -A "$D")" ]; } ||
     { echo "clamd-down.sh: $D does not look like a clamd-up.sh dir; not touching it" >&2; exit 1; }
+. "$(dirname "$0")/stop.sh"
 if [ -s "$D/clamd.pid" ]; then
     m=$(cat "$D/clamd.pid")
     if [ -r "/proc/$m/cmdline" ] && tr '\0' ' ' < "/proc/$m/cmdline" | grep -qF -- "$D/clamd.conf"; then
-        kill -TERM "$m" 2>/dev/null || true
-        for _ in $(seq 50); do
-            kill -0 "$m" 2>/dev/null || break
-            # a zombie (nobody reaps daemons here) is gone enough
-            [ "$(awk '{print $3}' "/proc/$m/stat" 2>/dev/null)" = Z ] && break
-            sleep 0.1
-        done
-        kill -0 "$m" 2>/dev/null && kill -KILL "$m" 2>/dev/null || true
+        peer_stop "$m" zombie-ok
     fi
 fi
 rm -rf "$D"
