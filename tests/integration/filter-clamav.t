@@ -11,6 +11,7 @@
 # missing, clamd refusing a stream over its limit.
 # Run as root; skips what is not installed. Takes about 5 s.
 . "$LDA_TOP/tests/integration/lib.sh"
+. "$LDA_TOP/tests/integration/filter-lib.sh"
 
 PEERS=$LDA_TOP/tests/peers
 MODS=${LDA_BUILD:?LDA_BUILD must name the build tree}/modules
@@ -28,18 +29,6 @@ sysrc() {
 	{ echo "MAILDIR=$H/mail"; echo "DEFAULT=$H/mail/default/"
 	  printf '%s\n' "$@"; } >"$T/sys.rc"
 }
-run() {
-	local in=$1; shift
-	rm -rf "$H/mail"; mkdir -p "$H/mail"
-	st=0
-	HOME=$H "$LDA" --config "$T/sys.rc" "$@" <"$in" >"$T/out" 2>"$T/err" || st=$?
-	got=$(find "$H/mail" -path '*/new/*' -type f 2>/dev/null | head -n 1)
-	dir=""
-	[ -n "$got" ] && dir=$(basename "$(dirname "$(dirname "$got")")")
-	return 0
-}
-body() { sed -e '1,/^\r\{0,1\}$/d' "$1"; }
-header() { sed -e '/^\r\{0,1\}$/q' "$1" | sed -e ':a;N;$!ba;s/\r\{0,1\}\n[ \t]\{1,\}/ /g'; }
 
 # --- the signatures and the messages ------------------------------------------
 SIG='LDA-TEST-VIRUS-7f3a9c'

@@ -10,6 +10,7 @@
 # message into a Maildir named after the variables the filter set.
 # Run as root; skips when spamd is not installed. Takes about 15 s.
 . "$LDA_TOP/tests/integration/lib.sh"
+. "$LDA_TOP/tests/integration/filter-lib.sh"
 
 PEERS=$LDA_TOP/tests/peers
 if [ "$(id -u)" != 0 ]; then skip_all "needs root"; fi
@@ -38,22 +39,6 @@ sysrc() {
 	{ echo "MAILDIR=$H/mail"; echo "DEFAULT=$H/mail/default/"
 	  printf '%s\n' "$@"; } >"$T/sys.rc"
 }
-# run MSG [ARGS...] - deliver MSG with the system rc; $st: exit status,
-# $dir: the folder the message went to ("" if none), $got: the file
-run() {
-	local in=$1; shift
-	rm -rf "$H/mail"; mkdir -p "$H/mail"
-	st=0
-	HOME=$H "$LDA" --config "$T/sys.rc" "$@" <"$in" >"$T/out" 2>"$T/err" || st=$?
-	got=$(find "$H/mail" -path '*/new/*' -type f 2>/dev/null | head -n 1)
-	dir=""
-	[ -n "$got" ] && dir=$(basename "$(dirname "$(dirname "$got")")")
-	return 0
-}
-# body FILE - the body (after the first blank line, CRLF or LF)
-body() { sed -e '1,/^\r\{0,1\}$/d' "$1"; }
-# header FILE - the header section, continuation lines unfolded
-header() { sed -e '/^\r\{0,1\}$/q' "$1" | sed -e ':a;N;$!ba;s/\r\{0,1\}\n[ \t]\{1,\}/ /g'; }
 
 GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
 mkmsg() { # mkmsg FILE SUBJECT BODYLINE [EXTRA-HEADER]

@@ -8,6 +8,7 @@
 # the Received-SPF field (RFC 7208, 9.1) and SPF_RESULT; failures with both
 # policies. Takes about 1 s.
 . "$LDA_TOP/tests/integration/lib.sh"
+. "$LDA_TOP/tests/integration/filter-lib.sh"
 
 MODS=${LDA_BUILD:?LDA_BUILD must name the build tree}/modules
 if [ ! -f "$MODS/spf.so" ]; then skip_all "$MODS/spf.so not built"; fi
@@ -37,18 +38,6 @@ sysrc() {
 	  echo "MODULE_PATH=$MODS"; echo "SPF_DNS_ZONE=$T/zone"
 	  echo "SPF_RECEIVER=mx.example.org"; printf '%s\n' "$@"; } >"$T/sys.rc"
 }
-# run MSG [ARGS...] with the environment the caller put in front
-run() {
-	local in=$1; shift
-	rm -rf "$H/mail"; mkdir -p "$H/mail"
-	st=0
-	HOME=$H "$LDA" --config "$T/sys.rc" "$@" <"$in" >"$T/out" 2>"$T/err" || st=$?
-	got=$(find "$H/mail" -path '*/new/*' -type f 2>/dev/null | head -n 1)
-	dir=""
-	[ -n "$got" ] && dir=$(basename "$(dirname "$(dirname "$got")")")
-	return 0
-}
-header() { sed -e '/^\r\{0,1\}$/q' "$1" | sed -e ':a;N;$!ba;s/\r\{0,1\}\n[ \t]\{1,\}/ /g'; }
 msg "$T/m"
 
 sysrc 'FILTERS=spf'
