@@ -34,9 +34,16 @@ CFLAGS     += -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) $(SANFLAGS) \
               -DMODDIR='"$(MODDIR)"'
 PKGS       := tre libsasl2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ltre -lsasl2)
 CFLAGS     += $(PKG_CFLAGS)
-LDLIBS     += $(PKG_LIBS) -lm
+# lda links libc alone: every linked library costs each start (one per
+# message). libsasl2, TRE and libm are opened when a message first needs
+# them (lda/dl.h), by the sonames of the libraries it was built against.
+soname      = $(shell objdump -p "$$($(CC) -print-file-name=$(1))" 2>/dev/null | awk '/SONAME/ { print $$2 }')
+dl_define   = $(if $(2),-D$(1)='"$(2)"')
+SONAMES    := $(call dl_define,SASL_SONAME,$(call soname,libsasl2.so)) \
+              $(call dl_define,TRE_SONAME,$(call soname,libtre.so)) \
+              $(call dl_define,LIBM_SONAME,$(call soname,libm.so.6))
+CFLAGS     += $(SONAMES)
 LDFLAGS    += $(SANFLAGS)
 
 SRCS       := $(wildcard lda/*.c rc/*.c filters/*.c)

@@ -1,8 +1,9 @@
 /*
  * sasl.c - SASL client authentication through libsasl2, and the
  * credentials file.
- * Does: check and read STORE_CREDENTIALS; sasl_client_init on first use
- * (so unix-socket deliveries never pay for it); one mechanism at a time in
+ * Does: check and read STORE_CREDENTIALS; load libsasl2 (dl.h) and
+ * sasl_client_init on the first AUTH (so deliveries that never
+ * authenticate never map it); one mechanism at a time in
  * our order (libsasl2's own choice would ignore it); base64 both ways.
  * Does not: send or receive anything, log, negotiate a security layer.
  * Errors: returns -1 and sets *err; never logs, never exits.
@@ -18,6 +19,7 @@
 #include <sasl/sasl.h>
 #include <sasl/saslutil.h>
 
+#include "dl.h"
 #include "fdio.h"
 #include "sasl.h"
 #include "xalloc.h"
@@ -33,7 +35,24 @@ struct sasl_exchange {
 	char *want;		/* our copy of the wanted list; mech points in */
 };
 
-static int sasl_ready;		/* sasl_client_init done */
+#ifndef SASL_SONAME
+#define SASL_SONAME "libsasl2.so.2"
+#endif
+
+/* libsasl2's functions, once sasl_load has found them */
+static struct {
+	__typeof__(sasl_client_init) *client_init;
+	__typeof__(sasl_client_new) *client_new;
+	__typeof__(sasl_client_start) *client_start;
+	__typeof__(sasl_client_step) *client_step;
+	__typeof__(sasl_setprop) *setprop;
+	__typeof__(sasl_dispose) *dispose;
+	__typeof__(sasl_errdetail) *errdetail;
+	__typeof__(sasl_errstring) *errstring;
+	__typeof__(sasl_encode64) *encode64;
+	__typeof__(sasl_decode64) *decode64;
+} L;
+static int sasl_ready;		/* loaded and sasl_client_init done */
 
 /* sasl_fail - *err = what: detail; returns -1 */
 static int
@@ -191,6 +210,37 @@ offered_has(const char *offered, const char *mech)
 	return 0;
 }
 
+/* sasl_load - libsasl2 into the process, and sasl_client_init */
+static int
+sasl_load(char **err)
+{
+	static const sasl_callback_t global[] = {
+		{ SASL_CB_LOG, (int (*)(void))(void *)cb_log, NULL },
+		{ SASL_CB_LIST_END, NULL, NULL },
+	};
+	const struct dl_sym syms[] = {
+		DL_SYM("sasl_client_init", L.client_init),
+		DL_SYM("sasl_client_new", L.client_new),
+		DL_SYM("sasl_client_start", L.client_start),
+		DL_SYM("sasl_client_step", L.client_step),
+		DL_SYM("sasl_setprop", L.setprop),
+		DL_SYM("sasl_dispose", L.dispose),
+		DL_SYM("sasl_errdetail", L.errdetail),
+		DL_SYM("sasl_errstring", L.errstring),
+		DL_SYM("sasl_encode64", L.encode64),
+		DL_SYM("sasl_decode64", L.decode64),
+	};
+	int r;
+
+	if (dl_load(SASL_SONAME, syms, sizeof syms / sizeof syms[0], err) == -1)
+		return -1;
+	if ((r = L.client_init(global)) != SASL_OK)
+		return sasl_fail(err, "sasl_client_init",
+		    L.errstring(r, NULL, NULL));
+	sasl_ready = 1;
+	return 0;
+}
+
 /* encode64 - base64 of n bytes (n == 0 gives ""), allocated */
 static char *
 encode64(const char *p, unsigned n)
@@ -198,7 +248,7 @@ encode64(const char *p, unsigned n)
 	unsigned cap = (n + 2) / 3 * 4 + 1, len;
 	char *out = xmalloc(cap);
 
-	if (sasl_encode64(p, n, out, cap, &len) != SASL_OK)
+	if (L.encode64(p, n, out, cap, &len) != SASL_OK)
 		out[0] = '\0';
 	return out;
 }
@@ -214,23 +264,23 @@ try_mech(struct sasl_exchange *ex, const char *host, const char *mech,
 	unsigned outlen = 0;
 	int r;
 
-	r = sasl_client_new("lmtp", host, NULL, NULL, ex->cb, 0, &ex->conn);
+	r = L.client_new("lmtp", host, NULL, NULL, ex->cb, 0, &ex->conn);
 	if (r != SASL_OK)
-		return sasl_fail(err, "sasl_client_new", sasl_errstring(r,
+		return sasl_fail(err, "sasl_client_new", L.errstring(r,
 		    NULL, NULL));
 	/* No security layer: lmtp.c does not wrap what it sends. */
 	sp.max_ssf = 0;
 	sp.maxbufsize = 0;
 	sp.security_flags = SASL_SEC_NOANONYMOUS;
-	sasl_setprop(ex->conn, SASL_SEC_PROPS, &sp);
-	r = sasl_client_start(ex->conn, mech, &interact, &out, &outlen,
+	L.setprop(ex->conn, SASL_SEC_PROPS, &sp);
+	r = L.client_start(ex->conn, mech, &interact, &out, &outlen,
 	    &chosen);
 	if (r == SASL_NOMECH) {
-		sasl_dispose(&ex->conn);
+		L.dispose(&ex->conn);
 		return 0;
 	}
 	if (r != SASL_OK && r != SASL_CONTINUE) {
-		*err = xasprintf("SASL %s: %s", mech, sasl_errdetail(ex->conn));
+		*err = xasprintf("SASL %s: %s", mech, L.errdetail(ex->conn));
 		return -1;
 	}
 	if (out == NULL)
@@ -253,16 +303,8 @@ sasl_begin(const struct sasl_creds *c, const char *host, const char *want,
 	char *save = NULL, *mech;
 
 	*err = NULL;
-	if (!sasl_ready) {
-		static sasl_callback_t global[] = {
-			{ SASL_CB_LOG, (int (*)(void))(void *)cb_log, NULL },
-			{ SASL_CB_LIST_END, NULL, NULL },
-		};
-		if ((r = sasl_client_init(global)) != SASL_OK)
-			return sasl_fail(err, "sasl_client_init",
-			    sasl_errstring(r, NULL, NULL));
-		sasl_ready = 1;
-	}
+	if (!sasl_ready && sasl_load(err) == -1)
+		return -1;
 	ex = xcalloc(1, sizeof *ex);
 	ex->c = c;
 	ex->want = xstrdup(want);
@@ -317,16 +359,16 @@ sasl_next(struct sasl_exchange *ex, const char *chal, char **resp_r,
 	if (clen > SASL_BUF_MAX)
 		return sasl_fail(err, "SASL", "challenge too long");
 	in = xmalloc(clen / 4 * 3 + 4);
-	r = sasl_decode64(chal, (unsigned)clen, in, (unsigned)(clen / 4 * 3 + 4),
+	r = L.decode64(chal, (unsigned)clen, in, (unsigned)(clen / 4 * 3 + 4),
 	    &inlen);
 	if (r != SASL_OK) {
 		free(in);
 		return sasl_fail(err, "SASL", "challenge is not base64");
 	}
-	r = sasl_client_step(ex->conn, in, inlen, &interact, &out, &outlen);
+	r = L.client_step(ex->conn, in, inlen, &interact, &out, &outlen);
 	free(in);
 	if (r != SASL_OK && r != SASL_CONTINUE) {
-		*err = xasprintf("SASL: %s", sasl_errdetail(ex->conn));
+		*err = xasprintf("SASL: %s", L.errdetail(ex->conn));
 		return -1;
 	}
 	*resp_r = out ? encode64(out, outlen) : xstrdup("");
@@ -342,7 +384,7 @@ sasl_end(struct sasl_exchange **exp)
 	if (ex == NULL)
 		return;
 	if (ex->conn)
-		sasl_dispose(&ex->conn);
+		L.dispose(&ex->conn);
 	if (ex->secret) {
 		explicit_bzero(ex->secret->data, ex->secret->len);
 		free(ex->secret);

@@ -5,11 +5,11 @@
  * scoring (procmailsc(5)) with $= set from the sum.
  * Does not: compile regexes (parse.c), run the action, log but the trace.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lda/dl.h"
 #include "../lda/log.h"
 #include "../lda/xalloc.h"
 #include "parse.h"
@@ -200,6 +200,28 @@ struct score {
 	int scored;
 };
 
+#ifndef LIBM_SONAME
+#define LIBM_SONAME "libm.so.6"
+#endif
+
+/* cond_pow - x to the y by libm's pow, loaded by the first condition that
+   needs it (lda/dl.h: most messages never score a size); 0 when libm
+   cannot be loaded (an rc error, logged) */
+static double
+cond_pow(struct rc *rc, const struct rc_cond *c, double x, double y)
+{
+	static double (*pow_fn)(double, double);
+	const struct dl_sym sym[] = { DL_SYM("pow", pow_fn) };
+	char *err = NULL;
+
+	if (pow_fn == NULL && dl_load(LIBM_SONAME, sym, 1, &err) == -1) {
+		rc_error(rc, c->line, "weighted condition: %s", err);
+		free(err);
+		return 0;
+	}
+	return pow_fn(x, y);
+}
+
 /* cond_weigh - add one weighted condition's score */
 static void
 cond_weigh(struct rc *rc, const struct rc_cond *c, const struct area *a,
@@ -226,8 +248,8 @@ cond_weigh(struct rc *rc, const struct rc_cond *c, const struct area *a,
 			/* an empty match that would repeat forever: the
 			   rest of the series too */
 			if (endless && c->x > 0 && c->x < 1)
-				sc->score += c->w * pow(c->x, (double)n) /
-				    (1 - c->x);
+				sc->score += c->w * cond_pow(rc, c, c->x,
+				    (double)n) / (1 - c->x);
 			else if (endless && c->x >= 1 && c->w != 0)
 				sc->score += c->w < 0 ? MIN32 : MAX32;
 		}
@@ -254,7 +276,7 @@ cond_weigh(struct rc *rc, const struct rc_cond *c, const struct area *a,
 			return;
 		} else
 			f = m / pivot;
-		sc->score += c->w * pow(f, c->x);
+		sc->score += c->w * cond_pow(rc, c, f, c->x);
 		break;
 	}
 	default:

@@ -3,8 +3,9 @@
  * Does: parse procmail 3.22's dialect (and, on request, TRE's extensions)
  * into a small tree; search memory and the spool with a procmail-style NFA
  * (matches, $MATCH, match counting), after ruling texts out by literals
- * every match holds; compile approximate patterns to TRE, which searches
- * through a callback. Does not: log, expand variables, back-references.
+ * every match holds; compile approximate patterns to TRE (loaded by the
+ * first one, lda/dl.h), which searches through a callback. Does not: log,
+ * expand variables, back-references.
  */
 #include <errno.h>
 #include <limits.h>
@@ -17,6 +18,7 @@
 #include <tre/tre.h>
 
 #include "../lda/buf.h"
+#include "../lda/dl.h"
 #include "../lda/spool.h"
 #include "../lda/xalloc.h"
 #include "regex.h"
@@ -35,6 +37,18 @@
 #define RX_NONE		258
 #define RX_NSYM		258
 #define RX_SETW		((RX_NSYM + 31) / 32)
+
+#ifndef TRE_SONAME
+#define TRE_SONAME	"libtre.so.5"
+#endif
+
+/* TRE's functions, once tre_load has found them */
+static struct {
+	__typeof__(tre_regwncomp) *regwncomp;
+	__typeof__(tre_reguexec) *reguexec;
+	__typeof__(tre_regerror) *regerror;
+	__typeof__(tre_regfree) *regfree;
+} T;
 
 #define RX_DEPTH_MAX	200		/* nested groups */
 #define RX_OPS_MAX	8		/* stacked operators (extended) */
@@ -1144,6 +1158,24 @@ rx_capture(const struct rx_parse *ps, int root)
 	return n > 0 && last == -1 ? -2 : last;
 }
 
+/* tre_load - TRE into the process, once; 0 or -1 with *err */
+static int
+tre_load(char **err)
+{
+	static int loaded;
+	const struct dl_sym syms[] = {
+		DL_SYM("tre_regwncomp", T.regwncomp),
+		DL_SYM("tre_reguexec", T.reguexec),
+		DL_SYM("tre_regerror", T.regerror),
+		DL_SYM("tre_regfree", T.regfree),
+	};
+
+	if (!loaded && dl_load(TRE_SONAME, syms, sizeof syms / sizeof syms[0],
+	    err) == 0)
+		loaded = 1;
+	return loaded ? 0 : -1;
+}
+
 /* rx_tre_compile - compile the tree for TRE; 0 or -1 with *err */
 static int
 rx_tre_compile(struct rc_regex *re, const struct rx_parse *ps, int root,
@@ -1168,10 +1200,14 @@ rx_tre_compile(struct rc_regex *re, const struct rx_parse *ps, int root,
 		*err = xstrdup("pattern too large");
 		return -1;
 	}
-	e = tre_regwncomp(&re->tre, b.w, b.n - 1, REG_EXTENDED);
+	if (tre_load(err) == -1) {
+		free(b.w);
+		return -1;
+	}
+	e = T.regwncomp(&re->tre, b.w, b.n - 1, REG_EXTENDED);
 	free(b.w);
 	if (e != REG_OK) {
-		tre_regerror(e, &re->tre, msg, sizeof msg);
+		T.regerror(e, &re->tre, msg, sizeof msg);
 		*err = xasprintf("%s", msg);
 		return -1;
 	}
@@ -1471,7 +1507,7 @@ rc_regex_compile(const char *pattern, int flags, struct rc_regex **re_r,
 	}
 	if (r == -1) {
 		if (re->has_tre)
-			tre_regfree(&re->tre);
+			T.regfree(&re->tre);
 		free(re->prog);
 		free(re->bomreach);
 		free(re->lits);
@@ -1631,7 +1667,7 @@ rx_tre_search(const struct rc_regex *re, struct rx_reader *r, size_t nm,
     regmatch_t *pm)
 {
 	tre_str_source src = { rx_tre_next, NULL, NULL, r };
-	int e = tre_reguexec(&re->tre, &src, nm, pm, 0);
+	int e = T.reguexec(&re->tre, &src, nm, pm, 0);
 
 	if (r->t->err) {
 		errno = r->t->err;
@@ -2203,7 +2239,7 @@ rc_regex_free(struct rc_regex **rep)
 	if (re == NULL)
 		return;
 	if (re->has_tre)
-		tre_regfree(&re->tre);
+		T.regfree(&re->tre);
 	free(re->lits);
 	free(re->prog);
 	free(re->bomreach);

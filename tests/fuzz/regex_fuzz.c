@@ -5,8 +5,8 @@
  * Input: one flags byte, the pattern up to a NUL, then the text.
  * Standalone (random pieces of procmail's and TRE's syntax, random text):
  *   cc -std=c11 -D_GNU_SOURCE -fsanitize=address,undefined -Ilda -Irc \
- *     tests/fuzz/regex_fuzz.c rc/regex.c lda/{buf,xalloc,log,spool,fdio}.c \
- *     -ltre -o regex_fuzz && ./regex_fuzz [iterations] [seed]
+ *     tests/fuzz/regex_fuzz.c rc/regex.c lda/{buf,xalloc,log,spool,fdio,dl}.c \
+ *     -o regex_fuzz && ./regex_fuzz [iterations] [seed]
  * libFuzzer: the same with clang, -fsanitize=fuzzer and -DLDA_LIBFUZZER.
  */
 #include <stdint.h>

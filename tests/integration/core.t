@@ -144,6 +144,34 @@ else
 	ok 1 "privilege tests run as root"
 fi
 
+# --- start-up: libc alone; libsasl2, TRE and libm only when needed ---------
+# (lda/dl.h). LD_DEBUG=files names every library ld.so opens, dlopen too.
+san='lib(asan|ubsan|lsan|stdc\+\+|gcc_s)\.' mlib='|libm\.'
+if ldd "$LDA" | grep -q libasan; then
+	diag "sanitizer build: its runtime needs libm, so libm is not checked"
+	san='lib(asan|ubsan|lsan|stdc\+\+|gcc_s|m)\.' mlib=
+fi
+is "$(ldd "$LDA" | grep -Ev "$san|linux-vdso|ld-linux" | awk '{print $1}' | tr '\n' ' ')" "libc.so.6 " \
+	"lda is linked with libc alone"
+opened() { # opened OUT ARGS...: deliver $IN with LD_DEBUG=files; the libraries opened
+	LD_DEBUG=files "$LDA" "${@:2}" <"$IN" >/dev/null 2>"$1" || true
+	grep -o 'file=[^ ]*' "$1" | grep -Ev "$san" | sort -u | tr '\n' ' '
+}
+IN=$T/m1
+libs=$(opened "$T/ld.plain" -m DEFAULT="$T/ldmd/" "$rc")
+like "$libs" 'libc\.so' "LD_DEBUG shows what ld.so opens (the check can see)"
+unlike "$libs" "libsasl2|libtre$mlib" "a plain delivery opens neither libsasl2, TRE nor libm"
+IN=$T/fz; msg "$IN" test
+printf ':0\n* ~^Subject: (tezt){~1}\n%s\n' "$T/fuzzy/" >"$T/fuzzy.rc"
+libs=$(opened "$T/ld.fuzzy" -m DEFAULT="$T/ldmd/" "$T/fuzzy.rc")
+like "$libs" 'libtre' "an approximate pattern loads TRE"
+is "$(maildir_count "$T/fuzzy")" 1 "... and it matches with one error (tezt ~ test)"
+unlike "$libs" 'libsasl2' "... and not libsasl2"
+printf ':0\n* 1^1 > 10\n%s\n' "$T/sized/" >"$T/sized.rc"
+libs=$(opened "$T/ld.sized" -m DEFAULT="$T/ldmd/" "$T/sized.rc")
+[ -z "$mlib" ] || like "$libs" 'libm\.so' "a weighted size condition loads libm"
+is "$(maildir_count "$T/sized")" 1 "... and it scores (a $(wc -c <"$IN")-byte message > 10)"
+
 # --- the spool: unlinked and private ----------------------------------------
 fifo=$T/fifo; mkfifo "$fifo"
 "$LDA" -m DEFAULT="$T/spooltest/" "$rc" <"$fifo" >/dev/null 2>&1 &

@@ -43,6 +43,12 @@ like() {
 	printf '%s' "$got" | grep -Eq -- "$pat"
 	ok $? "$*" || diag "got '$got', want match of /$pat/"
 }
+# unlike GOT PATTERN NAME - GOT does not match (grep -E pattern)
+unlike() {
+	local got=$1 pat=$2; shift 2
+	! printf '%s' "$got" | grep -Eq -- "$pat"
+	ok $? "$*" || diag "got '$got', want no match of /$pat/"
+}
 diag() { printf '# %s\n' "$@"; }
 done_testing() { echo "1..$_n"; [ "$_failed" -eq 0 ]; }
 

@@ -200,6 +200,20 @@ tcp "$T/m" -d bob
 is "$st" 0 "TCP + SASL, strongest mechanism: exit 0"
 like "$(cat "$LOG")" "store=$TCP \\(AUTH SCRAM-SHA-256\\).*status=sent" "the strongest offered: SCRAM-SHA-256"
 landed bob INBOX "$b" "$T/m" "TCP + SCRAM-SHA-256"
+# libsasl2 is loaded by the first AUTH only (lda/dl.h; LD_DEBUG=files
+# names every library ld.so opens, dlopen included)
+ldfiles() { # ldfiles OUT MSG ARGS...: lda as ldasvc; the libraries it opened
+	local out=$1 in=$2; shift 2
+	runuser -u ldasvc -- env LD_DEBUG=files "$LDA" -f sender@example.org "$@" <"$in" >/dev/null 2>"$out" || true
+	grep -o 'file=[^ ]*' "$out" | sort -u | tr '\n' ' '
+}
+mk "$T/m"
+like "$(ldfiles "$T/ld.tcp" "$T/m" --store "$TCP" STORE_CREDENTIALS="$T/creds" -d bob)" 'libsasl2' \
+	"TCP + AUTH: libsasl2 is loaded"
+mk "$T/m"
+libs=$(ldfiles "$T/ld.unix" "$T/m" --store "$SOCK" -d bob)
+like "$libs" 'libc\.so' "unix socket: LD_DEBUG shows the libraries (the check can see)"
+unlike "$libs" 'libsasl2' "unix socket (no AUTH): libsasl2 is not loaded"
 for mech in PLAIN CRAM-MD5 DIGEST-MD5; do
 	mk "$T/m"; b=$(count bob INBOX)
 	tcp "$T/m" STORE_MECHANISMS="$mech" -d bob
