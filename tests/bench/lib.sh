@@ -4,22 +4,23 @@
 #   bench_init LDA     check root, tools and the lda binary; take the bench
 #                      lock; make the user $BU (home $BH) and the scratch
 #                      directory $W (removed at exit, with what we put in $BH)
-#   AS=(...)           the prefix that runs a command as $BU the way an MTA
-#                      runs its local agent: setuid/setgid + a 5-variable env
+#   SPAWN              the benchmarks' MTA (spawn.c, built into $W): runs a
+#                      command as $BU once per message as postfix does (fork,
+#                      setgid/setgroups/setuid, a 5-variable env, exec)
+#   AS=(...)           setpriv + env -i: the same user and env for one
+#                      untimed command (preflight, RSS)
 #   install_rc P M     P as ~/.procmailrc, M as ~/.mailfilter (mode 0600)
 #   maildir_reset      an empty Maildir++ tree with the folders of FOLDERS
 #   maildir_count      messages in new/ and cur/ of every folder
 #   maildir_dist       "folder count" lines
 #   hf NAME N RUNS WARMUP CMD  hyperfine over a batch command, JSON to $W
-#   drive_cmd ...      the command line of one batch (see "drive" below)
-# Run as a program, it is the batch driver and the Maildir checker that
-# hyperfine calls:
-#   bash lib.sh drive SRC COUNT STATS -- CMD...
-#       feed CMD one message per process: every SRC/*.eml (COUNT = 0) or
-#       the file SRC COUNT times; stdout to /dev/null, stderr to STATS.err.
-#       Stops at the first non-zero exit (the error goes to STATS.err and
-#       stderr). Appends "n children-user children-sys" (bash `times`) to
-#       STATS and touches STATS.ran.
+#   drive_cmd SRC COUNT STATS TIMEOUT CMD...
+#                      the command line of one batch: $SPAWN feeds CMD one
+#                      message per process, every SRC/*.eml (COUNT 0) or
+#                      the file SRC COUNT times; stderr to STATS.err; stops
+#                      at the first non-zero exit; appends "n user sys"
+#                      (the children's CPU) to STATS, touches STATS.ran
+# Run as a program, it is the Maildir checker that hyperfine calls:
 #   bash lib.sh prepare STATS EXPECT
 #       if STATS.ran exists, the run before must have left exactly EXPECT
 #       messages, distributed over the folders like every run before it
@@ -69,29 +70,6 @@ misdelivered() {
 	return 1
 }
 
-drive() {
-	local src=$1 count=$2 stats=$3 f n=0 rc u s
-	shift 4	# SRC COUNT STATS --
-	local files=()
-	if [ "$count" -eq 0 ]; then files=("$src"/*.eml); else
-		for ((n = 0; n < count; n++)); do files+=("$src"); done; fi
-	n=0
-	for f in "${files[@]}"; do
-		"$@" <"$f" >/dev/null 2>>"$stats.err" || {
-			rc=$?
-			printf 'bench: FAILED: exit %s from: %s <%s\n' "$rc" "$*" "$f" |
-				tee -a "$stats.err" >&2
-			tail -n 5 "$stats.err" >&2
-			exit 1
-		}
-		n=$((n + 1))
-	done
-	times >"$stats.times"
-	{ read -r _ _; read -r u s; } <"$stats.times"
-	echo "$n $u $s" >>"$stats"
-	: >"$stats.ran"
-}
-
 prepare() {
 	local stats=$1 expect=$2 got bad
 	if [ -e "$stats.ran" ]; then
@@ -108,17 +86,17 @@ prepare() {
 		mv "$stats.dist.new" "$stats.dist"
 	fi
 	maildir_reset
+	sync	# the run before's writes on disk before the clock starts
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	set -u
 	case ${1-} in
-	drive) shift; drive "$@" ;;
 	prepare) shift; prepare "$@" ;;
 	# `make bench` runs every tests/bench/*.sh with the binary as $1:
 	# as a benchmark this file is nothing
 	/*) exit 0 ;;
-	*) die "usage: lib.sh drive|prepare ..." ;;
+	*) die "usage: lib.sh prepare STATS EXPECT" ;;
 	esac
 	exit 0
 fi
@@ -165,7 +143,10 @@ bench_init() {
 	chown "$BU:$BU" "$W/out"
 	trap bench_cleanup EXIT
 	trap 'exit 130' INT TERM
-	# what an MTA's local agent gets: uid/gid of the user, a clean env
+	# the MTA that starts every timed LDA
+	SPAWN=$W/spawn
+	cc -O2 -o "$SPAWN" "$BENCH_DIR/spawn.c" || die "cannot build $BENCH_DIR/spawn.c"
+	# the same user and env for one untimed command
 	AS=(setpriv "--reuid=$BU" "--regid=$BU" --init-groups
 		env -i "HOME=$BH" PATH=/usr/bin:/bin "USER=$BU" "LOGNAME=$BU" SHELL=/bin/sh)
 	# an empty system rc for lda (so /etc/lda.rc, if any, is not read)
@@ -191,7 +172,7 @@ q() { printf '%q ' "$@"; }
 drive_cmd() {
 	local src=$1 count=$2 stats=$3 to=$4
 	shift 4
-	q timeout "$to" bash "$BENCH_LIB" drive "$src" "$count" "$stats" -- "$@"
+	q timeout "$to" "$SPAWN" -u "$BU" -e "$stats.err" -s "$stats" -n "$count" "$src" -- "$@"
 }
 
 # hf NAME RUNS WARMUP EXPECT CMDSTRING - hyperfine one batch command; the
@@ -254,30 +235,27 @@ rss_one() {
 # interleave TAG SRC COUNT METHOD... - the robust cross-check on a shared,
 # noisy machine: message by message, every METHOD in turn (the order
 # rotates, so each is first as often as the others), each delivery timed
-# alone ($EPOCHREALTIME around fork, setpriv, env, the LDA, wait).
+# alone (by $SPAWN: from its fork to the end of wait4).
 # SRC/*.eml (COUNT 0) or the file SRC COUNT times; the commands are
 # ${BASE[METHOD]}, run as $BU. Appends "TAG METHOD µs" to $W/inter.txt.
 # Returns 1 (INTER_ERR set) at the first failing delivery.
 interleave() {
-	local tag=$1 src=$2 count=$3 f i=0 k m t0 t1 rc
+	local tag=$1 src=$2 count=$3 f i=0 k m
 	shift 3
-	local ms=("$@") files=() pre
-	pre=$(q "${AS[@]}")
+	local ms=("$@") files=()
 	if [ "$count" -eq 0 ]; then files=("$src"/*.eml); else
 		for ((k = 0; k < count; k++)); do files+=("$src"); done; fi
 	INTER_ERR=
 	for f in "${files[@]}"; do
 		for ((k = 0; k < ${#ms[@]}; k++)); do
 			m=${ms[$(((i + k) % ${#ms[@]}))]}
-			rc=0
-			t0=$EPOCHREALTIME
-			eval "$pre ${BASE[$m]}" <"$f" >/dev/null 2>"$W/inter.err" || rc=$?
-			t1=$EPOCHREALTIME
-			if [ "$rc" -ne 0 ]; then
-				INTER_ERR="$m: exit $rc on $f: $(head -c 200 "$W/inter.err" | tr '\n' ' ')"
+			: >"$W/inter.err"
+			rm -f "$W/inter.us"
+			if ! eval "$(q "$SPAWN" -u "$BU" -e "$W/inter.err" -t "$W/inter.us" "$f" --) ${BASE[$m]}" 2>/dev/null; then
+				INTER_ERR="$m on $f: $(head -c 200 "$W/inter.err" | tr '\n' ' ')"
 				return 1
 			fi
-			echo "$tag $m $((10#${t1/./} - 10#${t0/./}))" >>"$W/inter.txt"
+			echo "$tag $m $(cat "$W/inter.us")" >>"$W/inter.txt"
 		done
 		i=$((i + 1))
 	done

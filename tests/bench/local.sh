@@ -7,22 +7,23 @@
 # each delivering a 20 MB and a 100 MB message.
 #
 # Run as root (`make bench` passes the binary): the LDAs run as the
-# ordinary user ldabench through `setpriv --reuid --regid --init-groups
-# env -i HOME= PATH= USER= LOGNAME= SHELL=`, the message on stdin. procmail
+# ordinary user ldabench, started the way postfix starts a local agent
+# (tests/bench/spawn.c: fork, setgid/setgroups/setuid, an env of HOME PATH
+# USER LOGNAME SHELL, exec), the message on stdin. procmail
 # (setuid root, as installed) and lda read ~/.procmailrc; maildrop reads
 # ~/.mailfilter; lda gets an empty system rc with --config.
 #
 # Method: a batch = BENCH_N messages (tests/bench/corpus.py small: ~4.1 KB,
 # about half of them fall through all filters) delivered one process
-# each, from a bash loop; hyperfine times batches (BENCH_WARMUP warm-ups,
+# each, by spawn; hyperfine times batches (BENCH_WARMUP warm-ups,
 # BENCH_RUNS runs), BENCH_ROUNDS rounds over all commands, so that the
 # machine's drift hits every command alike. Before every run the Maildir
 # is emptied; after it, it must hold exactly BENCH_N messages, in the same
 # folders every time and for every LDA (else the script stops: timing a
 # failing LDA is worthless). ms/msg = batch time / BENCH_N. CPU = user+sys
-# of the batch's child processes (bash `times`), per message.
+# of the batch's LDA processes (spawn's wait4), per message.
 # RSS: GNU time -v ("Maximum resident set size") around the LDA itself,
-# inside the setpriv/env wrapper; BENCH_BIG_REPS deliveries per size.
+# (run once through setpriv + env -i); BENCH_BIG_REPS deliveries per size.
 #
 # Cross-check, robust on a shared machine: BENCH_IROUNDS passes over the
 # corpus where each message goes through every LDA in turn (rotating
@@ -46,7 +47,7 @@ TO=${BENCH_TIMEOUT:-300}
 bench_init "${1-}"
 t0=$SECONDS
 
-# the commands, without the setpriv/env prefix
+# the commands, as spawn runs them (absolute paths, no shell)
 declare -A BASE
 BASE[floor]="/bin/true"
 BASE[lda]="$(q "$LDA" --config "$W/empty.rc" -f "$SENDER")"
@@ -85,7 +86,7 @@ for r in $(seq 1 "$ROUNDS"); do
 			[ -z "${FAILED[$name]-}" ] || continue
 			expect=$N
 			[ "$m" = floor ] && expect=0
-			cmd="$(drive_cmd "$W/corpus" 0 "$W/out/$name.r$r" "$TO" "${AS[@]}") ${BASE[$m]}"
+			cmd="$(drive_cmd "$W/corpus" 0 "$W/out/$name.r$r" "$TO") ${BASE[$m]}"
 			note "round $r/$ROUNDS: $name"
 			if ! hf "$name.r$r" "$RUNS" "$WARM" "$expect" "$cmd"; then
 				FAILED[$name]="$(grep -m1 'FAILED' "$W/out/$name.r$r.err" 2>/dev/null ||
@@ -180,7 +181,7 @@ for cfg in ("none", "filters20"):
 print(f"\n### Local delivery, one process per message ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})\n")
 print(f"Machine: {machine}. Command: `{cmd}`.")
 print(f"{N} messages of ~4.1 KB per batch, each delivered by its own process "
-      f"(setpriv → env -i → LDA, message on stdin) into a Maildir; {ROUNDS} rounds × {RUNS} "
+      f"(fork, setuid, exec as postfix does: tests/bench/spawn.c; message on stdin) into a Maildir; {ROUNDS} rounds × {RUNS} "
       f"hyperfine runs (+{WARM} warm-up each), every run checked (count and folders).\n")
 print("| LDA | rc | ms/msg mean ± σ | median (min–max) | CPU ms/msg (user+sys) | ms/msg net of floor |")
 print("|---|---|---|---|---|---|")
@@ -220,7 +221,7 @@ for line in open(f"{W}/inter.txt"):
     inter.setdefault((cfg, m), []).append(int(us) / 1000)
 if inter:
     print(f"\nCross-check, interleaved: every message through every LDA in turn (rotating order), "
-          f"each delivery timed alone (fork + setpriv + env + LDA + wait), {IROUNDS} passes over the corpus:\n")
+          f"each delivery timed alone (spawn's fork to wait4), {IROUNDS} passes over the corpus:\n")
     print("| LDA | rc | ms/msg median | mean ± σ | p90 | median net of floor | lda/this (median) |")
     print("|---|---|---|---|---|---|---|")
     for cfg in ("none", "filters20"):

@@ -10,9 +10,9 @@
 # that "200 recipes" - "none" is what the recipes themselves cost; and the
 # 200 recipes on a 5-header message (what does not depend on the message:
 # reading and compiling the rc).
-# A batch is BENCH_N deliveries, one process each, from a bash loop that
-# itself runs as the user ldabench (so the CPU figure, the loop's children
-# from bash `times`, is the LDA processes alone); hyperfine times batches.
+# A batch is BENCH_N deliveries, one process each, started as user
+# ldabench the way postfix starts a local agent (tests/bench/spawn.c; the
+# CPU figure is the LDA processes alone); hyperfine times batches.
 #
 # Part 2: rc/body.procmailrc - a `:0 B` condition whose string sits in the
 # last 2 KB of the body - on a 5 MB and a 50 MB message: peak RSS (GNU
@@ -97,8 +97,8 @@ for r in $(seq 1 "$ROUNDS"); do
 			[ -z "${FAILED[$name]-}" ] || continue
 			expect=$N
 			[ "$m" = floor ] && expect=0
-			# the loop runs as the user; each message is one LDA process
-			cmd="$(q timeout "$TO" "${AS[@]}" bash "$BENCH_LIB" drive "$W/${MSG[$cfg]}" "$N" "$W/out/$name.r$r" --) ${BASE[$m]}"
+			# each message is one LDA process, started by spawn
+			cmd="$(drive_cmd "$W/${MSG[$cfg]}" "$N" "$W/out/$name.r$r" "$TO") ${BASE[$m]}"
 			note "round $r/$ROUNDS: $name"
 			if ! hf "$name.r$r" "$RUNS" "$WARM" "$expect" "$cmd"; then
 				FAILED[$name]="$(grep -m1 'FAILED' "$W/out/$name.r$r.err" 2>/dev/null ||
@@ -163,7 +163,7 @@ print(f"\n### rc language: 200 recipes on a 10 KB message ({time.strftime('%Y-%m
 print(f"Machine: {machine}. Command: `{cmd}`.")
 print(f"{N} deliveries of the same message (10,257 bytes; or 5 headers + 1 line) per batch, one process each, as user ldabench; "
       f"{ROUNDS} rounds × {RUNS} hyperfine runs (+{WARM} warm-up); every run checked ({N} messages in the inbox). "
-      "CPU = user+sys of the LDA processes (bash `times` of the loop's children).\n")
+      "CPU = user+sys of the LDA processes (spawn's wait4 of each).\n")
 print("| LDA | rc | CPU ms/msg median (mean ± σ) | wall ms/msg mean ± σ | wall median |")
 print("|---|---|---|---|---|")
 for name in ("rc200-floor", "none-lda", "none-procmail", "rc200-lda", "rc200-procmail", "tiny-lda", "tiny-procmail"):
