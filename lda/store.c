@@ -1027,28 +1027,61 @@ not_ours(struct session *s, const char *folder, enum outcome *o_r)
 	return 1;
 }
 
+/* session_store - 1 with s->store (made on first use) when STORE is set,
+   0 when it is not, -1 with *err when a STORE setting is unusable */
+static int
+session_store(struct session *s, char **err)
+{
+	const char *spec = s->rc ? rc_get(s->rc, "STORE") : NULL;
+	struct store_settings set;
+
+	if (spec == NULL || *spec == '\0')
+		return 0;
+	if (s->store == NULL) {
+		if (store_settings_read(&set, rc_var, s->rc, err) == -1)
+			return -1;
+		s->store = store_new(&set);
+	}
+	return 1;
+}
+
+/* store_owns - folder goes to the store (see store.h) */
+int
+store_owns(struct session *s, const char *folder)
+{
+	char *name = NULL, *err = NULL;
+	int r = session_store(s, &err);
+
+	if (r == -1) {
+		free(err);	/* store_take says it, with the outcome */
+		return 1;
+	}
+	if (r == 1)
+		r = store_folder(&s->store->set, folder, rc_get(s->rc,
+		    "MAILDIR"), rc_get(s->rc, "DEFAULT"), rc_get(s->rc,
+		    "ORGMAIL"), &name);
+	free(name);
+	return r;
+}
+
 /* store_take - the store hook of deliver_folder (see store.h) */
 int
 store_take(struct session *s, const char *folder, enum outcome *o_r,
     char **path_r)
 {
-	const char *spec = s->rc ? rc_get(s->rc, "STORE") : NULL;
 	const char *addr;
 	char *name = NULL, *err = NULL;
 	int fallback;
 
-	if (spec == NULL || *spec == '\0')
+	switch (session_store(s, &err)) {
+	case 0:
 		return not_ours(s, folder, o_r);
-	if (s->store == NULL) {
-		struct store_settings set;
-		if (store_settings_read(&set, rc_var, s->rc, &err) == -1) {
-			log_warn("to=<%s>, folder=%s, status=deferred (%s)",
-			    s->recipient, folder, err);
-			free(err);
-			*o_r = OUT_TEMPFAIL;
-			return 1;
-		}
-		s->store = store_new(&set);
+	case -1:
+		log_warn("to=<%s>, folder=%s, status=deferred (%s)",
+		    s->recipient, folder, err);
+		free(err);
+		*o_r = OUT_TEMPFAIL;
+		return 1;
 	}
 	if (!store_folder(&s->store->set, folder, rc_get(s->rc, "MAILDIR"),
 	    rc_get(s->rc, "DEFAULT"), rc_get(s->rc, "ORGMAIL"), &name))

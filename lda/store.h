@@ -116,6 +116,14 @@ int store_take(struct session *s, const char *folder, enum outcome *o_r,
     char **path_r);
 
 /*
+ * 1 when a copy into folder would go to the store (STORE is set and
+ * folder is a store folder, or a STORE setting is unusable: store_take
+ * then defers it), 0 when it stays local. For the rc, which takes no
+ * lockfile of its own for a store folder: the store locks its mailboxes.
+ */
+int store_owns(struct session *s, const char *folder);
+
+/*
  * Send every queued copy: connect (the next store of the list while one
  * is down; AUTH over TCP), one transaction per message, INBOX fall-back
  * copies in a second transaction on the same connection, one log line

@@ -15,6 +15,7 @@
 #include "../lda/deliver.h"
 #include "../lda/fdio.h"
 #include "../lda/log.h"
+#include "../lda/store.h"
 #include "../lda/xalloc.h"
 #include "../filters/filter.h"
 #include "rcint.h"
@@ -95,8 +96,13 @@ act_lockname(struct rc *rc, const struct rc_recipe *r, const char *target)
 		return NULL;
 	if (r->lockfile)
 		return rc_expand_str(rc, r->lockfile, RC_EXP_ASSIGN);
-	if (r->act == RC_ACT_FOLDER)
+	if (r->act == RC_ACT_FOLDER) {
+		/* A folder on the store has no file to lock here: the store
+		   locks its own mailboxes. */
+		if (store_owns(rc->s, target))
+			return NULL;
 		return xasprintf("%s%s", target, ext ? ext : ".lock");
+	}
 	/* A program: procmail's implicit lock is the file after ">>". */
 	if ((gt = strstr(target, ">>")) != NULL) {
 		char *name, *l;

@@ -182,6 +182,17 @@ svc "$T/m" --config "$T/rc" STORE_FALLBACK=no -d bob
 is "$st" 69 "the same with STORE_FALLBACK=no: 69 (5.5.4)"
 is "$(count bob INBOX)" "$b" "STORE_FALLBACK=no: nothing delivered"
 
+# --- a locking recipe (:0:) on a store folder: the store locks, not lda -------------
+rc ':0:' 'Spam/'
+mk "$T/m"; b=$(count bob INBOX.Spam)
+svc "$T/m" --config "$T/rc" MAILDIR=/ -d bob
+is "$st" 0 ":0: on the store folder Spam/ with MAILDIR=/ (where no lockfile could be made): exit 0"
+landed bob INBOX.Spam "$b" "$T/m" ":0: on a store folder: filed there"
+h=$(getent passwd ldasvc | cut -d: -f6)
+mk "$T/m"
+svc "$T/m" --config "$T/rc" -d bob
+ok $([ ! -e "$h/Spam/.lock" ] && [ ! -e "$h/Spam" ] && ! grep -q 'lock' "$LOG"; echo $?) ":0: on a store folder: no Spam/.lock under \$MAILDIR, no lock in the log"
+
 # --- over quota -------------------------------------------------------------------
 mk "$T/m"; head -c 3000 /dev/zero | tr '\0' q >>"$T/m"; echo >>"$T/m"
 svc "$T/m" -d carol
