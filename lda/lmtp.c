@@ -1,6 +1,7 @@
 /*
  * lmtp.c - an RFC 2033 LMTP client, an explicit state machine.
- * Does: non-blocking connect with a deadline; greeting, LHLO, AUTH (the
+ * Does: non-blocking connect with a deadline, or begun ahead of need
+ * (lmtp_preconnect) and finished by lmtp_open; greeting, LHLO, AUTH (the
  * mechanics are sasl.c's); one transaction: MAIL, RCPT per recipient and
  * DATA, pipelined when the store offers PIPELINING, the message streamed
  * from a source with dot-stuffing, then one reply per accepted recipient
@@ -46,6 +47,7 @@ struct lmtp_conn {
 	int timeout;		/* seconds per reply and per write */
 	enum lmtp_phase phase;
 	int broken;		/* out of step: no further transaction */
+	int heard;		/* the store has sent something */
 	char in[4096];		/* bytes read, not yet used */
 	size_t in_off, in_len;
 	struct buf out;		/* commands and data not yet written */
@@ -91,38 +93,80 @@ wait_fd(int fd, short ev, long long deadline)
 	}
 }
 
+/* connect_start - a non-blocking socket, its connect begun (or done);
+   -1 with errno */
+static int
+connect_start(int family, const struct sockaddr *sa, socklen_t len)
+{
+	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int e;
+
+	if (fd == -1)
+		return -1;
+	if (connect(fd, sa, len) == 0 || errno == EINPROGRESS || errno == EINTR)
+		return fd;
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+/* connect_end - wait (until deadline) for fd's connect; 0, or -1 with
+   errno */
+static int
+connect_end(int fd, long long deadline)
+{
+	int e = 0;
+	socklen_t elen = sizeof e;
+
+	switch (wait_fd(fd, POLLOUT, deadline)) {
+	case 0:
+		errno = ETIMEDOUT;
+		return -1;
+	case -1:
+		return -1;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) == -1)
+		return -1;
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* nodelay - commands are small and each waits for a reply */
+static void
+nodelay(int fd)
+{
+	int one = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
 /* connect_fd - non-blocking connect of a new socket; fd or -1/errno */
 static int
 connect_fd(int family, const struct sockaddr *sa, socklen_t len,
     long long deadline)
 {
-	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int e = 0;
-	socklen_t elen = sizeof e;
+	int fd = connect_start(family, sa, len), e;
 
-	if (fd == -1)
-		return -1;
-	if (connect(fd, sa, len) == 0)
+	if (fd == -1 || connect_end(fd, deadline) == 0)
 		return fd;
-	if (errno != EINPROGRESS && errno != EINTR)
-		goto fail;
-	switch (wait_fd(fd, POLLOUT, deadline)) {
-	case 0:
-		errno = ETIMEDOUT;
-		goto fail;
-	case -1:
-		goto fail;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) == -1)
-		goto fail;
-	if (e == 0)
-		return fd;
-	errno = e;
-fail:
 	e = errno;
 	close(fd);
 	errno = e;
 	return -1;
+}
+
+/* unix_addr - path as a socket address; -1 when it is too long */
+static int
+unix_addr(const char *path, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof *sun);
+	sun->sun_family = AF_UNIX;
+	return lda_strlcpy(sun->sun_path, path, sizeof sun->sun_path) >=
+	    sizeof sun->sun_path ? -1 : 0;
 }
 
 /* connect_unix - the store's unix socket */
@@ -130,10 +174,9 @@ static int
 connect_unix(struct lmtp_conn *lc, const char *path, long long deadline,
     char **err)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr_un sun;
 
-	if (lda_strlcpy(sun.sun_path, path, sizeof sun.sun_path) >=
-	    sizeof sun.sun_path)
+	if (unix_addr(path, &sun) == -1)
 		return xerr(err, "socket path too long: %s", path);
 	lc->fd = connect_fd(AF_UNIX, (struct sockaddr *)&sun, sizeof sun,
 	    deadline);
@@ -175,10 +218,7 @@ connect_inet(struct lmtp_conn *lc, const char *host, const char *port,
 		lc->fd = connect_fd(ai->ai_family, ai->ai_addr, ai->ai_addrlen,
 		    deadline);
 		if (lc->fd != -1) {
-			int one = 1;
-			/* Commands are small and each waits for a reply. */
-			setsockopt(lc->fd, IPPROTO_TCP, TCP_NODELAY, &one,
-			    sizeof one);
+			nodelay(lc->fd);
 			lc->local = is_loopback(ai->ai_addr);
 			break;
 		}
@@ -204,6 +244,7 @@ fill(struct lmtp_conn *lc, long long deadline, char **err)
 		    sizeof lc->in - lc->in_len, 0);
 		if (n > 0) {
 			lc->in_len += (size_t)n;
+			lc->heard = 1;
 			return 0;
 		}
 		if (n == 0)
@@ -466,35 +507,121 @@ greet(struct lmtp_conn *lc, char **err)
 	return rc;
 }
 
-/* lmtp_open - connect, greeting, LHLO */
+/* lmtp_preconnect - begin connecting to t (see lmtp.h) */
 int
-lmtp_open(const struct lmtp_target *t, int connect_timeout, int timeout,
-    struct lmtp_conn **lc_r, char **err)
+lmtp_preconnect(const struct lmtp_target *t, struct lmtp_pre *pre)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	    .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *res;
+	struct sockaddr_un sun;
+
+	pre->fd = -1;
+	pre->name = NULL;
+	pre->local = 0;
+	if (t->path) {
+		if (unix_addr(t->path, &sun) == 0)
+			pre->fd = connect_start(AF_UNIX, (struct sockaddr *)&sun,
+			    sizeof sun);
+		pre->local = 1;
+	} else if (getaddrinfo(t->host, t->port, &hints, &res) == 0) {
+		if ((pre->fd = connect_start(res->ai_family, res->ai_addr,
+		    res->ai_addrlen)) != -1)
+			nodelay(pre->fd);
+		pre->local = is_loopback(res->ai_addr);
+		freeaddrinfo(res);
+	}
+	if (pre->fd == -1)
+		return -1;
+	pre->name = xstrdup(t->name);
+	return 0;
+}
+
+/* lmtp_pre_close - drop a connection begun and never used */
+void
+lmtp_pre_close(struct lmtp_pre *pre)
+{
+	if (pre->fd != -1)
+		close(pre->fd);
+	pre->fd = -1;
+	free(pre->name);
+	pre->name = NULL;
+}
+
+/* adopt - take pre's connection for t when it is t's and it connected;
+   0, or -1 (then connect anew) */
+static int
+adopt(struct lmtp_conn *lc, const struct lmtp_target *t,
+    struct lmtp_pre *pre, long long deadline)
+{
+	int fd = pre ? pre->fd : -1;
+
+	if (fd == -1 || strcmp(pre->name, t->name) != 0)
+		return -1;
+	pre->fd = -1;
+	if (connect_end(fd, deadline) == -1) {
+		close(fd);
+		return -1;
+	}
+	lc->fd = fd;
+	lc->local = pre->local;
+	return 0;
+}
+
+/* conn_new - a connection to t, not yet connected */
+static struct lmtp_conn *
+conn_new(const struct lmtp_target *t, int timeout)
 {
 	struct lmtp_conn *lc = xcalloc(1, sizeof *lc);
-	long long deadline = now_ms() + (long long)connect_timeout * 1000;
-	int rc;
 
-	*err = NULL;
 	lc->fd = -1;
 	lc->name = xstrdup(t->name);
 	lc->host = xstrdup(t->path ? "localhost" : t->host);
 	lc->timeout = timeout > 0 ? timeout : 1;
 	lc->phase = LMTP_CONNECT;
 	buf_init(&lc->out, 0);
+	return lc;
+}
+
+/* lmtp_open - connect (or finish pre's connection), greeting, LHLO */
+int
+lmtp_open(const struct lmtp_target *t, struct lmtp_pre *pre,
+    int connect_timeout, int timeout, struct lmtp_conn **lc_r, char **err)
+{
+	long long deadline = now_ms() + (long long)connect_timeout * 1000;
+	struct lmtp_conn *lc = conn_new(t, timeout);
+	int rc;
+
+	*err = NULL;
+	if (adopt(lc, t, pre, deadline) == 0) {
+		if ((rc = greet(lc, err)) == 0) {
+			*lc_r = lc;
+			return 0;
+		}
+		if (lc->heard)	/* the store's own answer */
+			goto fail;
+		/* A connection begun at start-up and closed before a word
+		   (idle too long, a store restarting) is no verdict: ask the
+		   store again, as if it had not been begun. */
+		free(*err);
+		*err = NULL;
+		lc->broken = 1;
+		lmtp_close(&lc);
+		lc = conn_new(t, timeout);
+	}
 	if (t->path)
 		rc = connect_unix(lc, t->path, deadline, err);
 	else
 		rc = connect_inet(lc, t->host, t->port, deadline, err);
 	if (rc == 0)
 		rc = greet(lc, err);
-	if (rc == -1) {
-		lc->broken = 1;
-		lmtp_close(&lc);
-		return -1;
+	if (rc == 0) {
+		*lc_r = lc;
+		return 0;
 	}
-	*lc_r = lc;
-	return 0;
+fail:
+	lc->broken = 1;
+	lmtp_close(&lc);
+	return -1;
 }
 
 unsigned

@@ -78,15 +78,34 @@ struct lmtp_txn {
 
 struct lmtp_conn;
 
+/* A connection begun ahead of need, for lmtp_open to finish. */
+struct lmtp_pre {
+	int fd;		/* -1: none */
+	char *name;	/* the target's name (allocated) */
+	int local;	/* unix socket or loopback peer */
+};
+
 /*
- * Connect to t (within connect_timeout seconds), read the greeting, send
- * LHLO and record the capabilities; timeout (seconds) is then the limit
- * for every reply and every write. Returns 0 and *lc_r, or -1 with *err
- * (connection refused, timeout, a greeting or LHLO reply other than 2xx,
- * quoted).
+ * Begin connecting to t without waiting: a unix socket, or a TCP address
+ * given as numbers (no name lookup). So the store accepts and greets
+ * while lda reads its rc. Returns 0 with *pre, or -1 with pre->fd == -1
+ * (nothing kept: lmtp_open then connects as usual and says why not).
  */
-int lmtp_open(const struct lmtp_target *t, int connect_timeout,
-    int timeout, struct lmtp_conn **lc_r, char **err);
+int lmtp_preconnect(const struct lmtp_target *t, struct lmtp_pre *pre);
+/* Close pre's connection if nobody took it; free its name. */
+void lmtp_pre_close(struct lmtp_pre *pre);
+
+/*
+ * Connect to t (within connect_timeout seconds) - or take pre's
+ * connection when it is t's (pre may be NULL; a taken connection closed
+ * before the store said a word is dropped and t connected anew) - read
+ * the greeting, send LHLO and record the capabilities; timeout (seconds)
+ * is then the limit for every reply and every write. Returns 0 and
+ * *lc_r, or -1 with *err (connection refused, timeout, a greeting or
+ * LHLO reply other than 2xx, quoted).
+ */
+int lmtp_open(const struct lmtp_target *t, struct lmtp_pre *pre,
+    int connect_timeout, int timeout, struct lmtp_conn **lc_r, char **err);
 
 /* The capabilities (LMTP_CAP_*), the SIZE limit (0: none given), the
    mechanisms offered with AUTH (NULL: none). */

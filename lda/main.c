@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "invocation.h"
+#include "lmtp.h"
 #include "log.h"
 #include "outcome.h"
 #include "priv.h"
@@ -128,7 +129,7 @@ run_rc(struct rc *rc, const struct invocation *inv, struct session *s,
 static enum outcome
 deliver_one(const struct invocation *inv, struct spool *sp,
     const struct passwd *pw, const char *home, const char *foreign,
-    const char *detail, struct store **stp)
+    const char *detail, struct store **stp, struct lmtp_pre *pre)
 {
 	struct session s = { 0 };
 	char *rcfile = inv->rcfile ? abs_path(inv->rcfile) : NULL;
@@ -152,6 +153,7 @@ deliver_one(const struct invocation *inv, struct spool *sp,
 	s.recipient = foreign ? foreign : pw->pw_name;
 	s.foreign = foreign != NULL;
 	s.store = *stp;
+	s.pre = pre;
 	s.home = home;
 	s.uid = pw->pw_uid;
 	s.tmpdir = inv->tmpdir;
@@ -232,7 +234,7 @@ for_recipient(const struct invocation *inv, struct spool *sp, const char *name)
 		free(err);
 		return pw->pw_uid == 0 ? OUT_NOPERM : OUT_TEMPFAIL;
 	}
-	o = deliver_one(inv, sp, pw, pw->pw_dir, NULL, a.detail, &st);
+	o = deliver_one(inv, sp, pw, pw->pw_dir, NULL, a.detail, &st, NULL);
 	address_free(&a);
 	return store_finish(&st, o);
 }
@@ -268,7 +270,7 @@ fork_recipients(const struct invocation *inv, struct spool *sp)
  * user's local folders. All recipients share one store transaction.
  */
 static enum outcome
-as_self(const struct invocation *inv, struct spool *sp)
+as_self(const struct invocation *inv, struct spool *sp, struct lmtp_pre *pre)
 {
 	struct passwd *pw = getpwuid(getuid());
 	enum outcome o = OUT_DELIVERED;
@@ -290,7 +292,7 @@ as_self(const struct invocation *inv, struct spool *sp)
 		address_of(inv, NULL, &ao, &a);
 		o = deliver_one(inv, sp, pw, home, a.user && strcmp(a.user,
 		    pw->pw_name) != 0 && getpwnam(a.user) == NULL ? a.user :
-		    NULL, a.detail, &st);
+		    NULL, a.detail, &st, pre);
 		address_free(&a);
 	}
 	for (size_t i = 0; i < inv->nrecipients; i++) {
@@ -300,7 +302,7 @@ as_self(const struct invocation *inv, struct spool *sp)
 		   and asking NSS (nss_systemd) for one costs ~1 ms. */
 		self = strcmp(a.user, pw->pw_name) == 0;
 		o = outcome_worse(o, deliver_one(inv, sp, pw, home, self ? NULL :
-		    a.user, a.detail, &st));
+		    a.user, a.detail, &st, pre));
 		address_free(&a);
 	}
 	return store_finish(&st, o);
@@ -310,21 +312,29 @@ as_self(const struct invocation *inv, struct spool *sp)
 static int
 delivery(const struct invocation *inv)
 {
+	struct lmtp_pre pre = { .fd = -1 };
 	struct spool *sp = NULL;
 	char *err = NULL;
+	int forking = inv->nrecipients > 0 && getuid() == 0;
 	enum outcome o;
 
+	/* With --store, the store accepts and greets while we spool and
+	   read the rc (each recipient's child connects for itself). */
+	if (inv->store && !forking && !inv->dry_run)
+		(void)store_preconnect(inv->store, &pre);
 	if (spool_read(0, inv->tmpdir, 1, &sp, &err) == -1) {
 		int code;
 		log_warn("spool: %s", err);
 		code = finish(OUT_TEMPFAIL, err);
 		free(err);
+		lmtp_pre_close(&pre);
 		return code;
 	}
-	if (inv->nrecipients > 0 && getuid() == 0)
+	if (forking)
 		o = fork_recipients(inv, sp);
 	else
-		o = as_self(inv, sp);
+		o = as_self(inv, sp, &pre);
+	lmtp_pre_close(&pre);
 	spool_free(&sp);
 	if (fail_reason)
 		return finish(o, fail_reason);

@@ -13,6 +13,7 @@
 #include "spool.h"
 
 struct invocation;
+struct lmtp_pre;
 struct rc;
 struct store;
 
@@ -26,6 +27,8 @@ struct session {
 	uid_t uid;		/* who we deliver as */
 	const char *tmpdir;	/* for new spools */
 	struct store *store;	/* store transaction under way, or NULL */
+	struct lmtp_pre *pre;	/* a store connection begun at start-up
+				   (main.c), for the store to take, or NULL */
 	struct rc *rc;		/* the rc variables: settings such as STORE */
 	int foreign;		/* delivering for another user without root:
 				   only the store may take copies */

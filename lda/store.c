@@ -58,6 +58,7 @@ struct store {
 	struct store_msg *msgs;
 	size_t nmsgs;
 	struct lmtp_conn *lc;		/* open connection, or NULL */
+	struct lmtp_pre *pre;		/* begun at start-up (not ours), or NULL */
 	const struct store_target *at;	/* where lc goes */
 	struct sasl_creds creds;
 	int have_creds;
@@ -491,6 +492,30 @@ store_reply_outcome(const struct lmtp_reply *r)
 
 /* ---------------------------------------------------- the transaction */
 
+/* store_preconnect - begin connecting to spec's first store (store.h) */
+int
+store_preconnect(const char *spec, struct lmtp_pre *pre)
+{
+	struct store_target *t;
+	size_t n;
+	char *err = NULL;
+	int r = -1;
+
+	pre->fd = -1;
+	pre->name = NULL;	/* lmtp_pre_close may follow any return */
+	if (store_parse(spec, &t, &n, &err) == -1) {
+		free(err);	/* said when the store is used */
+		return -1;
+	}
+	if (n > 0) {
+		struct lmtp_target lt = { t[0].name, t[0].path, t[0].host,
+		    t[0].port };
+		r = lmtp_preconnect(&lt, pre);
+	}
+	store_targets_free(&t, n);
+	return r;
+}
+
 /* store_new - an empty transaction with these settings (taken over) */
 struct store *
 store_new(struct store_settings *set)
@@ -647,8 +672,8 @@ open_one(struct store *st, const struct store_target *t, char **err)
 
 	free(st->mech);
 	st->mech = NULL;
-	if (lmtp_open(&lt, st->set.connect_timeout, st->set.timeout, &st->lc,
-	    err) == -1)
+	if (lmtp_open(&lt, st->pre, st->set.connect_timeout, st->set.timeout,
+	    &st->lc, err) == -1)
 		return -1;
 	/* A unix socket is pre-authenticated (Cyrus's lmtpunix). Without
 	   credentials the store's answer to MAIL says what it wants. */
@@ -1041,6 +1066,7 @@ session_store(struct session *s, char **err)
 		if (store_settings_read(&set, rc_var, s->rc, err) == -1)
 			return -1;
 		s->store = store_new(&set);
+		s->store->pre = s->pre;
 	}
 	return 1;
 }

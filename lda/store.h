@@ -17,6 +17,7 @@
 
 #include "outcome.h"
 
+struct lmtp_pre;
 struct lmtp_reply;
 struct session;
 struct spool;
@@ -90,6 +91,15 @@ char *store_address(const struct store_settings *set, const char *user,
 
 /* The one table from a store's reply to an outcome (code 0: no reply). */
 enum outcome store_reply_outcome(const struct lmtp_reply *r);
+
+/*
+ * Begin connecting to the first store of spec (a STORE value) so that the
+ * store accepts and greets while lda reads its rc; the session hands it
+ * to the store (struct session's pre), which takes it when it connects to
+ * that store. Returns 0 with *pre, or -1 (nothing kept; a bad spec or a
+ * store that is down is said when the store is used).
+ */
+int store_preconnect(const char *spec, struct lmtp_pre *pre);
 
 /* A store transaction under way, with settings set (taken over). */
 struct store *store_new(struct store_settings *set);

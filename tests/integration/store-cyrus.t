@@ -254,6 +254,33 @@ chown ldasvc "$T/creds"
 as ldasvc "$T/m" --store "$TCP" -f sender@example.org LOGFILE="$LOG" -d bob
 is "$st" 75 "TCP without credentials: the store's 430 is a 75"
 
+# --- the connection begun at start-up (--store) ---------------------------------------
+# lda connects to --store's first store before it spools and reads its rc,
+# and the delivery uses that connection: one session in Cyrus's telemetry
+sessions() { cat "$CYRUS_TELEMETRY"/postman/* 2>/dev/null | grep -c '^---------- postman'; }
+mk "$T/m"; b=$(count bob INBOX); n0=$(sessions)
+rm -f "$T/fifo"; mkfifo "$T/fifo"; chmod 644 "$T/fifo"
+runuser -u ldasvc -- "$LDA" --store "$SOCK" -f sender@example.org -d bob <"$T/fifo" >/dev/null 2>&1 &
+lpid=$!
+exec 9>"$T/fifo"
+for _ in $(seq 50); do [ "$(sessions)" -gt "$n0" ] && break; sleep 0.1; done
+is "$(($(sessions) - n0))" 1 "--store: the store's session begins while lda still waits for the message"
+cat "$T/m" >&9; exec 9>&-
+st=0; wait "$lpid" || st=$?
+is "$st $(($(sessions) - n0))" "0 1" "... and the delivery goes over that one connection"
+landed bob INBOX "$b" "$T/m" "--store, early connection"
+# the rc sends the message elsewhere: the early connection goes unused
+rc "STORE=$TCP" "STORE_CREDENTIALS=$T/creds"
+mk "$T/m"; b=$(count bob INBOX)
+svc "$T/m" --config "$T/rc" -d bob
+is "$st" 0 "the rc sets another STORE: exit 0"
+like "$(cat "$LOG")" "store=$TCP .*status=sent" "... delivered through the rc's store"
+landed bob INBOX "$b" "$T/m" "the rc's STORE, not --store's"
+rc ':0' '/dev/null'
+mk "$T/m"; b=$(count bob INBOX)
+svc "$T/m" --config "$T/rc" -d bob
+is "$st $(count bob INBOX)" "0 $b" "an rc that discards: exit 0, the early connection closed unused"
+
 # --- store down, failover ------------------------------------------------------------
 mk "$T/m"
 svc "$T/m" --store lmtp:unix:$T/nosuch.sock -d bob

@@ -4,6 +4,7 @@
 # lmtp-fault.py: a link dropped after DATA or in the middle of it, after
 # one of two replies; garbled, over-long and endless replies; a stall; a
 # SIZE limit; refusals by enhanced code; a greeting of 421 and failover;
+# the connection begun at start-up closed before a word;
 # PIPELINING used only when offered; AUTH PLAIN kept off a non-loopback
 # address. Needs root (lda runs as a service user); about 10 s.
 . "$LDA_TOP/tests/integration/lib.sh"
@@ -132,6 +133,17 @@ run "lmtp:unix:$T/j.sock,lmtp:unix:$T/k.sock" -d bob; wait "$pj" 2>/dev/null
 is "$st" 0 "greeting 421: failover to the second store"
 like "$(cat "$LOG")" "store lmtp:unix:$T/j.sock: greeting: 421 4.3.2 shutting down; trying the next store" \
 	"greeting 421: logged"
+
+# --- the connection begun at start-up (with --store), closed unspoken ------------
+# lda connects to the first store of --store before it spools and reads
+# its rc; a store that drops that connection before a word (idle too
+# long, restarting) is asked again, not counted as down
+{ echo 'close'; echo '--'; hello; printf '%s\n' '< MAIL' '< RCPT' '< DATA' '> 250 2.1.0 ok' \
+	'> 250 2.1.5 ok' '> 354 go' '<data' '> 250 2.1.5 ok' '< QUIT' '> 221 bye'; } >"$T/p.script"
+peer p; run "lmtp:unix:$T/p.sock" -d bob
+is "$st" 0 "the early connection closed before the greeting: connected again, delivered"
+like "$(cat "$T/p.log")" "DATA [0-9]+ bytes" "... by the second connection"
+unlike "$(cat "$LOG")" 'trying the next|deferred' "... and nothing said of a failure"
 
 # --- PIPELINING used only when offered -------------------------------------------
 { hello; printf '%s\n' '<quiet 0.5' '> 250 2.1.0 ok' '> 250 2.1.5 ok' '> 354 go' '<data' \

@@ -174,7 +174,7 @@ open_to(const char *const *script, int timeout, pid_t *pid, char **err)
 
 	*pid = start(script);
 	*err = NULL;
-	if (lmtp_open(&target, 5, timeout, &lc, err) == -1)
+	if (lmtp_open(&target, NULL, 5, timeout, &lc, err) == -1)
 		return NULL;
 	return lc;
 }
@@ -402,9 +402,19 @@ test_faults(void)
 	unlink(sock);
 	{
 		struct lmtp_target none = { "x", "/nonexistent/sock", NULL, NULL };
-		ok(lmtp_open(&none, 1, 1, &lc, &err) == -1, "no socket: open fails");
+		ok(lmtp_open(&none, NULL, 1, 1, &lc, &err) == -1, "no socket: open fails");
 		like(err, "connect /nonexistent/sock: No such file", "... saying why");
 		free(err);
+	}
+	{
+		struct lmtp_target none = { "x", "/nonexistent/sock", NULL, NULL };
+		struct lmtp_target named = { "n", NULL, "localhost", "24" };
+		struct lmtp_pre pre;
+		ok(lmtp_preconnect(&none, &pre) == -1 && pre.fd == -1,
+		    "preconnect to a missing socket: nothing kept");
+		ok(lmtp_preconnect(&named, &pre) == -1 && pre.fd == -1,
+		    "preconnect to a host name: none (no name lookup ahead)");
+		lmtp_pre_close(&pre);
 	}
 }
 
