@@ -597,11 +597,13 @@ lmtp_open(const struct lmtp_target *t, struct lmtp_pre *pre,
 			*lc_r = lc;
 			return 0;
 		}
-		if (lc->heard)	/* the store's own answer */
+		/* A greeting that refuses is the store's answer. Anything
+		   else going wrong on a connection begun at start-up (closed
+		   unspoken by a restarting store, closed after an idle
+		   timeout while the rc ran) is no verdict: ask the store
+		   again, as if it had not been begun. */
+		if (lc->heard && lc->phase == LMTP_GREETING)
 			goto fail;
-		/* A connection begun at start-up and closed before a word
-		   (idle too long, a store restarting) is no verdict: ask the
-		   store again, as if it had not been begun. */
 		free(*err);
 		*err = NULL;
 		lc->broken = 1;

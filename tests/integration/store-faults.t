@@ -144,6 +144,13 @@ peer p; run "lmtp:unix:$T/p.sock" -d bob
 is "$st" 0 "the early connection closed before the greeting: connected again, delivered"
 like "$(cat "$T/p.log")" "DATA [0-9]+ bytes" "... by the second connection"
 unlike "$(cat "$LOG")" 'trying the next|deferred' "... and nothing said of a failure"
+# ... or greeted, then closed (the store's idle timeout while the rc ran)
+{ printf '%s\n' '> 220 fault.test LMTP ready' 'close' '--'; hello; printf '%s\n' '< MAIL' '< RCPT' \
+	'< DATA' '> 250 2.1.0 ok' '> 250 2.1.5 ok' '> 354 go' '<data' '> 250 2.1.5 ok' '< QUIT' \
+	'> 221 bye'; } >"$T/q.script"
+peer q; run "lmtp:unix:$T/q.sock" -d bob
+is "$st" 0 "the early connection greeted, then closed before LHLO: connected again, delivered"
+like "$(cat "$T/q.log")" "DATA [0-9]+ bytes" "... by the second connection"
 
 # --- PIPELINING used only when offered -------------------------------------------
 { hello; printf '%s\n' '<quiet 0.5' '> 250 2.1.0 ok' '> 250 2.1.5 ok' '> 354 go' '<data' \
