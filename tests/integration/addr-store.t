@@ -47,45 +47,14 @@ for mb in ("user.bob.a", "user.bob.a.b", "user.bob.a.b.c", '"user.bob.R&-D"'):
         sys.exit(1)
 EOF
 
-# One IMAP client for the whole test: "count USER FOLDER..." -> counts,
-# as the admin acting as USER (cyrus itself for the shared folders).
-cat >"$T/imapq.py" <<'EOF'
-import imaplib, sys
-port, pw, conns = int(sys.argv[1]), sys.argv[2], {}
-def conn(user):
-    if user not in conns:
-        m = imaplib.IMAP4("127.0.0.1", port, timeout=60)
-        cred = ("%s\0cyrus\0%s" % (user, pw)).encode()
-        m.authenticate("PLAIN", lambda _: cred)
-        conns[user] = m
-    return conns[user]
-for line in sys.stdin:
-    w = line.split()
-    try:
-        m, got = conn(w[0]), []
-        for f in w[1:]:
-            typ, data = m.status('"%s"' % f, "(MESSAGES)")
-            if typ != "OK":
-                raise Exception("status %s: %s" % (f, data))
-            got.append(data[0].decode().split("MESSAGES ")[1].rstrip(")"))
-        print(" ".join(got))
-    except Exception as e:
-        print("error: %s" % str(e).replace("\n", " "))
-    sys.stdout.flush()
-EOF
-coproc IMAPQ { exec $PY -u "$T/imapq.py" "$CYRUS_IMAP_PORT" "$CYRUS_PW" 2>&1; }
-at_exit "kill $IMAPQ_PID"
-exec 7>&"${IMAPQ[1]}" 8<&"${IMAPQ[0]}"
+# One IMAP client for the whole test (tests/peers/imapq.py)
+imapq_start "$CYRUS_IMAP_PORT" "$CYRUS_PW"
 
 # Every folder a message could land in, as one line of counts.
 FOLDERS="INBOX INBOX.Spam INBOX.lists INBOX.lists.linux INBOX.NoPost INBOX.a.b.c INBOX.R&-D"
 names=($FOLDERS dave:INBOX bulletin)
 counts() {
-	local a b c
-	echo "bob $FOLDERS" >&7 && read -r -t 60 -u 8 a
-	echo "dave INBOX" >&7 && read -r -t 60 -u 8 b
-	echo "cyrus bulletin" >&7 && read -r -t 60 -u 8 c
-	echo "$a $b $c"
+	echo "$(imapq count bob $FOLDERS) $(imapq count dave INBOX) $(imapq count cyrus bulletin)"
 }
 BEFORE=$(counts)
 # landed WHERE NAME: exactly one new message, in WHERE (one of $names),

@@ -22,6 +22,19 @@ _on_exit() {
 }
 # at_exit CMD - run CMD when the test ends
 at_exit() { _cleanups+=("$1"); }
+# imapq_start PORT PASSWORD - tests/peers/imapq.py as a coprocess: one IMAP
+# client for the whole test; then "imapq QUERY" prints its one-line answer
+imapq_start() {
+	coproc IMAPQ { exec /usr/bin/python3 -u "$LDA_TOP/tests/peers/imapq.py" "$1" "$2" 2>&1; }
+	at_exit "kill $IMAPQ_PID"
+	# plain descriptors: a coproc's are closed in subshells and pipelines
+	exec 7>&"${IMAPQ[1]}" 8<&"${IMAPQ[0]}"
+}
+imapq() {
+	local a=""
+	echo "$*" >&7 && read -r -t 60 -u 8 a
+	echo "$a"
+}
 
 # ok COND-STATUS NAME - "ok N - NAME" when the status is 0
 ok() {

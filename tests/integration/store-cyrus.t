@@ -38,47 +38,8 @@ typ, data = m.create("user.ldabob")
 sys.exit(0 if typ == "OK" else 1)
 EOF
 
-# One IMAP client for the whole test (a python start costs 0.3 s here):
-# "count USER FOLDER" -> N, "fetch USER FOLDER N FILE" -> ok (body to FILE),
-# as the admin acting as USER (AUTHENTICATE PLAIN, authzid USER).
-cat >"$T/imapq.py" <<'EOF'
-import imaplib, sys
-port, pw, conns = int(sys.argv[1]), sys.argv[2], {}
-def conn(user):
-    if user not in conns:
-        m = imaplib.IMAP4("127.0.0.1", port, timeout=60)
-        cred = ("%s\0cyrus\0%s" % (user, pw)).encode()
-        m.authenticate("PLAIN", lambda _: cred)
-        conns[user] = m
-    return conns[user]
-for line in sys.stdin:
-    w = line.split()
-    try:
-        m = conn(w[1])
-        typ, data = m.select('"%s"' % w[2], readonly=True)
-        if typ != "OK":
-            raise Exception("select %s: %s" % (w[2], data))
-        if w[0] == "count":
-            print(int(data[0]))
-        else:
-            typ, data = m.fetch(w[3], "(BODY.PEEK[TEXT])")
-            with open(w[4], "wb") as f:
-                f.write(b"".join(p[1] for p in data if isinstance(p, tuple)))
-            print("ok")
-    except Exception as e:
-        print("error: %s" % str(e).replace("\n", " "))
-    sys.stdout.flush()
-EOF
-coproc IMAPQ { exec $PY -u "$T/imapq.py" "$CYRUS_IMAP_PORT" "$CYRUS_PW" 2>&1; }
-at_exit "kill $IMAPQ_PID"
-# plain descriptors: a coproc's are closed in subshells and pipelines
-exec 7>&"${IMAPQ[1]}" 8<&"${IMAPQ[0]}"
-# q QUERY: one answer from the IMAP client (bounded wait)
-q() {
-	local a=""
-	echo "$*" >&7 && read -r -t 60 -u 8 a
-	echo "$a"
-}
+# One IMAP client for the whole test (tests/peers/imapq.py)
+imapq_start "$CYRUS_IMAP_PORT" "$CYRUS_PW"
 
 n=0
 # mk FILE [SUBJECT]: a message with a fresh Message-ID (Cyrus drops repeats)
@@ -90,9 +51,9 @@ mk() {
 # body FILE: the body of message FILE as IMAP shows it (CRLF)
 body() { sed '1,/^$/d' "$1" | sed 's/$/\r/'; }
 # count USER FOLDER: messages in USER's FOLDER (INBOX, INBOX.Spam, ...)
-count() { q count "$1" "$2"; }
+count() { imapq count "$1" "$2"; }
 # fetch USER FOLDER N: message N's body
-fetch() { q fetch "$1" "$2" "$3" "$T/fetched" >/dev/null; cat "$T/fetched"; rm -f "$T/fetched"; }
+fetch() { imapq fetch "$1" "$2" "$3" "$T/fetched" >/dev/null; cat "$T/fetched"; rm -f "$T/fetched"; }
 # as USER IN ARGS...: lda as USER (root: "root"), stdin IN; exit in $st,
 # stdout (the status line) in $out; LOGFILE is $LOG, emptied first
 as() {
