@@ -52,6 +52,10 @@ LIBOBJS    := $(filter-out $(BUILD)/obj/lda/main.o,$(OBJS))
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_TESTS := $(UNIT_SRCS:%.c=$(BUILD)/%.t)
 INTEG      := $(wildcard tests/integration/*.t)
+# Fuzz harnesses (random inputs standalone; libFuzzer with -DLDA_LIBFUZZER),
+# run briefly by tests/integration/fuzz.t
+FUZZ_SRCS  := $(wildcard tests/fuzz/*.c)
+FUZZ       := $(FUZZ_SRCS:%.c=$(BUILD)/%)
 # Filters that bring heavy libraries are modules, never linked into lda:
 # filters/modules/NAME.c -> $(BUILD)/modules/NAME.so, installed in MODDIR,
 # loaded on first use from MODULE_PATH (an rc variable, default MODDIR).
@@ -74,15 +78,19 @@ $(BUILD)/tests/unit/%.t: tests/unit/%.c $(LIBOBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-missing-field-initializers -MMD -MP -Ilda -Irc -Ifilters -Itests -o $@ $< $(LIBOBJS) $(LDFLAGS) $(LDLIBS)
 
+$(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(LIBOBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -Ilda -Irc -o $@ $< $(LIBOBJS) $(LDFLAGS) $(LDLIBS)
+
 $(BUILD)/modules/%.so: filters/modules/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fPIC -shared -MMD -MP -o $@ $< $(LDFLAGS) $(MODLIBS_$*)
 
--include $(OBJS:.o=.d) $(UNIT_TESTS:.t=.d) $(MODS:.so=.d)
+-include $(OBJS:.o=.d) $(UNIT_TESTS:.t=.d) $(MODS:.so=.d) $(FUZZ:=.d)
 
 # Integration tests find the binary and the build tree through the
 # environment; they run in their own temporary directories.
-check: $(LDA) $(MODS) $(UNIT_TESTS)
+check: $(LDA) $(MODS) $(UNIT_TESTS) $(FUZZ)
 	LDA_BIN=$(abspath $(LDA)) LDA_TOP=$(CURDIR) LDA_BUILD=$(abspath $(BUILD)) \
 	    prove $(PROVEFLAGS) $(UNIT_TESTS) $(INTEG)
 
