@@ -8,7 +8,11 @@
 #   - a pipe(8) transport as a service user into Cyrus (tests/peers/
 #     cyrus-up.sh): the message over IMAP in the INBOX and in the folder
 #     of the extension; a user the store does not know: exit 67, and
-#     Postfix bounces it with lda's status line (5.1.1).
+#     Postfix bounces it with lda's status line (5.1.1);
+#   - no bounce storm: for a domain with Postfix's own address verification
+#     against the store's LMTP socket (contrib/postfix/main.cf.example,
+#     set-up 3), a user the store does not know is refused at RCPT time,
+#     and a known one is delivered through lda.
 # Needs root; about 15 s.
 . "$LDA_TOP/tests/integration/lib.sh"
 
@@ -42,9 +46,15 @@ chmod 755 "$T"
 cat >"$T/main.extra" <<EOF
 mailbox_command = $LDA --config $T/local.rc -a "\$EXTENSION"
 recipient_delimiter = +
-relay_domains = store.example
-transport_maps = inline:{ store.example=lda }
+relay_domains = store.example, verified.example
+transport_maps = inline:{ store.example=lda, verified.example=lda }
 lda_destination_recipient_limit = 1
+smtpd_recipient_restrictions =
+  check_recipient_access inline:{ verified.example=reject_unverified_recipient }
+address_verify_transport_maps = inline:{ verified.example=lmtp:unix:$CYRUS_LMTP_SOCK }
+unverified_recipient_reject_code = 550
+address_verify_map =
+address_verify_poll_delay = 1s
 EOF
 cat >"$T/master.extra" <<EOF
 lda   unix  -       n       n       -       -       pipe
@@ -136,5 +146,16 @@ send "nosuchuser@store.example"
 outcome "$QID"; is "$STATUS" bounced "a user the store does not know: lda exits 67, Postfix bounces"
 like "$LINE" 'dsn=5\.1\.1' "... as 5.1.1"
 like "$LINE" '550 5\.1\.1|User unknown|user unknown' "... quoting the store's reply"
+
+# --- no bounce storm: unknown store users refused at RCPT time -------------------
+send "nosuchuser@verified.example"
+is "$QID" "rcpt-refused 550" "address verification against the store: an unknown user is refused at RCPT (550), nothing to bounce"
+like "$(grep 'reject: RCPT.*nosuchuser@verified.example' "$POSTFIX_LOG")" '550 5\.1\.1.*User unknown' \
+	"... with the store's own reply"
+b=$(count bob INBOX)
+send "bob@verified.example"
+outcome "$QID"; is "$STATUS" sent "a user the store has: accepted, and delivered through lda" || diag "$LINE"
+like "$LINE" 'delivered via lda service' "... by the lda transport"
+is "$(count bob INBOX)" "$((b + 1))" "... into bob's INBOX (IMAP)"
 
 done_testing
