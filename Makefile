@@ -28,13 +28,15 @@ LDA        ?= $(BUILD)/lda
 
 CC         ?= cc
 WERROR     := $(if $(CI),-Werror,)
+# CFLAGS, CPPFLAGS and LDFLAGS are the builder's (make CFLAGS=-Os works);
+# what lda itself needs is in LDA_CFLAGS, always passed before them.
 CFLAGS     ?= -O2 -g
-CFLAGS     += -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) $(SANFLAGS) \
+LDA_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) $(SANFLAGS) \
               -DLDA_VERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
               -DMODDIR='"$(MODDIR)"'
 PKGS       := tre libsasl2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-CFLAGS     += $(PKG_CFLAGS)
+LDA_CFLAGS += $(PKG_CFLAGS)
 # lda links libc alone: every linked library costs each start (one per
 # message). libsasl2, TRE and libm are opened when a message first needs
 # them (lda/dl.h), by the sonames of the libraries it was built against.
@@ -43,8 +45,9 @@ dl_define   = $(if $(2),-D$(1)='"$(2)"')
 SONAMES    := $(call dl_define,SASL_SONAME,$(call soname,libsasl2.so)) \
               $(call dl_define,TRE_SONAME,$(call soname,libtre.so)) \
               $(call dl_define,LIBM_SONAME,$(call soname,libm.so.6))
-CFLAGS     += $(SONAMES)
-LDFLAGS    += $(SANFLAGS)
+LDA_CFLAGS += $(SONAMES)
+ALL_CFLAGS  = $(LDA_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
 SRCS       := $(wildcard lda/*.c rc/*.c filters/*.c)
 OBJS       := $(SRCS:%.c=$(BUILD)/obj/%.o)
@@ -68,23 +71,23 @@ MODLIBS_spf    := -lspf2
 all: $(LDA) $(MODS)
 
 $(LDA): $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/unit/%.t: tests/unit/%.c $(LIBOBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Wno-missing-field-initializers -MMD -MP -Ilda -Irc -Ifilters -Itests -o $@ $< $(LIBOBJS) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-field-initializers -MMD -MP -Ilda -Irc -Ifilters -Itests -o $@ $< $(LIBOBJS) $(ALL_LDFLAGS) $(LDLIBS)
 
 $(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(LIBOBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -Ilda -Irc -o $@ $< $(LIBOBJS) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -Ilda -Irc -o $@ $< $(LIBOBJS) $(ALL_LDFLAGS) $(LDLIBS)
 
 $(BUILD)/modules/%.so: filters/modules/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fPIC -shared -MMD -MP -o $@ $< $(LDFLAGS) $(MODLIBS_$*)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -MMD -MP -o $@ $< $(ALL_LDFLAGS) $(MODLIBS_$*)
 
 -include $(OBJS:.o=.d) $(UNIT_TESTS:.t=.d) $(MODS:.so=.d) $(FUZZ:=.d)
 
