@@ -18,9 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "../../rc/rcint.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct reports {
 	char text[8192];
@@ -45,18 +44,6 @@ report(void *arg, const char *path, int line, int warn, const char *msg)
 		r->len += (size_t)n;
 }
 
-/* fail - report what broke, with the input, and abort */
-static void
-fail(const char *what, const uint8_t *in, size_t n)
-{
-	fprintf(stderr, "rc_fuzz: %s; input (%zu bytes): \"", what, n);
-	for (size_t i = 0; i < n && i < 300; i++)
-		fprintf(stderr, in[i] >= ' ' && in[i] < 127 ? "%c" : "\\x%02x",
-		    in[i]);
-	fputs("\"\n", stderr);
-	abort();
-}
-
 /* parse - one parse of the text, its reports in r */
 static void
 parse(const uint8_t *data, size_t size, struct reports *r)
@@ -70,9 +57,9 @@ parse(const uint8_t *data, size_t size, struct reports *r)
 	r->max_line = lines + 1;
 	f = rc_parse_text("fuzz.rc", (const char *)data, size, report, r);
 	if (f == NULL)
-		fail("no tree", data, size);
+		fuzz_fail("no tree", data, size);
 	if (r->bad_line)
-		fail("a report names a line outside the text", data, size);
+		fuzz_fail("a report names a line outside the text", data, size);
 	rc_file_free(&f);
 }
 
@@ -84,7 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	parse(data, size, &a);
 	parse(data, size, &b);
 	if (a.len != b.len || memcmp(a.text, b.text, a.len) != 0)
-		fail("two parses report differently", data, size);
+		fuzz_fail("two parses report differently", data, size);
 	return 0;
 }
 
@@ -97,34 +84,10 @@ static const char *const pieces[] = { ":0", ":0:", ":0 Bfhw", ":0c:lock",
 	"/dev/null", "#", "# c\n", "\0", "\r", "\x80", "(", ")", "[a-", "{~1}",
 	"~", "\\/", "^TO_", "@spamassassin" };
 
-/* random_input - random pieces */
-static size_t
-random_input(uint8_t *buf, size_t cap)
-{
-	size_t n = 0;
-
-	for (int k = rand() % 40; k > 0; k--) {
-		const char *p = pieces[rand() % (int)(sizeof pieces /
-		    sizeof pieces[0])];
-		size_t l = p[0] ? strlen(p) : 1;
-		if (n + l >= cap)
-			break;
-		memcpy(buf + n, p, l);
-		n += l;
-	}
-	return n;
-}
-
 int
 main(int argc, char **argv)
 {
-	long iterations = argc > 1 ? atol(argv[1]) : 100000;
-	uint8_t buf[2048];
-
-	srand(argc > 2 ? (unsigned)atoi(argv[2]) : 1);
-	for (long i = 0; i < iterations; i++)
-		LLVMFuzzerTestOneInput(buf, random_input(buf, sizeof buf));
-	printf("%ld inputs, every promise kept\n", iterations);
-	return 0;
+	return fuzz_main(argc, argv, pieces, sizeof pieces / sizeof pieces[0], 40,
+	    0);
 }
 #endif

@@ -22,21 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "buf.h"
 #include "repair.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* fail - report what broke, with the input, and abort */
-static void
-fail(const char *what, const uint8_t *in, size_t n)
-{
-	fprintf(stderr, "repair_fuzz: %s; input (%zu bytes):", what, n);
-	for (size_t i = 0; i < n && i < 200; i++)
-		fprintf(stderr, " %02x", in[i]);
-	fputc('\n', stderr);
-	abort();
-}
 
 /* run - repair p in pieces whose sizes come from seed (0: one piece) */
 static void
@@ -52,11 +40,11 @@ run(const uint8_t *p, size_t n, unsigned seed, struct buf *out)
 		if (k > n - off)
 			k = n - off;
 		if (repair_feed(&r, (const char *)p + off, k, out) == -1)
-			fail("repair_feed hit the buffer cap", p, n);
+			fuzz_fail("repair_feed hit the buffer cap", p, n);
 		off += k;
 	}
 	if (repair_end(&r, out) == -1)
-		fail("repair_end hit the buffer cap", p, n);
+		fuzz_fail("repair_end hit the buffer cap", p, n);
 }
 
 /* line_ok - a header line: a field or (after one) a continuation */
@@ -86,24 +74,24 @@ check(const struct buf *o, const uint8_t *in, size_t n)
 
 	for (i = 0; i < o->len; i++) {
 		if (s[i] == '\0')
-			fail("NUL in the output", in, n);
+			fuzz_fail("NUL in the output", in, n);
 		if (s[i] == '\r' && (i + 1 == o->len || s[i + 1] != '\n'))
-			fail("bare CR in the output", in, n);
+			fuzz_fail("bare CR in the output", in, n);
 		if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
-			fail("bare LF in the output", in, n);
+			fuzz_fail("bare LF in the output", in, n);
 		if (s[i] != '\n' || !header)
 			continue;
 		if (i - 1 == start)	/* the empty line */
 			header = 0;
 		else if (!line_ok(s + start, i - 1 - start, fields))
-			fail("a header line that is no field", in, n);
+			fuzz_fail("a header line that is no field", in, n);
 		else
 			fields++;
 		start = i + 1;
 	}
 	/* (nothing at all for nothing, or a lone mbox From_ line) */
 	if (o->len > 0 && (o->len < 2 || s[o->len - 1] != '\n'))
-		fail("the output does not end in CRLF", in, n);
+		fuzz_fail("the output does not end in CRLF", in, n);
 }
 
 int
@@ -121,16 +109,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(&whole, data + 1, size - 1);
 	run(data + 1, size - 1, data[0] | 1u, &cut);
 	if (cut.len != whole.len || memcmp(cut.s, whole.s, whole.len) != 0)
-		fail("cut into pieces, the output differs", data, size);
+		fuzz_fail("cut into pieces, the output differs", data, size);
 	repair_init(&r);
 	if (repair_feed(&r, whole.s, whole.len, &again) == -1 ||
 	    repair_end(&r, &again) == -1)
-		fail("the second pass hit the buffer cap", data, size);
+		fuzz_fail("the second pass hit the buffer cap", data, size);
 	for (int k = REPAIR_BARE_CR; k < REPAIR_NKINDS; k++)
 		if (r.counts[k] != 0)
-			fail("the output needed repairs again", data, size);
+			fuzz_fail("the output needed repairs again", data, size);
 	if (again.len != whole.len || memcmp(again.s, whole.s, whole.len) != 0)
-		fail("the second pass changed the output", data, size);
+		fuzz_fail("the second pass changed the output", data, size);
 	buf_free(&whole);
 	buf_free(&cut);
 	buf_free(&again);
@@ -143,35 +131,10 @@ static const char *const pieces[] = { "From ", "From a@b  Sat Nov 21\n",
 	"\r\n", "\r\r\n", "\0", "\n\n", "\r\n\r\n", "no colon here",
 	"bad name: v", "\x80\xff", ".", "From: a <a@b>\n", "  folded\n" };
 
-/* random_input - a seed byte, then random pieces */
-static size_t
-random_input(uint8_t *buf, size_t cap)
-{
-	size_t n = 1;
-
-	buf[0] = (uint8_t)rand();
-	for (int k = rand() % 24; k > 0; k--) {
-		const char *p = pieces[rand() % (int)(sizeof pieces /
-		    sizeof pieces[0])];
-		size_t l = p[0] ? strlen(p) : 1;
-		if (n + l >= cap)
-			break;
-		memcpy(buf + n, p, l);
-		n += l;
-	}
-	return n;
-}
-
 int
 main(int argc, char **argv)
 {
-	long iterations = argc > 1 ? atol(argv[1]) : 100000;
-	uint8_t buf[1024];
-
-	srand(argc > 2 ? (unsigned)atoi(argv[2]) : 1);
-	for (long i = 0; i < iterations; i++)
-		LLVMFuzzerTestOneInput(buf, random_input(buf, sizeof buf));
-	printf("%ld inputs, every promise kept\n", iterations);
-	return 0;
+	return fuzz_main(argc, argv, pieces, sizeof pieces / sizeof pieces[0], 24,
+	    1);
 }
 #endif

@@ -22,21 +22,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz.h"
 #include "buf.h"
 #include "spool.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* fail - report what broke, with the input, and abort */
-static void
-fail(const char *what, const uint8_t *in, size_t n)
-{
-	fprintf(stderr, "spool_fuzz: %s; input (%zu bytes):", what, n);
-	for (size_t i = 0; i < n && i < 200; i++)
-		fprintf(stderr, " %02x", in[i]);
-	fputc('\n', stderr);
-	abort();
-}
 
 /* check_fields - the index against the header text */
 static void
@@ -51,29 +39,29 @@ check_fields(const struct spool *sp, const uint8_t *in, size_t n)
 		char name[256];
 
 		if (f->off > sp->hdr_len || f->len > sp->hdr_len - f->off)
-			fail("a field outside the header", in, n);
+			fuzz_fail("a field outside the header", in, n);
 		if (k == 0) {	/* a line without a colon: kept, nameless */
 			const char *nl = memchr(s, '\n', f->len);
 			size_t first = nl ? (size_t)(nl - s) : f->len;
 			if (memchr(s, ':', first) != NULL && s[0] != ':')
-				fail("a nameless line with a colon", in, n);
+				fuzz_fail("a nameless line with a colon", in, n);
 			continue;
 		}
 		if (k >= f->len || s[k] != ':')
-			fail("a field whose name does not end at a colon", in, n);
+			fuzz_fail("a field whose name does not end at a colon", in, n);
 		if (memmem(s, f->len, "\n\n", 2) != NULL)
-			fail("a blank line inside a field", in, n);
+			fuzz_fail("a blank line inside a field", in, n);
 		if (f->name_len < sizeof name && memchr(s, '\0',
 		    f->name_len) == NULL) {
 			memcpy(name, s, f->name_len);
 			name[f->name_len] = '\0';
 			long j = spool_field_find(sp, name, 0);
 			if (j < 0 || (size_t)j > i)
-				fail("a field not found by its name", in, n);
+				fuzz_fail("a field not found by its name", in, n);
 		}
 		buf_init(&v, 1 << 16);
 		if (spool_field_value(sp, i, &v) == 0 && v.len > f->len)
-			fail("an unfolded value longer than its field", in, n);
+			fuzz_fail("an unfolded value longer than its field", in, n);
 		buf_free(&v);
 	}
 }
@@ -88,9 +76,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fd == -1 || (size && write(fd, data, size) != (ssize_t)size) ||
 	    lseek(fd, 0, SEEK_SET) == -1)
-		fail("memfd", data, size);
+		fuzz_fail("memfd", data, size);
 	if (spool_read(fd, NULL, 1, &sp, &err) == -1)
-		fail(err, data, size);
+		fuzz_fail(err, data, size);
 	close(fd);
 	if (sp->from_line) {	/* the first line, its CR (if any) dropped */
 		const uint8_t *nl = memchr(data, '\n', size);
@@ -98,19 +86,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		skip = nl ? (size_t)(nl - data) + 1 : size;
 		if (size < 5 || memcmp(data, "From ", 5) != 0 || l >= skip ||
 		    memcmp(data, sp->from_line, l) != 0)
-			fail("a From_ line that is not the input's first line",
+			fuzz_fail("a From_ line that is not the input's first line",
 			    data, size);
 	}
 	if (sp->size < 0 || (size_t)sp->size + skip != size)
-		fail("the spool's size is not the input's", data, size);
+		fuzz_fail("the spool's size is not the input's", data, size);
 	back = malloc((size_t)sp->size + 1);
 	if (spool_pread(sp, back, (size_t)sp->size, 0) != sp->size ||
 	    memcmp(back, data + skip, (size_t)sp->size) != 0)
-		fail("the spool does not read back as the input", data, size);
+		fuzz_fail("the spool does not read back as the input", data, size);
 	free(back);
 	if (sp->body_off < 0 || sp->body_off > sp->size ||
 	    sp->hdr_len > (size_t)sp->size)
-		fail("the header or body offset is outside the message", data,
+		fuzz_fail("the header or body offset is outside the message", data,
 		    size);
 	check_fields(sp, data, size);
 	spool_free(&sp);
@@ -123,34 +111,10 @@ static const char *const pieces[] = { "From ", "From a@b  Sat Nov 21\n",
 	"\n\n", "\r\n\r\n", "no colon", "To : b", "\x80\xff", "  folded\n",
 	"From: a <a@b>\n", "Received: by x\n\tfor y\n" };
 
-/* random_input - random pieces */
-static size_t
-random_input(uint8_t *buf, size_t cap)
-{
-	size_t n = 0;
-
-	for (int k = rand() % 24; k > 0; k--) {
-		const char *p = pieces[rand() % (int)(sizeof pieces /
-		    sizeof pieces[0])];
-		size_t l = p[0] ? strlen(p) : 1;
-		if (n + l >= cap)
-			break;
-		memcpy(buf + n, p, l);
-		n += l;
-	}
-	return n;
-}
-
 int
 main(int argc, char **argv)
 {
-	long iterations = argc > 1 ? atol(argv[1]) : 100000;
-	uint8_t buf[1024];
-
-	srand(argc > 2 ? (unsigned)atoi(argv[2]) : 1);
-	for (long i = 0; i < iterations; i++)
-		LLVMFuzzerTestOneInput(buf, random_input(buf, sizeof buf));
-	printf("%ld inputs, every promise kept\n", iterations);
-	return 0;
+	return fuzz_main(argc, argv, pieces, sizeof pieces / sizeof pieces[0], 24,
+	    0);
 }
 #endif
