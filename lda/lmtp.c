@@ -48,6 +48,7 @@ struct lmtp_conn {
 	enum lmtp_phase phase;
 	int broken;		/* out of step: no further transaction */
 	int heard;		/* the store has sent something */
+	int dropped;		/* the store closed or reset the link */
 	char in[4096];		/* bytes read, not yet used */
 	size_t in_off, in_len;
 	struct buf out;		/* commands and data not yet written */
@@ -247,14 +248,18 @@ fill(struct lmtp_conn *lc, long long deadline, char **err)
 			lc->heard = 1;
 			return 0;
 		}
-		if (n == 0)
+		if (n == 0) {
+			lc->dropped = 1;
 			return xerr(err, "connection closed by the store "
 			    "in %s", phase_names[lc->phase]);
+		}
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			lc->dropped = errno == ECONNRESET;
 			return xerr(err, "read in %s: %s",
 			    phase_names[lc->phase], strerror(errno));
+		}
 		switch (wait_fd(lc->fd, POLLIN, deadline)) {
 		case 0:
 			return xerr(err, "timeout (%d s) waiting for the "
@@ -404,6 +409,7 @@ write_out(struct lmtp_conn *lc, char **err)
 			    lc->timeout, phase_names[lc->phase]);
 		}
 		lc->broken = 1;
+		lc->dropped = errno == EPIPE || errno == ECONNRESET;
 		return xerr(err, "write in %s: %s",
 		    phase_names[lc->phase], strerror(errno));
 	}
@@ -597,12 +603,13 @@ lmtp_open(const struct lmtp_target *t, struct lmtp_pre *pre,
 			*lc_r = lc;
 			return 0;
 		}
-		/* A greeting that refuses is the store's answer. Anything
-		   else going wrong on a connection begun at start-up (closed
-		   unspoken by a restarting store, closed after an idle
-		   timeout while the rc ran) is no verdict: ask the store
-		   again, as if it had not been begun. */
-		if (lc->heard && lc->phase == LMTP_GREETING)
+		/* A connection begun at start-up that the store dropped
+		   before LHLO was answered (a store restarting, or closing
+		   it after its idle timeout while the rc ran) is no verdict:
+		   ask the store again, as if it had not been begun. What the
+		   store said (a greeting that refuses) or failed to say in
+		   time counts, as on any connection. */
+		if (!lc->dropped || (lc->heard && lc->phase == LMTP_GREETING))
 			goto fail;
 		free(*err);
 		*err = NULL;

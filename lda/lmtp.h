@@ -97,9 +97,9 @@ void lmtp_pre_close(struct lmtp_pre *pre);
 
 /*
  * Connect to t (within connect_timeout seconds) - or take pre's
- * connection when it is t's (pre may be NULL; a taken connection that
- * fails before LHLO is answered, unless its greeting refused, is dropped
- * and t connected anew) - read
+ * connection when it is t's (pre may be NULL; a taken connection the
+ * store closed before LHLO was answered, without refusing in its
+ * greeting, is dropped and t connected anew) - read
  * the greeting, send LHLO and record the capabilities; timeout (seconds)
  * is then the limit for every reply and every write. Returns 0 and
  * *lc_r, or -1 with *err (connection refused, timeout, a greeting or

@@ -152,6 +152,14 @@ peer q; run "lmtp:unix:$T/q.sock" -d bob
 is "$st" 0 "the early connection greeted, then closed before LHLO: connected again, delivered"
 like "$(cat "$T/q.log")" "DATA [0-9]+ bytes" "... by the second connection"
 
+# ... but a store that says nothing on it in time has answered: one
+# timeout, no second connection
+printf '%s\n' '<quiet 6' >"$T/r.script"
+peer r; run "lmtp:unix:$T/r.sock" STORE_TIMEOUT=2 -d bob
+is "$st" 75 "the early connection never greeted: 75"
+like "$(cat "$LOG")" 'timeout \(2 s\) waiting for the reply to the greeting' "... after one timeout, logged"
+ok $([ "$secs" -le 3 ]; echo $?) "... not two: no second connection (took ${secs} s, a timeout is 2)"
+
 # --- PIPELINING used only when offered -------------------------------------------
 { hello; printf '%s\n' '<quiet 0.5' '> 250 2.1.0 ok' '> 250 2.1.5 ok' '> 354 go' '<data' \
 	'> 250 2.1.5 ok' '< QUIT' '> 221 bye'; } >"$T/l.script"
