@@ -18,8 +18,7 @@ D=${1:?usage: postfix-up.sh DIR [MAIN_EXTRA [MASTER_EXTRA]]}
 MAIN_EXTRA=${2:-} MASTER_EXTRA=${3:-}
 fail() { echo "postfix-up.sh: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || fail "run as root"
-command -v postfix >/dev/null && [ -r /etc/postfix/master.cf ] ||
-    fail "postfix is not installed"
+command -v postfix >/dev/null || fail "postfix is not installed"
 getent passwd postfix >/dev/null && getent group postdrop >/dev/null ||
     fail "no postfix user or postdrop group"
 mkdir -p "$D"
@@ -30,7 +29,12 @@ chown postfix "$D/data"
 chmod 755 "$D"
 PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
-cp /etc/postfix/master.cf "$C/master.cf"
+# the package's pristine master.cf, not the system's (which may carry an
+# admin's content filters and services)
+for m in /usr/share/postfix/master.cf.dist /etc/postfix/master.cf.proto /etc/postfix/master.cf; do
+    [ -r "$m" ] && { cp "$m" "$C/master.cf"; break; }
+done
+[ -s "$C/master.cf" ] || fail "no master.cf to start from"
 [ -r /etc/postfix/dynamicmaps.cf ] && cp /etc/postfix/dynamicmaps.cf "$C/"
 [ -d /etc/postfix/dynamicmaps.cf.d ] && cp -r /etc/postfix/dynamicmaps.cf.d "$C/"
 cat >"$C/main.cf" <<CONF
