@@ -47,7 +47,6 @@ struct lmtp_conn {
 	int timeout;		/* seconds per reply and per write */
 	enum lmtp_phase phase;
 	int broken;		/* out of step: no further transaction */
-	int heard;		/* the store has sent something */
 	int dropped;		/* the store closed or reset the link */
 	char in[4096];		/* bytes read, not yet used */
 	size_t in_off, in_len;
@@ -245,7 +244,6 @@ fill(struct lmtp_conn *lc, long long deadline, char **err)
 		    sizeof lc->in - lc->in_len, 0);
 		if (n > 0) {
 			lc->in_len += (size_t)n;
-			lc->heard = 1;
 			return 0;
 		}
 		if (n == 0) {
@@ -609,7 +607,7 @@ lmtp_open(const struct lmtp_target *t, struct lmtp_pre *pre,
 		   ask the store again, as if it had not been begun. What the
 		   store said (a greeting that refuses) or failed to say in
 		   time counts, as on any connection. */
-		if (!lc->dropped || (lc->heard && lc->phase == LMTP_GREETING))
+		if (!lc->dropped)
 			goto fail;
 		free(*err);
 		*err = NULL;

@@ -492,6 +492,13 @@ store_reply_outcome(const struct lmtp_reply *r)
 
 /* ---------------------------------------------------- the transaction */
 
+/* lmtp_target_of - a STORE target as lmtp.c names it */
+static struct lmtp_target
+lmtp_target_of(const struct store_target *t)
+{
+	return (struct lmtp_target){ t->name, t->path, t->host, t->port };
+}
+
 /* store_preconnect - begin connecting to spec's first store (store.h) */
 int
 store_preconnect(const char *spec, struct lmtp_pre *pre)
@@ -508,8 +515,7 @@ store_preconnect(const char *spec, struct lmtp_pre *pre)
 		return -1;
 	}
 	if (n > 0) {
-		struct lmtp_target lt = { t[0].name, t[0].path, t[0].host,
-		    t[0].port };
+		struct lmtp_target lt = lmtp_target_of(&t[0]);
 		r = lmtp_preconnect(&lt, pre);
 	}
 	store_targets_free(&t, n);
@@ -666,7 +672,7 @@ store_add(struct store *st, const struct spool *sp, const char *sender,
 static int
 open_one(struct store *st, const struct store_target *t, char **err)
 {
-	struct lmtp_target lt = { t->name, t->path, t->host, t->port };
+	struct lmtp_target lt = lmtp_target_of(t);
 	struct lmtp_auth a;
 	char *mech = NULL;
 

@@ -232,6 +232,19 @@ rss_one() {
 	rm -rf "$BH/Maildir"
 }
 
+# timed_once METHOD FILE - deliver FILE once by ${BASE[METHOD]} through
+# $SPAWN: TIMED_US is the time from its fork to the end of its wait4 (µs),
+# or it returns 1 with TIMED_ERR saying what failed
+timed_once() {
+	: >"$W/inter.err"
+	rm -f "$W/inter.us"
+	if ! eval "$(q "$SPAWN" -u "$BU" -e "$W/inter.err" -t "$W/inter.us" "$2" --) ${BASE[$1]}" 2>/dev/null; then
+		TIMED_ERR="$1 on $2: $(head -c 200 "$W/inter.err" | tr '\n' ' ')"
+		return 1
+	fi
+	TIMED_US=$(cat "$W/inter.us")
+}
+
 # interleave TAG SRC COUNT METHOD... - the robust cross-check on a shared,
 # noisy machine: message by message, every METHOD in turn (the order
 # rotates, so each is first as often as the others), each delivery timed
@@ -249,13 +262,8 @@ interleave() {
 	for f in "${files[@]}"; do
 		for ((k = 0; k < ${#ms[@]}; k++)); do
 			m=${ms[$(((i + k) % ${#ms[@]}))]}
-			: >"$W/inter.err"
-			rm -f "$W/inter.us"
-			if ! eval "$(q "$SPAWN" -u "$BU" -e "$W/inter.err" -t "$W/inter.us" "$f" --) ${BASE[$m]}" 2>/dev/null; then
-				INTER_ERR="$m on $f: $(head -c 200 "$W/inter.err" | tr '\n' ' ')"
-				return 1
-			fi
-			echo "$tag $m $(cat "$W/inter.us")" >>"$W/inter.txt"
+			timed_once "$m" "$f" || { INTER_ERR=$TIMED_ERR; return 1; }
+			echo "$tag $m $TIMED_US" >>"$W/inter.txt"
 		done
 		i=$((i + 1))
 	done

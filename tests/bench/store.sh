@@ -194,11 +194,8 @@ for ((i = 0; i < IN; i++)); do
 	f=$(printf '%04d.eml' "$i")
 	for ((k = 0; k < ${#ms[@]}; k++)); do
 		m=${ms[$(((i + k) % ${#ms[@]}))]}
-		: >"$W/inter.err"
-		rm -f "$W/inter.us"
-		eval "$(q "$SPAWN" -u "$BU" -e "$W/inter.err" -t "$W/inter.us" "$W/in-$m/$f" --) ${BASE[$m]}" 2>/dev/null ||
-			die "interleaved: $m on $f: $(head -c 200 "$W/inter.err")"
-		echo "$m $(cat "$W/inter.us")" >>"$W/inter.txt"
+		timed_once "$m" "$W/in-$m/$f" || die "interleaved: $TIMED_ERR"
+		echo "$m $TIMED_US" >>"$W/inter.txt"
 	done
 done
 after=$($PY "$W/count.py" "$CYRUS_IMAP_PORT" "$CYRUS_PW")
