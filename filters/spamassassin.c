@@ -373,8 +373,10 @@ spamd_run(struct filter_ctx *c, const struct spool *msg, struct verdict *v,
 
 	if (spamd_settings(c, &set, err) == -1)
 		return -1;
-	/* As spamc does: a message too big for spamd passes unscanned. */
+	/* As spamc does: a message too big for spamd passes unscanned;
+	   unlike spamc, without the X-Spam-* fields it came with (forged). */
 	if (msg->size > set.maxsize) {
+		verdict_drop(v, "X-Spam-*");
 		verdict_var(v, "SPAM_FLAG", "");
 		verdict_var(v, "SPAM_SCORE", "");
 		verdict_var(v, "SPAM_THRESHOLD", "");
@@ -391,6 +393,7 @@ spamd_run(struct filter_ctx *c, const struct spool *msg, struct verdict *v,
 
 static const char *const spamd_vars[] = { "SPAM_FLAG", "SPAM_SCORE",
 	"SPAM_THRESHOLD", "SPAM_SYMBOLS", NULL };
+static const char *const spamd_fields[] = { "X-Spam-*", NULL };
 
 const struct filter filter_spamassassin = {
 	.name = "spamassassin",
@@ -398,5 +401,6 @@ const struct filter filter_spamassassin = {
 	.fail_closed = 0,
 	.rewrites = 1,		/* SPAMD_COMMAND=PROCESS hands back a new spool */
 	.vars = spamd_vars,
+	.fields = spamd_fields,
 	.run = spamd_run,
 };
