@@ -29,6 +29,8 @@ rc_error(struct rc *rc, int line, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	rc->errors++;
+	if (line <= 0)
+		line = rc->cur_line;
 	if (line > 0)
 		log_warn("%s:%d: %s", rc->cur_file ? rc->cur_file : "rc", line,
 		    msg);
@@ -57,6 +59,7 @@ eval_assign(struct rc *rc, const struct rc_node *n)
 	char *v = NULL;
 	enum rc_flow f;
 
+	rc->cur_line = n->line;
 	if (n->value)
 		v = rc_expand_str(rc, n->value, RC_EXP_ASSIGN);
 	rc_trace(rc, "%s:%d: %s%s%s\n", rc->cur_file, n->line, n->name,
@@ -162,6 +165,7 @@ eval_recipe(struct rc *rc, const struct rc_node *n)
 	int succeed = 0;
 	enum rc_flow f;
 
+	rc->cur_line = n->line;
 	if (r->broken) {
 		rc_trace(rc, "%s:%d: recipe skipped (error above)\n",
 		    rc->cur_file, n->line);
@@ -205,6 +209,7 @@ int
 rc_run_path(struct rc *rc, const char *path, int system)
 {
 	const char *saved = rc->cur_file;
+	int saved_line = rc->cur_line;
 	struct rc_file *f;
 	enum rc_flow flow;
 	char *err = NULL;
@@ -227,6 +232,7 @@ rc_run_path(struct rc *rc, const char *path, int system)
 		rc->lastcond = rc->prevcond = rc->lastsucc = 0;
 	flow = rc_eval_list(rc, f->first);
 	rc->cur_file = saved;
+	rc->cur_line = saved_line;
 	rc->depth--;
 	rc_file_free(&f);
 	return flow == RC_DELIVERED;

@@ -18,6 +18,7 @@
 #define RC_INCLUDE_MAX	32		/* INCLUDERC / SWITCHRC nesting */
 #define RC_FILE_MAX	(16u << 20)	/* bytes of one rc file */
 #define RC_VALUE_MAX	(1u << 20)	/* bytes of one expanded value */
+#define RC_EXPAND_DEPTH	64		/* ${a:-${b:-...}} nested at most */
 #define RC_CAPTURE_MAX	(1u << 20)	/* bytes kept of a program's output */
 
 /* The variables: "NAME=value" strings, NULL-terminated (usable as envp). */
@@ -36,6 +37,7 @@ struct rc {
 	size_t nargs;
 	int depth;		/* rc files being run (INCLUDERC nesting) */
 	const char *cur_file;	/* $_ */
+	int cur_line;		/* the line of cur_file being run, for errors */
 	int lastcond, prevcond, lastsucc;	/* procmail's A/a/E/e state */
 	long lastscore;		/* $= */
 	int lastexit;		/* $? */
@@ -93,6 +95,8 @@ int rc_expand(struct rc *rc, const char *raw, enum rc_expand_mode mode,
     struct buf *out, size_t *nwords_r, char **err);
 char *rc_expand_str(struct rc *rc, const char *raw,
     enum rc_expand_mode mode);
+/* The deepest ${...} nesting in raw, read as text (for --check). */
+int rc_expand_depth(const char *raw);
 
 /* exec.c */
 struct rc_prog {
