@@ -16,12 +16,12 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "status.h"
 
 static int log_stderr;
 static int log_verbose;
 static int log_fd = -1;
 static const char *log_ident = "lda";
-static int status_printed;
 
 /* log_open - open syslog as ident; to_stderr mirrors lines to stderr */
 void
@@ -95,17 +95,6 @@ LOG_FN(log_info, LOG_INFO, 1)
 LOG_FN(log_warn, LOG_WARNING, 1)
 LOG_FN(log_debug, LOG_DEBUG, log_verbose > 0)
 
-/* log_status - print the status line the MTA records, once per run */
-void
-log_status(const char *status, const char *reason)
-{
-	if (status_printed)
-		return;
-	status_printed = 1;
-	printf("%s %s\n", status, reason);
-	fflush(stdout);
-}
-
 /* log_die - log, print the 4.3.0 status line and exit EX_TEMPFAIL */
 static void __attribute__((noreturn))
 log_die(const char *prefix, const char *fmt, va_list ap)
@@ -120,7 +109,7 @@ log_die(const char *prefix, const char *fmt, va_list ap)
 	if (log_stderr)
 		fprintf(stderr, "%s[%ld]: %s%s\n", log_ident, (long)getpid(),
 		    prefix, line);
-	log_status("4.3.0", line);
+	status_print("4.3.0", line);
 	exit(EX_TEMPFAIL);
 }
 
