@@ -35,6 +35,9 @@
 
 #define DEFAULT_LOCK_TIMEOUT 60
 
+/* Set under --test: the exit code is said as the last line. */
+static int dry_run;
+
 /* config_error - an administrator's mistake: logged, the status line
    4.3.5 with the complaint, the message stays with the MTA */
 static enum outcome
@@ -47,6 +50,22 @@ config_error(const char *rcpt, const char *what)
 		log_warn("%s; the message stays with the MTA", what);
 	status_fail(OUT_CONFIG, NULL, rcpt, "%s", what);
 	return OUT_CONFIG;
+}
+
+/* finish - the run's one status line (status.h) and its exit code;
+   --test says the code as its last line */
+static int
+finish(enum outcome o)
+{
+	int code = status_end(o);
+
+	if (dry_run) {
+		printf("exit code %d%s\n", code, code == 0 ? "" : code ==
+		    EX_TEMPFAIL ? " (the MTA keeps the message)" :
+		    " (the MTA bounces the message)");
+		fflush(stdout);
+	}
+	return code;
 }
 
 /* user_rc - the user's rc file: ~/.ldarc, else ~/.procmailrc, or NULL */
@@ -196,6 +215,7 @@ deliver_one(const struct invocation *inv, struct spool *sp,
 		else
 			o = rc_deliver_default(rc);
 		o = rc_finish(rc, o);	/* TRAP, EXITCODE, the last abstract */
+		rc_trace_summary(rc);	/* --test: where it would go */
 	}
 	/* A configuration error decides, whatever EXITCODE says; failures
 	   of a recipient that was delivered after all decided nothing. */
@@ -365,7 +385,7 @@ delivery(const struct invocation *inv)
 		status_fail(OUT_TEMPFAIL, NULL, NULL, "spool: %s", err);
 		free(err);
 		lmtp_pre_close(&pre);
-		return status_end(OUT_TEMPFAIL);
+		return finish(OUT_TEMPFAIL);
 	}
 	if (forking)
 		o = fork_recipients(inv, sp);
@@ -373,7 +393,7 @@ delivery(const struct invocation *inv)
 		o = as_self(inv, sp, &pre);
 	lmtp_pre_close(&pre);
 	spool_free(&sp);
-	return status_end(o);
+	return finish(o);
 }
 
 /*
@@ -437,14 +457,19 @@ main(int argc, char **argv, char **envp)
 		/* 75, never 64: postfix bounces every message on 64 */
 		fprintf(stderr, "lda: %s\n%s", err, invocation_usage);
 		config_error(NULL, err);
-		code = status_end(OUT_CONFIG);
+		code = finish(OUT_CONFIG);
 		free(err);
 		invocation_free(&inv);
 		return code;
 	}
+	/* --test: what would be logged is part of the trace */
+	if ((dry_run = inv.dry_run) != 0)
+		log_set_echo(1);
 	switch (inv.mode) {
 	case INV_VERSION:
-		printf("lda %s\n", LDA_VERSION);
+		/* the paths compiled in, which `make install` set */
+		printf("lda %s\nsystem rc: %s/lda.rc\nmodules: %s\n",
+		    LDA_VERSION, SYSCONFDIR, MODDIR);
 		return 0;
 	case INV_HELP:
 		fputs(invocation_usage, stdout);
@@ -461,7 +486,7 @@ main(int argc, char **argv, char **envp)
 		break;
 	}
 	if (settled(&inv, &config) == -1)
-		code = status_end(OUT_CONFIG);
+		code = finish(OUT_CONFIG);
 	else
 		code = delivery(&inv);
 	free(config);
