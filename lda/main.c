@@ -428,7 +428,9 @@ main(int argc, char **argv, char **envp)
 		log_set_echo(1);
 	switch (inv.mode) {
 	case INV_VERSION:
-		printf("lda %s\n", LDA_VERSION);
+		/* the paths compiled in, which `make install` set */
+		printf("lda %s\nsystem rc: %s/lda.rc\nmodules: %s\n",
+		    LDA_VERSION, SYSCONFDIR, MODDIR);
 		return 0;
 	case INV_HELP:
 		fputs(invocation_usage, stdout);
