@@ -31,6 +31,8 @@ const char invocation_usage[] =
     "  rcfile           run this rc file instead of the user's\n"
     "  --config FILE    the system rc instead of " SYSCONFDIR "/lda.rc\n"
     "  --store SPEC     the store (lmtp:unix:/path, lmtp:inet:host:port)\n"
+    "  --log-file FILE  log to FILE, not syslog (hosts without one)\n"
+    "  --queue-id ID    the MTA's queue ID, for the log lines\n"
     "  --check FILE     report the errors of an rc file, deliver nothing\n"
     "  --test           say where the message would go, write nothing\n"
     "  --version        the version\n"
@@ -118,6 +120,8 @@ long_opt(struct invocation *inv, const char *opt, const char *next, char **err)
 		{ "config", offsetof(struct invocation, config), INV_DELIVER },
 		{ "store", offsetof(struct invocation, store), INV_DELIVER },
 		{ "check", offsetof(struct invocation, check_file), INV_CHECK },
+		{ "log-file", offsetof(struct invocation, log_file), INV_DELIVER },
+		{ "queue-id", offsetof(struct invocation, queue_id), INV_DELIVER },
 		{ "test", offsetof(struct invocation, dry_run), INV_DELIVER },
 		{ "version", (size_t)-1, INV_VERSION },
 		{ "help", (size_t)-1, INV_HELP },
