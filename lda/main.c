@@ -511,7 +511,6 @@ main(int argc, char **argv, char **envp)
 		fprintf(stderr, "lda: %s\n", why);
 		config_error(NULL, why);
 		free(why);
-		free(err);
 		invocation_free(&inv);
 		return finish(OUT_CONFIG);
 	}
