@@ -18,6 +18,7 @@ const char invocation_usage[] =
     "       lda [-ptY] -m [VAR=value]... rcfile [arg]...\n"
     "       lda --check rcfile\n"
     "       lda --test [options as above] < message\n"
+    "       lda --test-filters [options as above] < message\n"
     "options: --config FILE  system rc to read instead of " SYSCONFDIR
     "/lda.rc\n"
     "         --store SPEC   the store (lmtp:unix:/path, lmtp:inet:host:port)\n"
@@ -107,6 +108,8 @@ long_opt(struct invocation *inv, const char *opt, const char *next, char **err)
 		{ "log-file", offsetof(struct invocation, log_file), INV_DELIVER },
 		{ "queue-id", offsetof(struct invocation, queue_id), INV_DELIVER },
 		{ "test", offsetof(struct invocation, dry_run), INV_DELIVER },
+		{ "test-filters", offsetof(struct invocation, test_filters),
+		    INV_DELIVER },
 		{ "version", (size_t)-1, INV_VERSION },
 		{ "help", (size_t)-1, INV_HELP },
 	};
@@ -118,8 +121,11 @@ long_opt(struct invocation *inv, const char *opt, const char *next, char **err)
 			inv->mode = opts[i].mode;
 		if (opts[i].off == (size_t)-1)
 			return 0;
-		if (opts[i].off == offsetof(struct invocation, dry_run)) {
+		if (opts[i].off == offsetof(struct invocation, dry_run) ||
+		    opts[i].off == offsetof(struct invocation, test_filters)) {
 			inv->dry_run = 1;
+			inv->test_filters |= opts[i].off ==
+			    offsetof(struct invocation, test_filters);
 			return 0;
 		}
 		if (next == NULL)
