@@ -7,12 +7,15 @@
  * fold the copy's outcome into the session.
  * Does not: evaluate rc, run programs, talk to a store.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../rc/rc.h"
 #include "deliver.h"
+#include "status.h"
 #include "local.h"
 #include "log.h"
 #include "store.h"
@@ -70,6 +73,63 @@ strip(const char *folder, enum dest_kind kind)
 
 static enum outcome deliver_any(struct session *s, const char *src,
     const char *folder, char **path_r);
+
+/* dry_writable - could we make or write path? 0, or the errno the real
+   write would meet (a missing path: its nearest existing parent must
+   take a new entry) */
+static int
+dry_writable(const char *path)
+{
+	char *p = xstrdup(path), *slash;
+	int e = 0;
+
+	while (access(p, F_OK) == -1 && errno == ENOENT) {
+		if ((slash = strrchr(p, '/')) == NULL) {
+			p[0] = '\0';		/* the working directory */
+			break;
+		}
+		if (slash == p) {
+			p[1] = '\0';
+			break;
+		}
+		*slash = '\0';
+	}
+	if (access(*p ? p : ".", W_OK) == -1)
+		e = errno;
+	free(p);
+	return e;
+}
+
+/* dry_check - --test: the errno the copy into folder would fail with,
+   as far as permissions tell without writing (0: it would go) */
+static int
+dry_check(const char *folder, enum dest_kind kind)
+{
+	char *dir, *sub;
+	int e;
+
+	switch (kind) {
+	case DEST_MAILDIR:
+		dir = strip(folder, kind);
+		sub = xasprintf("%s/tmp", dir);
+		e = dry_writable(sub);
+		free(sub);
+		if (e == 0) {
+			sub = xasprintf("%s/new", dir);
+			e = dry_writable(sub);
+			free(sub);
+		}
+		free(dir);
+		return e;
+	case DEST_DEVNULL:
+		return 0;
+	default:
+		dir = strip(folder, kind);
+		e = dry_writable(dir);
+		free(dir);
+		return e;
+	}
+}
 
 /* write_copy - the copy into a local folder of the given kind */
 static enum outcome
@@ -165,8 +225,21 @@ deliver_any(struct session *s, const char *src, const char *folder,
 	if (store_take(s, folder, &o, path_r))
 		return o;
 	if (s->dry_run) {
+		static const char *const kinds[] = { [DEST_MAILDIR] = "Maildir",
+		    [DEST_MH] = "MH folder", [DEST_MBOX] = "mbox",
+		    [DEST_MSGDIR] = "directory folder",
+		    [DEST_DEVNULL] = "discarded" };
+		int e = dry_check(folder, kind);
 		path = xstrdup(folder);
 		o = OUT_DELIVERED;
+		if (e) {
+			o = local_fail(&err, "would fail: cannot write",
+			    folder, e);
+		} else if (s->rc) {
+			rc_trace(s->rc, "Would deliver to \"%s\" (%s)", folder,
+			    kinds[kind]);
+			rc_trace_dest(s->rc, "%s (%s)", folder, kinds[kind]);
+		}
 	} else if (src)
 		o = link_copy(s, src, folder, kind, &path, &err);
 	else
@@ -177,6 +250,8 @@ deliver_any(struct session *s, const char *src, const char *folder,
 		    (long long)s->msg->size, s->dry_run ? "dry-run" :
 		    kind == DEST_DEVNULL ? "discarded" : "sent");
 		s->delivered++;
+		if (!s->dry_run)
+			status_delivered();
 		free(s->last_folder);
 		s->last_folder = xstrdup(path);
 	} else {
@@ -184,8 +259,7 @@ deliver_any(struct session *s, const char *src, const char *folder,
 		    "status=%s (%s)", s->recipient, s->sender, folder,
 		    (long long)s->msg->size,
 		    o == OUT_TEMPFAIL ? "deferred" : "failed", err);
-		free(s->reason);
-		s->reason = xstrdup(err);
+		status_fail(o, NULL, s->recipient, "%s", err);
 	}
 	if (path_r && o == OUT_DELIVERED)
 		*path_r = path;

@@ -31,11 +31,15 @@ struct invocation {
 	const char *config;	/* --config: the system rc, or NULL for default */
 	const char *store;	/* --store, or NULL */
 	const char *check_file;	/* --check FILE */
+	const char *log_file;	/* --log-file: the system log, not syslog */
+	const char *queue_id;	/* --queue-id: the MTA's, for the log */
 	int preserve_env;	/* -p */
 	int override_from;	/* -o */
 	int trust_from;		/* -t: procmail's "fail softly" */
 	int assume_y;		/* -Y: Berkeley format, ignore Content-Length */
 	int dry_run;		/* --test: evaluate and trace, write nothing */
+	int test_filters;	/* --test-filters: --test, and filters that
+				   ask a daemon (spamd, clamd) run too */
 
 	/* The MTA's environment (postfix pipe(8)/local(8) names). */
 	const char *env_sender;		/* SENDER */

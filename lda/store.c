@@ -22,6 +22,7 @@
 #include "sasl.h"
 #include "session.h"
 #include "spool.h"
+#include "status.h"
 #include "store.h"
 #include "xalloc.h"
 #include "../rc/rc.h"
@@ -65,6 +66,7 @@ struct store {
 	char *down;			/* why no store could be reached */
 	char *mech;			/* the SASL mechanism lc used, or NULL */
 	pid_t pid;			/* the process the copies belong to */
+	int probe;			/* --test: RCPT only, nothing sent */
 };
 
 /* ---------------------------------------------------------- settings */
@@ -850,7 +852,7 @@ round_send(struct store *st, struct store_msg *m)
 	buf_init(&src->out, 0);
 	t = (struct lmtp_txn){ .sender = m->sender, .size = m->size,
 	    .rcpts = rcpts, .nrcpts = nr, .replies = replies,
-	    .src = { source_read, src } };
+	    .src = { source_read, src }, .probe = st->probe };
 	rc = lmtp_send(st->lc, &t, &err);
 	if (src->ended)
 		log_repairs(m, &src->rep);
@@ -960,8 +962,9 @@ log_copy(const struct store *st, const struct store_msg *m,
 
 	if (c->o == OUT_DELIVERED) {
 		log_info("to=<%s>, from=<%s>, folder=%s, store=%s, size=%lld, "
-		    "status=sent (%s)", c->user, m->sender, c->addr,
-		    store_name(st), (long long)m->size, c->reply);
+		    "status=%s (%s)", c->user, m->sender, c->addr,
+		    store_name(st), (long long)m->size, st->probe ?
+		    "dry-run, RCPT accepted" : "sent", c->reply);
 		return;
 	}
 	if (c->folder && c->fallback)
@@ -1000,6 +1003,8 @@ store_send(struct store *st, char **status_r, char **reason_r)
 			const struct store_copy *c = &m->copies[i];
 			enum outcome o = final(m, c);
 			log_copy(st, m, c);
+			if (o == OUT_DELIVERED)
+				status_delivered();
 			all = outcome_worse(all, o);
 			if (o != OUT_DELIVERED && (why == NULL ||
 			    outcome_worse(why_o, o) != why_o)) {
@@ -1073,6 +1078,8 @@ session_store(struct session *s, char **err)
 			return -1;
 		s->store = store_new(&set);
 		s->store->pre = s->pre;
+		/* --test: the store is asked about each RCPT, no more */
+		s->store->probe = s->dry_run;
 	}
 	return 1;
 }
@@ -1109,10 +1116,12 @@ store_take(struct session *s, const char *folder, enum outcome *o_r,
 	case 0:
 		return not_ours(s, folder, o_r);
 	case -1:
+		/* An unusable STORE is the administrator's mistake. */
 		log_warn("to=<%s>, folder=%s, status=deferred (%s)",
 		    s->recipient, folder, err);
+		status_fail(OUT_CONFIG, NULL, s->recipient, "%s", err);
 		free(err);
-		*o_r = OUT_TEMPFAIL;
+		*o_r = OUT_CONFIG;
 		return 1;
 	}
 	if (!store_folder(&s->store->set, folder, rc_get(s->rc, "MAILDIR"),
@@ -1125,20 +1134,25 @@ store_take(struct session *s, const char *folder, enum outcome *o_r,
 		free(err);
 		fallback = 1;
 	}
-	addr = s->dry_run ? NULL : store_add(s->store, s->msg, s->sender,
-	    s->recipient, name, fallback);
-	if (addr == NULL && name && !s->dry_run && fallback) {
+	addr = store_add(s->store, s->msg, s->sender, s->recipient, name,
+	    fallback);
+	if (addr == NULL && name && fallback) {
 		log_warn("to=<%s>, folder=%s: no usable address for the folder "
 		    "on the store; to the INBOX instead", s->recipient, folder);
 		addr = store_add(s->store, s->msg, s->sender, s->recipient, NULL,
 		    1);
 	}
 	*o_r = OUT_DELIVERED;
-	if (s->dry_run) {
-		char *a = store_address(&s->store->set, s->recipient, name);
-		free(s->last_folder);
-		s->last_folder = a ? a : xstrdup(folder);
-	} else if (addr == NULL) {
+	if (s->dry_run && s->rc) {
+		/* what the real run would send; the store's answer to the
+		   RCPT is logged when the run ends (store_send) */
+		rc_trace(s->rc, "Would send to the store %s: RCPT TO:<%s>%s",
+		    s->store->set.spec, addr ? addr : "", addr ? "" :
+		    " (no usable address)");
+		rc_trace_dest(s->rc, "%s on the store %s (the store's answer "
+		    "to RCPT follows)", addr ? addr : folder, s->store->set.spec);
+	}
+	if (addr == NULL) {
 		log_warn("to=<%s>, folder=%s, status=bounced (no usable store "
 		    "address for the user)", s->recipient, folder);
 		*o_r = OUT_NOUSER;
