@@ -4,6 +4,7 @@
 #   make check SANITIZE=1  the same with ASan+UBSan (objects under build-san/)
 #   make demo            deliver the bundled sample messages into demo/Maildir
 #   make bench           run the benchmarks under tests/bench/ (slow, not a test)
+#   make fuzz            the libFuzzer campaign (clang): FUZZ_TIME s per harness
 #   make install         PREFIX (/usr/local), DESTDIR, SYSCONFDIR (/etc);
 #                        the paths are compiled in: a new PREFIX rebuilds
 #   make uninstall       remove what install put there (same variables)
@@ -23,6 +24,12 @@ VERSION    := 0.1.0
 ifeq ($(SANITIZE),1)
 BUILD      ?= build-san
 SANFLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else ifeq ($(SANITIZE),fuzz)
+# make fuzz: clang's libFuzzer drives the harnesses of tests/fuzz/
+BUILD      ?= build-fuzz
+CC         := clang
+SANFLAGS   := -fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_FLAGS := -DLDA_LIBFUZZER -fsanitize=fuzzer
 else
 BUILD      ?= build
 SANFLAGS   :=
@@ -59,9 +66,12 @@ UNIT_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_TESTS := $(UNIT_SRCS:%.c=$(BUILD)/%.t)
 INTEG      := $(wildcard tests/integration/*.t) $(wildcard tests/security/*.t)
 # Fuzz harnesses (random inputs standalone; libFuzzer with -DLDA_LIBFUZZER),
-# run briefly by tests/integration/fuzz.t
+# run briefly by tests/integration/fuzz.t, each with its seed corpus
+# tests/fuzz/corpus/NAME/. They link the objects from an archive, so a
+# harness may include a source file to reach its static parsers.
 FUZZ_SRCS  := $(wildcard tests/fuzz/*.c)
 FUZZ       := $(FUZZ_SRCS:%.c=$(BUILD)/%)
+FUZZ_TIME  ?= 60
 # Filters that bring heavy libraries are modules, never linked into lda:
 # filters/modules/NAME.c -> $(BUILD)/modules/NAME.so, installed in MODDIR,
 # loaded on first use from MODULE_PATH (an rc variable, default MODDIR).
@@ -97,9 +107,12 @@ $(BUILD)/tests/unit/%.t: tests/unit/%.c $(LIBOBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Wno-missing-field-initializers -MMD -MP -Ilda -Irc -Ifilters -Itests -o $@ $< $(LIBOBJS) $(ALL_LDFLAGS) $(LDLIBS)
 
-$(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(LIBOBJS)
+$(BUILD)/libtest.a: $(LIBOBJS)
+	rm -f $@ && ar rcs $@ $(LIBOBJS)
+
+$(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(BUILD)/libtest.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -Ilda -Irc -o $@ $< $(LIBOBJS) $(ALL_LDFLAGS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -MMD -MP -Ilda -Irc -Ifilters -o $@ $< $(BUILD)/libtest.a $(ALL_LDFLAGS) $(LDLIBS)
 
 $(BUILD)/modules/%.so: filters/modules/%.c
 	@mkdir -p $(dir $@)
@@ -112,6 +125,23 @@ $(BUILD)/modules/%.so: filters/modules/%.c
 check: $(LDA) $(MODS) $(UNIT_TESTS) $(FUZZ)
 	LDA_BIN=$(abspath $(LDA)) LDA_TOP=$(CURDIR) LDA_BUILD=$(abspath $(BUILD)) \
 	    prove $(PROVEFLAGS) $(UNIT_TESTS) $(INTEG)
+
+# make fuzz: every harness under libFuzzer for FUZZ_TIME seconds (60),
+# one after the other, from its seed corpus (new inputs go to
+# build-fuzz/corpus/NAME, crashes to build-fuzz/crash-NAME-*). Needs clang.
+fuzz:
+	$(MAKE) SANITIZE=fuzz fuzz-run
+
+fuzz-run: $(FUZZ)
+	@for h in $(FUZZ); do n=$$(basename $$h); \
+	    mkdir -p $(BUILD)/corpus/$$n tests/fuzz/corpus/$$n; \
+	    echo "== $$n: $(FUZZ_TIME) s"; \
+	    $$h -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+	        -artifact_prefix=$(BUILD)/crash-$$n- -print_final_stats=1 \
+	        $(BUILD)/corpus/$$n tests/fuzz/corpus/$$n 2>$(BUILD)/$$n.log || \
+	        { tail -n 30 $(BUILD)/$$n.log; exit 1; }; \
+	    grep -E '^stat::(number_of_executed_units|new_units_added)' $(BUILD)/$$n.log; \
+	done
 
 demo: $(LDA)
 	@sh tests/demo.sh $(abspath $(LDA))
@@ -166,7 +196,7 @@ DEPS := gcc make pkg-config perl python3 libtre-dev libtre5 \
         libclamav-dev libspf2-dev \
         procmail maildrop cyrus-imapd cyrus-clients cyrus-admin \
         dovecot-core dovecot-lmtpd spamassassin spamd spamc clamav clamav-daemon \
-        postfix hyperfine time valgrind mandoc groff
+        postfix hyperfine time valgrind clang libclang-rt-14-dev mandoc groff
 deps:
 	@if [ "$$(id -u)" != 0 ]; then \
 	    echo "make deps: run as root, or: apt-get update && apt-get install -y --no-install-recommends $(DEPS)" >&2; \
@@ -174,4 +204,4 @@ deps:
 	@sh .ci/apt-install.sh $(DEPS)
 
 clean:
-	rm -rf build build-san demo
+	rm -rf build build-san build-fuzz demo

@@ -287,8 +287,12 @@ add_xspam(struct verdict *v, const char *hdr, size_t len)
 		if (line[0] != ' ' && line[0] != '\t')
 			keep = n > 7 && strncasecmp(line, "X-Spam-", 7) == 0;
 		if (keep) {
-			(void)buf_append(&field, line, n && line[n - 1] == '\r' ?
-			    n - 1 : n);
+			/* a CR or NUL inside would end or bend the line in
+			   the store (repair.c): spamd adds no other field */
+			size_t m = n && line[n - 1] == '\r' ? n - 1 : n;
+			for (size_t k = 0; k < m; k++)
+				(void)buf_putc(&field, line[k] == '\r' ||
+				    line[k] == '\0' ? ' ' : line[k]);
 			(void)buf_putc(&field, '\n');
 		}
 		i += n + 1;

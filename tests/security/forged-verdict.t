@@ -24,7 +24,7 @@ at_exit "'$P/spamd-down.sh' '$SD'"
 out=$("$P/cyrus-up.sh" "$CD" 2>&1) || { echo "Bail out! cyrus-up.sh: $out"; exit 1; }
 at_exit "'$P/cyrus-down.sh' '$CD'"
 . "$CD/env"
-ensure_user ldasvc
+test_user SVC svc || { echo "Bail out! cannot make a test user"; exit 1; }
 LOG=$T/lda.log; : >"$LOG"; chmod 666 "$LOG"
 H=$T/home; mkdir -p "$H"; chmod 755 "$H"
 
@@ -66,7 +66,7 @@ maildir() {
 # cyrus MSG: deliver to bob's INBOX in Cyrus as the service user; $st
 cyrus() {
 	st=0
-	runuser -u ldasvc -- "$LDA" --config "$T/sys.rc" --store \
+	runuser -u $SVC -- "$LDA" --config "$T/sys.rc" --store \
 		"lmtp:unix:$CYRUS_LMTP_SOCK" -f m@example.org LOGFILE="$LOG" -d bob \
 		<"$1" >/dev/null 2>&1 || st=$?
 }

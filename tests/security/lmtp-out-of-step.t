@@ -12,7 +12,7 @@ P=$LDA_TOP/tests/peers
 PY=/usr/bin/python3; [ -x $PY ] || PY=python3
 if [ "$(id -u)" != 0 ]; then skip_all "needs root"; fi
 . "$LDA_TOP/tests/integration/fault-lib.sh"
-ensure_user ldasvc
+test_user SVC svc || { echo "Bail out! cannot make a test user"; exit 1; }
 LOG=$T/lda.log; : >"$LOG"; chmod 666 "$LOG"
 printf 'From: a@example.org\nSubject: step\nMessage-ID: <o.%s@lmtp-out-of-step.t>\n\nHello.\n' $$ >"$T/m"
 printf ':0\nSpam\n' >"$T/rc"
@@ -20,7 +20,7 @@ chmod 644 "$T/m" "$T/rc"
 # run ARGS...: lda as the service user on $T/s.sock; $st, $out
 run() {
 	: >"$LOG"; st=0
-	out=$(runuser -u ldasvc -- "$LDA" --store "lmtp:unix:$T/s.sock" -f sender@example.org \
+	out=$(runuser -u $SVC -- "$LDA" --store "lmtp:unix:$T/s.sock" -f sender@example.org \
 		LOGFILE="$LOG" "$@" <"$T/m" 2>/dev/null) || st=$?
 	wait "$pid" 2>/dev/null
 }
