@@ -137,8 +137,9 @@ fuzz-run: $(FUZZ)
 	    mkdir -p $(BUILD)/corpus/$$n tests/fuzz/corpus/$$n; \
 	    echo "== $$n: $(FUZZ_TIME) s"; \
 	    $$h -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
-	        -artifact_prefix=$(BUILD)/crash-$$n- -print_final_stats=1 \
-	        $(BUILD)/corpus/$$n tests/fuzz/corpus/$$n 2>$(BUILD)/$$n.log || \
+	        -artifact_prefix=$(abspath $(BUILD))/crash-$$n- -print_final_stats=1 \
+	        $(abspath $(BUILD))/corpus/$$n $(CURDIR)/tests/fuzz/corpus/$$n \
+	        2>$(BUILD)/$$n.log || \
 	        { tail -n 30 $(BUILD)/$$n.log; exit 1; }; \
 	    grep -E '^stat::(number_of_executed_units|new_units_added)' $(BUILD)/$$n.log; \
 	done

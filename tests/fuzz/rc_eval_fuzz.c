@@ -5,7 +5,8 @@
  * with the dry run's promise kept: nothing is written (the working
  * directory, a private one, stays empty). Programs never start here:
  * this harness's execve refuses (a condition "? prog" runs even under
- * --test, as in procmail), so the child exits 127.
+ * --test, as in procmail), so the child exits 127. The clone of a "c {"
+ * block ends after the rc, as lda's does.
  * Input: the rc text.
  * Standalone: ./rc_eval_fuzz [iterations] [seed]; libFuzzer: make fuzz.
  */
@@ -103,6 +104,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc->cur_file = "fuzz.rc";
 	if (f)
 		(void)rc_eval_list(rc, f->first);
+	if (rc->clone)		/* "c {": the clone ends here, as lda's does */
+		_exit(0);
 	rc_free(&rc);
 	rc_file_free(&f);
 	if (chdir(dir) == -1)	/* MAILDIR= moved it */
