@@ -54,7 +54,7 @@ OBJS       := $(SRCS:%.c=$(BUILD)/obj/%.o)
 LIBOBJS    := $(filter-out $(BUILD)/obj/lda/main.o,$(OBJS))
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_TESTS := $(UNIT_SRCS:%.c=$(BUILD)/%.t)
-INTEG      := $(wildcard tests/integration/*.t)
+INTEG      := $(wildcard tests/integration/*.t tests/security/*.t)
 # Fuzz harnesses (random inputs standalone; libFuzzer with -DLDA_LIBFUZZER),
 # run briefly by tests/integration/fuzz.t
 FUZZ_SRCS  := $(wildcard tests/fuzz/*.c)
