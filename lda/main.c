@@ -165,7 +165,7 @@ deliver_one(const struct invocation *inv, struct spool *sp,
 	if (inv->store)
 		rc_assign(rc, "STORE", inv->store);
 	if (detail)
-		rc_assign(rc, "DETAIL", detail);
+		rc_assign_t(rc, "DETAIL", detail, 1);	/* the address's */
 	/* Whatever the rc files did not deliver goes to the detail's folder
 	   (plusaddr), else to DEFAULT. */
 	if (run_rc(rc, inv, &s, rcfile) || plusaddr_default(&s, rc))

@@ -94,8 +94,18 @@ act_lockname(struct rc *rc, const struct rc_recipe *r, const char *target)
 
 	if (!r->lock || rc->s->dry_run)
 		return NULL;
-	if (r->lockfile)
-		return rc_expand_str(rc, r->lockfile, RC_EXP_ASSIGN);
+	if (r->lockfile) {
+		char *l = rc_expand_str(rc, r->lockfile, RC_EXP_ASSIGN);
+		const char *why = rc_tainted_path(rc, l, strlen(l));
+		if (why == NULL)
+			return l;
+		/* a lockfile is made, and removed when stale: never one a
+		   header names */
+		log_warn("%s:%d: lockfile \"%s\": %s, not used",
+		    rc->cur_file, r->action_line, l, why);
+		free(l);
+		return NULL;
+	}
 	if (r->act == RC_ACT_FOLDER) {
 		/* A folder on the store has no file to lock here: the store
 		   locks its own mailboxes. */
@@ -213,28 +223,18 @@ act_one_folder(struct rc *rc, const struct rc_recipe *r, const char *folder,
 	return 1;
 }
 
-/* dotdots - how many ".." path components name has */
-static int
-dotdots(const char *name)
+/* act_visible - words (NUL-separated) shown as one line, blanks between */
+static char *
+act_visible(const char *w, size_t len)
 {
-	int n = 0;
+	char *v = xmalloc(len + 1);
 
-	for (const char *p = name; (p = strstr(p, "..")) != NULL; p += 2)
-		if ((p == name || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
-			n++;
-	return n;
-}
-
-/*
- * climbs_by_expansion - a folder name that climbs with ".." where the rc
- * text did not: the ".." came from a variable, i.e. from the message
- * ($MATCH of "X-Folder: ../../.ssh/x"). procmail writes there; lda refuses
- * the recipe, so a header can never pick a path outside the folders.
- */
-static int
-climbs_by_expansion(const struct rc_recipe *r, const char *folder)
-{
-	return dotdots(folder) > dotdots(r->action);
+	for (size_t i = 0; i < len; i++)
+		v[i] = w[i] == '\0' ? ' ' : w[i];
+	v[len] = '\0';
+	while (len > 0 && v[len - 1] == ' ')
+		v[--len] = '\0';
+	return v;
 }
 
 /*
@@ -253,6 +253,7 @@ act_folders(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 	struct spool *orig = rc->s->msg, *part = NULL;
 	long long size = 0;
 	char *src = NULL;
+	const char *why;
 	enum dest_kind first;
 
 	buf_init(&w, RC_VALUE_MAX);
@@ -266,14 +267,18 @@ act_folders(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 		buf_free(&w);
 		return 0;
 	}
-	for (size_t i = 0, o = 0; i < n; i++, o += strlen(w.s + o) + 1)
-		if (climbs_by_expansion(r, w.s + o)) {
-			rc_error(rc, r->action_line, "folder \"%s\": \"..\" "
-			    "from a variable, refused", w.s + o);
-			buf_free(&w);
-			buf_free(&names);
-			return 0;
-		}
+	/* A header or an address never chooses a path outside the
+	   folders ($MATCH of "X-Folder: /home/u/.procmailrc"): procmail
+	   writes there; lda refuses the recipe. */
+	if ((why = rc_tainted_path(rc, w.s, w.len)) != NULL) {
+		char *vis = act_visible(w.s, w.len);
+		rc_error(rc, r->action_line, "folder \"%s\": %s, refused",
+		    vis, why);
+		free(vis);
+		buf_free(&w);
+		buf_free(&names);
+		return 0;
+	}
 	if (!whole && !rc->s->dry_run) {
 		if ((part = act_partial_spool(rc, p, &err)) == NULL) {
 			rc_error(rc, r->action_line, "%s", err);
@@ -383,7 +388,7 @@ act_capture(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 	if (out.len && out.s[out.len - 1] == '\n')
 		out.s[--out.len] = '\0';
 	rc->pending = RC_GO;
-	rc_assign(rc, r->capture, out.s);
+	rc_assign_t(rc, r->capture, out.s, 1);	/* it read the message */
 	buf_free(&out);
 	return 1;
 }

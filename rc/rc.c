@@ -40,7 +40,9 @@ rc_default_vars(struct rc *rc)
 			char *eq = strchr(*e, '=');
 			if (eq && rc_var_name_ok(*e, (size_t)(eq - *e))) {
 				char *n = xstrndup(*e, (size_t)(eq - *e));
-				rc_vars_set(&rc->vars, n, eq + 1);
+				/* the MTA's: the envelope (EXTENSION,
+				   RECIPIENT, ...) */
+				rc_vars_set_t(&rc->vars, n, eq + 1, 1);
 				free(n);
 			}
 		}
@@ -77,7 +79,7 @@ rc_default_vars(struct rc *rc)
 	rc_vars_set(&rc->vars, "UMASK", "077");
 	rc_vars_set(&rc->vars, "PROCMAIL_VERSION", "3.22");
 	if (s->sender)
-		rc_vars_set(&rc->vars, "SENDER", s->sender);
+		rc_vars_set_t(&rc->vars, "SENDER", s->sender, 1);
 	free(org);
 	free(path);
 }
@@ -157,6 +159,7 @@ rc_free(struct rc **rcp)
 		free(rc->locked[i]);
 	free(rc->locked);
 	rc_vars_free(&rc->vars);
+	free(rc->exp_mask);
 	buf_free(&rc->hdr);
 	buf_free(&rc->dests);
 	free(rc->abs_folder);
@@ -169,6 +172,13 @@ rc_free(struct rc **rcp)
 void
 rc_assign(struct rc *rc, const char *name, const char *value)
 {
+	rc_assign_t(rc, name, value, 0);
+}
+
+/* rc_assign_t - rc_assign, and where the value came from (rc.h) */
+void
+rc_assign_t(struct rc *rc, const char *name, const char *value, int tainted)
+{
 	if (!rc->in_system && rc_is_locked(rc, name)) {
 		log_warn("rc: %s is locked by the system rc; not assigned",
 		    name);
@@ -177,7 +187,7 @@ rc_assign(struct rc *rc, const char *name, const char *value)
 	if (value == NULL)
 		rc_vars_unset(&rc->vars, name);
 	else
-		rc_vars_set(&rc->vars, name, value);
+		rc_vars_set_t(&rc->vars, name, value, tainted);
 	rc_special(rc, name, value);
 }
 

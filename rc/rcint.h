@@ -23,6 +23,8 @@
 /* The variables: "NAME=value" strings, NULL-terminated (usable as envp). */
 struct rc_vars {
 	char **v;
+	unsigned char *t;	/* t[i]: v[i]'s value came from the message
+				   or the envelope (its provenance) */
 	size_t n, cap;
 };
 
@@ -62,6 +64,11 @@ struct rc {
 	struct buf hdr;		/* the header search area, cached */
 	const struct spool *hdr_of;	/* ... for this message */
 	pid_t mainpid;
+	/* The provenance of the last rc_expand's output: exp_mask[i] is 1
+	   when byte i came from the message or the envelope. */
+	unsigned char *exp_mask;
+	size_t exp_masklen;
+	int exp_tainted;	/* ... any byte did */
 };
 
 /* var.c */
@@ -69,6 +76,9 @@ void rc_vars_init(struct rc_vars *vs);
 void rc_vars_free(struct rc_vars *vs);
 const char *rc_vars_get(const struct rc_vars *vs, const char *name);
 void rc_vars_set(struct rc_vars *vs, const char *name, const char *value);
+void rc_vars_set_t(struct rc_vars *vs, const char *name, const char *value,
+    int tainted);
+int rc_vars_tainted(const struct rc_vars *vs, const char *name);
 void rc_vars_unset(struct rc_vars *vs, const char *name);
 int rc_var_name_ok(const char *name, size_t len);
 long rc_var_long(const char *value, long dflt);
@@ -93,6 +103,16 @@ int rc_expand(struct rc *rc, const char *raw, enum rc_expand_mode mode,
     struct buf *out, size_t *nwords_r, char **err);
 char *rc_expand_str(struct rc *rc, const char *raw,
     enum rc_expand_mode mode);
+/*
+ * A path the message chose: why the last rc_expand's output (s, len
+ * bytes: NUL-separated words, or one value) is a file name that a header
+ * or the envelope may not pick -- a word break, a leading "/", a "..",
+ * or a name beginning with "." that came from the message or the
+ * envelope ($MATCH, $1, $DETAIL, $SENDER, backquotes and "VAR=|"
+ * output, and variables assigned from them). NULL when it is not.
+ */
+const char *rc_tainted_path(const struct rc *rc, const char *s, size_t len);
+
 
 /* exec.c */
 struct rc_prog {
