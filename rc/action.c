@@ -332,15 +332,16 @@ act_folders(struct rc *rc, const struct rc_recipe *r, const struct part *p)
  */
 static int
 act_run(struct rc *rc, const struct rc_recipe *r, const struct part *p,
-    char *const *argv, struct buf *out, int out_fd, char **name_r,
-    long long *fed_r)
+    char *const *argv, struct buf *out, int out_fd, int *out_err_r,
+    char **name_r, long long *fed_r)
 {
 	int unread = 0;
 	struct rc_prog prog = { .cmd = r->action, .argv = argv,
 	    .in = rc->s->msg, .from = p->from, .to = p->to,
 	    .with_from = p->head && argv == NULL,
 	    .tail = act_needs_nl(rc, r->flags, p), .out = out,
-	    .out_fd = out_fd, .unread_r = &unread, .fed_r = fed_r,
+	    .out_fd = out_fd, .out_err_r = out_err_r, .unread_r = &unread,
+	    .fed_r = fed_r,
 	    .name_r = name_r };
 	char *err = NULL;
 	int st = rc_exec(rc, &prog, &err);
@@ -382,7 +383,7 @@ act_capture(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 		return 1;
 	}
 	buf_init(&out, RC_CAPTURE_MAX);
-	st = act_run(rc, r, p, NULL, &out, -1, NULL, NULL);
+	st = act_run(rc, r, p, NULL, &out, -1, NULL, NULL, NULL);
 	if (st < 0 || (st != 0 && (r->flags & (RC_F_w | RC_F_W)))) {
 		buf_free(&out);
 		return 0;
@@ -457,16 +458,34 @@ act_filtered(struct rc *rc, const struct part *p, int fd, char **err)
 	}
 }
 
+/* act_spool_fail - our own spool could not be written (TMPDIR full):
+   the run ends with 75, never with a cut or unfiltered message; -1 */
+static int
+act_spool_fail(struct rc *rc, const struct rc_recipe *r, const char *what,
+    int e)
+{
+	char *why = xasprintf("filter \"%s\": %s: %s", r->action, what,
+	    strerror(e));
+
+	rc_error(rc, r->action_line, "%s; try again later", why);
+	rc->s->outcome = outcome_worse(rc->s->outcome, OUT_TEMPFAIL);
+	free(rc->s->reason);
+	rc->s->reason = why;
+	return -1;
+}
+
 /*
  * act_filter - "f": the program's output replaces the message (or its
  * header or body). A failing filter under w/W leaves the message as it
  * was (procmail); without w, procmail takes the output anyway; we do
  * too, unless the output is empty: an empty message is never kept.
+ * The output comes through a pipe into our spool (exec.c): when we
+ * cannot write it (ENOSPC), the run ends with 75 (-1).
  */
 static int
 act_filter(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 {
-	int fd, st;
+	int fd, st, werr = 0;
 	struct spool *sp;
 	char *err = NULL;
 	off_t size;
@@ -476,12 +495,13 @@ act_filter(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 		    "the message stays as it is)", r->action);
 		return 1;
 	}
-	if ((fd = fd_tmpfile(rc->s->tmpdir ? rc->s->tmpdir : "/tmp")) == -1) {
-		rc_error(rc, r->action_line, "filter: temporary file: %s",
-		    strerror(errno));
-		return 0;
+	if ((fd = fd_tmpfile(rc->s->tmpdir ? rc->s->tmpdir : "/tmp")) == -1)
+		return act_spool_fail(rc, r, "temporary file", errno);
+	st = act_run(rc, r, p, NULL, NULL, fd, &werr, NULL, NULL);
+	if (werr) {
+		close(fd);
+		return act_spool_fail(rc, r, "its output", werr);
 	}
-	st = act_run(rc, r, p, NULL, NULL, fd, NULL, NULL);
 	size = lseek(fd, 0, SEEK_END);
 	if (st < 0 || (st != 0 && (r->flags & (RC_F_w | RC_F_W))) ||
 	    size <= 0 || lseek(fd, 0, SEEK_SET) != 0) {
@@ -491,12 +511,14 @@ act_filter(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 		close(fd);
 		return 0;
 	}
+	errno = 0;
 	sp = act_filtered(rc, p, fd, &err);
 	close(fd);
 	if (sp == NULL) {
-		rc_error(rc, r->action_line, "filter: %s", err);
+		int e = errno ? errno : EIO;
+		act_spool_fail(rc, r, err ? err : "new spool", e);
 		free(err);
-		return 0;
+		return -1;
 	}
 	rc_set_msg(rc, sp);
 	return 1;
@@ -523,7 +545,7 @@ act_pipe(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 	}
 	if (act_lock(rc, r, r->action, &lock, NULL) == -1)
 		return 0;
-	st = act_run(rc, r, p, NULL, NULL, -1, &name, &fed);
+	st = act_run(rc, r, p, NULL, NULL, -1, NULL, &name, &fed);
 	rc_unlock(rc, &lock);
 	/* Without w, procmail ignores the exit status; a program that
 	   could not be started or was killed by TIMEOUT still failed. */
@@ -579,7 +601,7 @@ act_forward(struct rc *rc, const struct rc_recipe *r, struct part *p)
 		buf_free(&d);
 		st = 0;
 	} else
-		st = act_run(rc, r, p, argv, NULL, -1, &name, &fed);
+		st = act_run(rc, r, p, argv, NULL, -1, NULL, &name, &fed);
 	free(argv);
 	buf_free(&cmd);
 	if (st < 0 || (st != 0 && (r->flags & (RC_F_w | RC_F_W)))) {
@@ -674,6 +696,10 @@ rc_action(struct rc *rc, const struct rc_recipe *r, int *succeed_r)
 		}
 		ok = act_pipe(rc, r, &p);
 		delivering = !r->capture && !(r->flags & RC_F_f);
+		if (ok == -1) {		/* our spool failed: 75 (act_filter) */
+			*succeed_r = 0;
+			return RC_DELIVERED;
+		}
 		break;
 	case RC_ACT_FORWARD:
 		ok = act_forward(rc, r, &p);

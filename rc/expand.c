@@ -178,8 +178,10 @@ exp_backquote(struct exp *e)
 		    .with_from = 1, .out_fd = -1, .out = &res };
 		char *err = NULL;
 		int st = rc_exec(e->rc, &p, &err);
-		if (st < 0)
+		if (st < 0) {
+			rc_error(e->rc, 0, "backquote `%s`: %s", cmd.s, err);
 			free(err);
+		}
 		rc_trace(e->rc, "Backquote \"%s\" ran (also under --test): "
 		    "exit %d", cmd.s, st);
 	}

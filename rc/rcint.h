@@ -127,7 +127,10 @@ struct rc_prog {
 	off_t from, to;		/* part of in to feed */
 	int with_from;		/* prepend in's From_ line */
 	const char *tail;	/* bytes to feed last ("\n" or NULL) */
-	int out_fd;		/* stdout to this fd (-1: /dev/null or log) */
+	int out_fd;		/* stdout, through a pipe, written by us into
+				   this fd (-1: to our stderr or the log) */
+	int *out_err_r;		/* not NULL: the errno of a failed write
+				   into out_fd (ENOSPC), else 0 */
 	struct buf *out;	/* or collect stdout here */
 	int *unread_r;		/* not NULL: set to 1 when it closed its
 				   stdin before it had all (EPIPE) */
