@@ -411,7 +411,7 @@ int
 rc_exec(struct rc *rc, const struct rc_prog *p, char **err)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, ep[2] = { -1, -1 };
-	int shell = 0, werr = 0, timedout = 0, st, e, piped;
+	int shell = 0, werr = 0, timedout = 0, st, e = 0, piped;
 	struct sink sink = { p->out, p->out ? -1 : p->out_fd, 0 };
 	struct buf words;
 	struct feed *f = xmalloc(sizeof *f);
@@ -471,18 +471,17 @@ rc_exec(struct rc *rc, const struct rc_prog *p, char **err)
 		close(out[1]);
 		out[1] = -1;
 	}
-	if ((e = exec_started(ep[0])) != 0) {
-		/* It never ran: an error, whatever the recipe's flags. */
-		(void)exec_wait(pid, 0, &timedout);
-		*err = xasprintf("cannot run %s: %s", argv[0], strerror(e));
-		st = -1;
-		goto done;
-	}
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	exec_io(pid, in[1], piped ? out[0] : -1, &sink, f, deadline,
 	    &timedout, &werr);
 	in[1] = out[0] = -1;
 	st = exec_wait(pid, deadline, &timedout);
+	if ((e = exec_started(ep[0])) != 0) {
+		/* It never ran: an error, whatever the recipe's flags. */
+		*err = xasprintf("cannot run %s: %s", argv[0], strerror(e));
+		st = -1;
+		timedout = werr = 0;
+	}
 	if (p->unread_r)
 		*p->unread_r = werr;
 	if (p->fed_r)
@@ -492,7 +491,7 @@ rc_exec(struct rc *rc, const struct rc_prog *p, char **err)
 	if (timedout) {
 		*err = xasprintf("timed out after %ld s, killed", tmo / 1000);
 		st = -2;
-	} else if (st == -1)
+	} else if (st == -1 && e == 0)
 		*err = xasprintf("wait: %s", strerror(errno));
 done:
 	for (int i = 0; i < 2; i++) {
