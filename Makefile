@@ -166,7 +166,7 @@ DEPS := gcc make pkg-config perl python3 libtre-dev libtre5 \
         libclamav-dev libspf2-dev \
         procmail maildrop cyrus-imapd cyrus-clients cyrus-admin \
         dovecot-core dovecot-lmtpd spamassassin spamd spamc clamav clamav-daemon \
-        postfix hyperfine time valgrind
+        postfix hyperfine time valgrind mandoc groff
 deps:
 	@if [ "$$(id -u)" != 0 ]; then \
 	    echo "make deps: run as root, or: apt-get update && apt-get install -y --no-install-recommends $(DEPS)" >&2; \
