@@ -10,10 +10,8 @@
 if [ "$(id -u)" != 0 ]; then skip_all "needs root"; fi
 command -v cc >/dev/null || skip_all "no C compiler for the shim"
 
-BB=secbb G=secboard
-ensure_user $BB || { echo "Bail out! cannot make test user"; exit 1; }
-getent group $G >/dev/null || groupadd $G 2>/dev/null || getent group $G >/dev/null ||
-	{ echo "Bail out! cannot make group $G"; exit 1; }
+test_user BB bb && test_group G board ||
+	{ echo "Bail out! cannot make a test user and group"; exit 1; }
 usermod -aG $G $BB
 BH=$(getent passwd $BB | cut -d: -f6)
 

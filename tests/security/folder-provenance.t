@@ -9,12 +9,11 @@
 . "$LDA_TOP/tests/integration/lib.sh"
 
 if [ "$(id -u)" != 0 ]; then skip_all "needs root"; fi
-U=secfold
-ensure_user $U || { echo "Bail out! cannot make test user"; exit 1; }
+test_user U fold || { echo "Bail out! cannot make test user"; exit 1; }
 UH=$(getent passwd $U | cut -d: -f6)
 RC=$UH/.procmailrc
-rm -rf "$UH/Mail" "$UH/.ldarc" "$RC" "$UH/.hidden" /tmp/lda-sec-elsewhere
-at_exit "rm -rf '$UH/Mail' '$RC' '$UH/.hidden' /tmp/lda-sec-elsewhere"
+rm -rf "$UH/Mail" "$UH/.ldarc" "$RC" "$UH/.hidden" /tmp/lda-sec-elsewhere.$$
+at_exit "rm -rf '$UH/Mail' '$RC' '$UH/.hidden' /tmp/lda-sec-elsewhere.$$"
 runuser -u $U -- mkdir -p "$UH/Mail/INBOX/new" "$UH/Mail/INBOX/cur" "$UH/Mail/INBOX/tmp"
 : >"$T/sys.rc"; chmod 644 "$T/sys.rc"
 
@@ -59,8 +58,8 @@ rc ':0
 * ^X-Folder: \/.*
 .lists.$MATCH/'
 n=$(inbox)
-mail "X-Folder: x/ /tmp/lda-sec-elsewhere/"
-ok "$([ ! -e /tmp/lda-sec-elsewhere ]; echo $?)" "a blank in \$MATCH: no second folder elsewhere"
+mail "X-Folder: x/ /tmp/lda-sec-elsewhere.$$/"
+ok "$([ ! -e /tmp/lda-sec-elsewhere.$$ ]; echo $?)" "a blank in \$MATCH: no second folder elsewhere"
 is "$(inbox)" $((n + 1)) "... the message went to DEFAULT"
 
 # 4. ".." from the message
