@@ -409,6 +409,9 @@ log_context(const struct invocation *inv, const struct spool *sp)
 	free(mid);
 }
 
+/* stdin was closed when we started (priv_start) */
+static int no_stdin;
+
 /* delivery - spool the message, then deliver it for each recipient */
 static int
 delivery(const struct invocation *inv)
@@ -421,6 +424,13 @@ delivery(const struct invocation *inv)
 
 	/* With --store, the store accepts and greets while we spool and
 	   read the rc (each recipient's child connects for itself). */
+	if (no_stdin) {
+		/* no message at all, never an empty one (priv_start) */
+		log_warn("no message: standard input is closed");
+		status_fail(OUT_TEMPFAIL, NULL, NULL, "no message: standard "
+		    "input is closed");
+		return finish(OUT_TEMPFAIL);
+	}
 	if (inv->store && !forking && !inv->dry_run)
 		(void)store_preconnect(inv->store, &pre);
 	if (spool_read(0, inv->tmpdir, 1, &sp, &err) == -1) {
@@ -494,6 +504,7 @@ main(int argc, char **argv, char **envp)
 	char *err = NULL, *config = NULL;
 	int code;
 
+	no_stdin = priv_start();	/* before anything is opened */
 	log_open("lda", isatty(2));
 	/* A file size limit must fail the write (EFBIG -> 75), not kill us. */
 	signal(SIGXFSZ, SIG_IGN);

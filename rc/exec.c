@@ -126,6 +126,8 @@ exec_env(struct rc *rc, char ***own_r, size_t *cut_r)
 	*cut_r = 0;
 	for (size_t i = 0; i < n; i++) {
 		char *v = rc->vars.v[i], *eq = strchr(v, '=');
+		if (rc_vars_private(&rc->vars, i))
+			continue;	/* a virtual user's rc set it */
 		size_t name = eq ? (size_t)(eq - v) + 1 : 0;
 		size_t len = strlen(v);
 		if (len - name > (size_t)max) {
@@ -421,6 +423,12 @@ rc_exec(struct rc *rc, const struct rc_prog *p, char **err)
 	long long deadline = tmo ? exec_now() + tmo : 0;
 	pid_t pid;
 
+	if (rc->restricted) {
+		*err = xstrdup("no programs in a virtual user's rc "
+		    "(USERS_RC_RESTRICT)");
+		free(f);
+		return -1;
+	}
 	buf_init(&words, RC_VALUE_MAX);
 	if (p->argv) {
 		size_t n = 0;

@@ -74,6 +74,9 @@ struct rc {
 	unsigned char *exp_mask;
 	size_t exp_masklen;
 	int exp_tainted;	/* ... any byte did */
+	int restricted;		/* a virtual user's rc runs (USERS_RC_RESTRICT):
+				   no programs, INCLUDERC only from trusted */
+	char *trusted;		/* TRUSTED_RC_DIR, resolved, or NULL */
 };
 
 /* var.c */
@@ -84,6 +87,10 @@ void rc_vars_set(struct rc_vars *vs, const char *name, const char *value);
 void rc_vars_set_t(struct rc_vars *vs, const char *name, const char *value,
     int tainted);
 int rc_vars_tainted(const struct rc_vars *vs, const char *name);
+int rc_vars_private(const struct rc_vars *vs, size_t i);
+#define RC_VAR_TAINTED	1	/* from the message or the envelope */
+#define RC_VAR_PRIVATE	2	/* set by a virtual user's restricted rc:
+				   kept out of programs' environments */
 void rc_vars_unset(struct rc_vars *vs, const char *name);
 int rc_var_name_ok(const char *name, size_t len);
 long rc_var_long(const char *value, long dflt);

@@ -64,7 +64,14 @@ rc_vars_tainted(const struct rc_vars *vs, const char *name)
 {
 	long i = rc_vars_find(vs, name);
 
-	return i >= 0 && vs->t[i];
+	return i >= 0 && (vs->t[i] & RC_VAR_TAINTED);
+}
+
+/* rc_vars_private - was name assigned by a virtual user's rc? */
+int
+rc_vars_private(const struct rc_vars *vs, size_t i)
+{
+	return i < vs->n && (vs->t[i] & RC_VAR_PRIVATE);
 }
 
 /* rc_vars_set - set name to value (a copy), from the rc's own text */
@@ -74,7 +81,8 @@ rc_vars_set(struct rc_vars *vs, const char *name, const char *value)
 	rc_vars_set_t(vs, name, value, 0);
 }
 
-/* rc_vars_set_t - set name to value; tainted: it came from the message */
+/* rc_vars_set_t - set name to value; tainted: RC_VAR_TAINTED (it came
+   from the message) and RC_VAR_PRIVATE (a virtual user's rc set it) */
 void
 rc_vars_set_t(struct rc_vars *vs, const char *name, const char *value,
     int tainted)
@@ -85,7 +93,7 @@ rc_vars_set_t(struct rc_vars *vs, const char *name, const char *value,
 	if (i >= 0) {
 		free(vs->v[i]);
 		vs->v[i] = e;
-		vs->t[i] = tainted != 0;
+		vs->t[i] = (unsigned char)tainted;
 		return;
 	}
 	if (vs->n + 1 >= vs->cap) {
@@ -93,7 +101,7 @@ rc_vars_set_t(struct rc_vars *vs, const char *name, const char *value,
 		vs->t = xreallocarray(vs->t, vs->cap, 2);
 		vs->cap *= 2;
 	}
-	vs->t[vs->n] = tainted != 0;
+	vs->t[vs->n] = (unsigned char)tainted;
 	vs->v[vs->n++] = e;
 	vs->v[vs->n] = NULL;
 }
