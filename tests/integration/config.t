@@ -132,7 +132,7 @@ if [ "$(id -u)" = 0 ]; then
 	is "$(wc -l <"$T/o")" 1 "root -d with two recipients: one status line"
 	rm -rf "$h1/Maildir"
 else
-	echo "# not root: root's -d recipients not tested here"
+	skip_part "not root: root's -d recipients"
 fi
 
 done_testing
