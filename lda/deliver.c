@@ -165,8 +165,17 @@ deliver_any(struct session *s, const char *src, const char *folder,
 	if (store_take(s, folder, &o, path_r))
 		return o;
 	if (s->dry_run) {
+		static const char *const kinds[] = { [DEST_MAILDIR] = "Maildir",
+		    [DEST_MH] = "MH folder", [DEST_MBOX] = "mbox",
+		    [DEST_MSGDIR] = "directory folder",
+		    [DEST_DEVNULL] = "discarded" };
 		path = xstrdup(folder);
 		o = OUT_DELIVERED;
+		if (s->rc) {
+			rc_trace(s->rc, "Would deliver to \"%s\" (%s)", folder,
+			    kinds[kind]);
+			rc_trace_dest(s->rc, "%s (%s)", folder, kinds[kind]);
+		}
 	} else if (src)
 		o = link_copy(s, src, folder, kind, &path, &err);
 	else

@@ -15,11 +15,13 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 
 static int log_stderr;
 static int log_verbose;
 static int log_fd = -1;
+static int log_echo = -1;
 static const char *log_ident = "lda";
 static int status_printed;
 
@@ -37,6 +39,13 @@ void
 log_set_verbose(int level)
 {
 	log_verbose = level;
+}
+
+/* log_set_echo - mirror each line onto fd (-1: stop) */
+void
+log_set_echo(int fd)
+{
+	log_echo = fd;
 }
 
 /* log_set_file - append copies of each line to path (NULL: stop) */
@@ -65,7 +74,7 @@ log_emit(int prio, const char *fmt, va_list ap)
 	if (n < 0)
 		return;
 	syslog(prio, "%s", line);
-	if (log_fd != -1 || log_stderr) {
+	if (log_fd != -1 || log_stderr || log_echo != -1) {
 		char out[2200];
 		int m = snprintf(out, sizeof out, "%s[%ld]: %s\n", log_ident,
 		    (long)getpid(), line);
@@ -77,6 +86,10 @@ log_emit(int prio, const char *fmt, va_list ap)
 			syslog(LOG_WARNING, "LOGFILE write: %s", strerror(errno));
 		if (log_stderr)
 			fputs(out, stderr);
+		if (log_echo != -1) {
+			fflush(stdout);
+			(void)fd_write_all(log_echo, out, (size_t)m);
+		}
 	}
 }
 
@@ -120,6 +133,11 @@ log_die(const char *prefix, const char *fmt, va_list ap)
 	if (log_stderr)
 		fprintf(stderr, "%s[%ld]: %s%s\n", log_ident, (long)getpid(),
 		    prefix, line);
+	if (log_echo != -1) {
+		fflush(stdout);
+		dprintf(log_echo, "%s[%ld]: %s%s\n", log_ident, (long)getpid(),
+		    prefix, line);
+	}
 	log_status("4.3.0", line);
 	exit(EX_TEMPFAIL);
 }

@@ -13,6 +13,8 @@
 void log_open(const char *ident, int to_stderr);
 /* Verbosity of log_debug (0 off). */
 void log_set_verbose(int level);
+/* Mirror every line onto fd too (--test: stdout), -1 to stop. */
+void log_set_echo(int fd);
 /* A file to append extra copies of each line to (LOGFILE), or NULL. */
 void log_set_file(const char *path);
 

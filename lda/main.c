@@ -36,12 +36,21 @@
 /* Why the last copy failed, for the status line the MTA records. */
 static char *fail_reason;
 
+/* Set under --test: the exit code is said as the last line. */
+static int dry_run;
+
 /* finish - print the status line for a failure and return the exit code */
 static int
 finish(enum outcome o, const char *reason)
 {
 	if (o != OUT_DELIVERED)
 		log_status(outcome_status(o), reason);
+	if (dry_run) {
+		printf("exit code %d%s\n", outcome_exit(o), o == OUT_DELIVERED ?
+		    "" : o == OUT_TEMPFAIL ? " (the MTA keeps the message)" :
+		    " (the MTA bounces the message)");
+		fflush(stdout);
+	}
 	return outcome_exit(o);
 }
 
@@ -173,6 +182,7 @@ deliver_one(const struct invocation *inv, struct spool *sp,
 	else
 		o = rc_deliver_default(rc);
 	o = rc_finish(rc, o);	/* TRAP, EXITCODE, the last abstract */
+	rc_trace_summary(rc);	/* --test: where it would go */
 	*stp = s.store;
 	rc_free(&rc);
 	free(rcfile);
@@ -361,9 +371,14 @@ main(int argc, char **argv, char **envp)
 		invocation_free(&inv);
 		return code;
 	}
+	/* --test: what would be logged is part of the trace */
+	if ((dry_run = inv.dry_run) != 0)
+		log_set_echo(1);
 	switch (inv.mode) {
 	case INV_VERSION:
-		printf("lda %s\n", LDA_VERSION);
+		/* the paths compiled in, which `make install` set */
+		printf("lda %s\nsystem rc: %s/lda.rc\nmodules: %s\n",
+		    LDA_VERSION, SYSCONFDIR, MODDIR);
 		return 0;
 	case INV_HELP:
 		fputs(invocation_usage, stdout);

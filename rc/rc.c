@@ -150,7 +150,7 @@ rc_free(struct rc **rcp)
 
 	if (rc == NULL)
 		return;
-	rc_unlock(&rc->globlock);
+	rc_unlock(rc, &rc->globlock);
 	if (rc->logfd != -1)
 		close(rc->logfd);
 	for (size_t i = 0; i < rc->nlocked; i++)
@@ -229,13 +229,10 @@ rc_deliver_one(struct rc *rc, const char *what, const char *folder)
 	off_t before = stat(folder, &st) == 0 && S_ISREG(st.st_mode) ?
 	    st.st_size : 0;
 
-	if (rc->s->dry_run) {
-		rc_trace(rc, "would deliver to %s: %s\n", what, folder);
-		rc_trace_dest(rc, "%s (%s)", folder, what);
-		return OUT_DELIVERED;
-	}
+	rc_trace(rc, "Delivering to %s \"%s\"", what, folder);
 	o = deliver_folder(rc->s, folder, &path);
 	if (o == OUT_DELIVERED && path) {
+		rc_yell_assign(rc, "LASTFOLDER", path);
 		rc_vars_set(&rc->vars, "LASTFOLDER", path);
 		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
 			rc_abstract(rc, path, st.st_size > before ?
@@ -294,7 +291,7 @@ finish_trap(struct rc *rc, const char *trap)
 	    sp->size - 2) != 2 || end[0] != '\n' || end[1] != '\n'))
 		p.tail = "\n";
 	if (rc->s->dry_run) {
-		rc_trace(rc, "would run TRAP \"%s\" (not run)\n", trap);
+		rc_yell(rc, "Would run TRAP (not under --test)", trap);
 		return -1;
 	}
 	st = rc_exec(rc, &p, &err);
@@ -353,20 +350,18 @@ finish_code(struct rc *rc, enum outcome o)
 		    "ignored");
 		return o;
 	}
-	rc_trace(rc, "exit code %d (EXITCODE)\n", want);
+	rc_trace(rc, "Exit code %d (EXITCODE)", want);
 	return res;
 }
 
-/* rc_finish - once: finish_code, and the --test summary */
+/* rc_finish - once: finish_code */
 enum outcome
 rc_finish(struct rc *rc, enum outcome o)
 {
 	if (rc->finished)
 		return o;
 	rc->finished = 1;
-	o = finish_code(rc, o);
-	rc_trace_end(rc, outcome_exit(o));
-	return o;
+	return finish_code(rc, o);
 }
 
 /*

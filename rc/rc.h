@@ -73,4 +73,19 @@ int rc_check_file_with(const char *path, const char *sysrc);
  */
 int rc_user_file_ok(const char *path, uid_t uid, char **why);
 
+/*
+ * The trace of the run (rc/trace.c), in procmail's VERBOSE phrasing: under
+ * --test on stdout, under VERBOSE=on in LOGFILE (stderr without one);
+ * nothing otherwise. Every step adds its lines here: one trace serves
+ * both. rc_trace writes "lda: " and the text as one line.
+ */
+int rc_tracing(const struct rc *rc);
+void rc_trace(struct rc *rc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* --test: a destination the message would go to (one summary line). */
+void rc_trace_dest(struct rc *rc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* --test: print where the message would go for this recipient. */
+void rc_trace_summary(struct rc *rc);
+
 #endif
