@@ -166,7 +166,7 @@ DEPS := gcc make pkg-config perl python3 libtre-dev libtre5 \
         libclamav-dev libspf2-dev \
         procmail maildrop cyrus-imapd cyrus-clients cyrus-admin \
         dovecot-core dovecot-lmtpd spamassassin spamd spamc clamav clamav-daemon \
-        postfix hyperfine time valgrind \
+        postfix hyperfine time valgrind mandoc groff \
         m4 libdb5.3 libldap-2.5-0 libnsl2 libwrap0 libssl3 libsasl2-2
 # Packages the tests unpack (dpkg -x) instead of installing: sendmail-bin
 # conflicts with postfix. Fetched into LDA_DEBS (tests/peers/sendmail-up.sh).

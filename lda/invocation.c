@@ -21,6 +21,8 @@ const char invocation_usage[] =
     "options: --config FILE  system rc to read instead of " SYSCONFDIR
     "/lda.rc\n"
     "         --store SPEC   the store (lmtp:unix:/path, lmtp:inet:host:port)\n"
+    "         --log-file FILE  log to FILE, not syslog (hosts without one)\n"
+    "         --queue-id ID  the MTA's queue ID, for the log lines\n"
     "         --version, --help\n";
 
 static const struct {
@@ -102,6 +104,8 @@ long_opt(struct invocation *inv, const char *opt, const char *next, char **err)
 		{ "config", offsetof(struct invocation, config), INV_DELIVER },
 		{ "store", offsetof(struct invocation, store), INV_DELIVER },
 		{ "check", offsetof(struct invocation, check_file), INV_CHECK },
+		{ "log-file", offsetof(struct invocation, log_file), INV_DELIVER },
+		{ "queue-id", offsetof(struct invocation, queue_id), INV_DELIVER },
 		{ "test", offsetof(struct invocation, dry_run), INV_DELIVER },
 		{ "version", (size_t)-1, INV_VERSION },
 		{ "help", (size_t)-1, INV_HELP },

@@ -262,8 +262,11 @@ fork_recipients(const struct invocation *inv, struct spool *sp)
 			return OUT_TEMPFAIL;
 		if (pid == 0) {
 			enum outcome o = for_recipient(inv, sp, inv->recipients[i]);
+			int code = finish(o, fail_reason ? fail_reason :
+			    "delivery failed");
 			fflush(stdout);
-			_exit(finish(o, fail_reason ? fail_reason : "delivery failed"));
+			log_end();	/* after the status line */
+			_exit(code);
 		}
 		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 			;
@@ -318,6 +321,46 @@ as_self(const struct invocation *inv, struct spool *sp, struct lmtp_pre *pre)
 	return store_finish(&st, o);
 }
 
+/* log_safe - s as a log word: printable ASCII but blanks, at most max
+   bytes; NULL when nothing is left */
+static char *
+log_safe(const char *s, size_t n, size_t max)
+{
+	char *w = xmalloc(max + 1);
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && k < max; i++)
+		if (s[i] > ' ' && s[i] < 0x7f)
+			w[k++] = s[i];
+	w[k] = '\0';
+	if (k == 0) {
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* log_context - every log line from now on names the MTA's queue ID
+   and the message's Message-ID, so one message can be followed from
+   the MTA's log into ours */
+static void
+log_context(const struct invocation *inv, const struct spool *sp)
+{
+	char *qid = inv->queue_id ? log_safe(inv->queue_id,
+	    strlen(inv->queue_id), 64) : NULL, *mid = NULL;
+	long f = spool_field_find(sp, "Message-ID", 0);
+
+	if (f >= 0) {
+		const struct spool_field *fl = &sp->fields[f];
+		size_t skip = fl->name_len + 1;
+		mid = log_safe(sp->hdr + fl->off + skip, fl->len > skip ?
+		    fl->len - skip : 0, 200);
+	}
+	log_set_context(qid, mid);
+	free(qid);
+	free(mid);
+}
+
 /* delivery - spool the message, then deliver it for each recipient */
 static int
 delivery(const struct invocation *inv)
@@ -340,6 +383,7 @@ delivery(const struct invocation *inv)
 		lmtp_pre_close(&pre);
 		return code;
 	}
+	log_context(inv, sp);
 	if (forking)
 		o = fork_recipients(inv, sp);
 	else
@@ -370,6 +414,14 @@ main(int argc, char **argv, char **envp)
 		free(err);
 		invocation_free(&inv);
 		return code;
+	}
+	if (inv.log_file && log_set_system_file(inv.log_file, &err) == -1) {
+		char *why = xasprintf("--log-file %s: %s", inv.log_file, err);
+		fprintf(stderr, "lda: %s\n", why);
+		log_status("4.3.5", why);
+		free(why);
+		invocation_free(&inv);
+		return outcome_exit(OUT_TEMPFAIL);
 	}
 	/* --test: what would be logged is part of the trace */
 	if ((dry_run = inv.dry_run) != 0)

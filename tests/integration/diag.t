@@ -83,4 +83,46 @@ printf 'FILTERS="spamasassin"\n' >"$T/f.rc"
 out=$(HOME=$H "$LDA" --test --config "$T/f.rc" <"$IN" 2>/dev/null)
 like "$out" '(unknown|no built-in) filter.*spamasassin' "--test: an unknown filter name is reported"
 
+# --- without syslog: said once on stderr, after the status line; the lines kept --
+# lda_nolog ARGS...: lda where /dev/log cannot be reached (here it may not
+# exist at all; where it does, a private mount hides it); stdout and
+# stderr together in $T/nl, exit in $st
+lda_nolog() {
+	st=0
+	if [ -e /dev/log ]; then
+		: >"$T/nolog"
+		unshare -m sh -c 'mount --bind "$1" /dev/log && shift && exec "$@"' sh \
+			"$T/nolog" "$LDA" "$@" <"$IN" >"$T/nl" 2>&1 || st=$?
+	else
+		"$LDA" "$@" <"$IN" >"$T/nl" 2>&1 || st=$?
+	fi
+}
+mid=$(sed -n 's/^Message-ID: //p' "$IN")
+lda_nolog -m DEFAULT="$T/nl-md/" /dev/null
+is "$st" 0 "no syslog: delivered, exit 0"
+is "$(grep -c 'syslog cannot be reached' "$T/nl")" 1 "no syslog: said once on stderr"
+like "$(cat "$T/nl")" "to=<.*folder=$T/nl-md/new/.*status=sent" "no syslog: the delivery line is kept on stderr"
+like "$(cat "$T/nl")" "message-id=$mid: to=<" "the line names the Message-ID"
+lda_nolog -m DEFAULT=/nonexistent/md/ ORGMAIL=/nonexistent/mbox /dev/null
+is "$st" 75 "no syslog, a failure: 75"
+like "$(head -n 1 "$T/nl")" '^4\.[0-9]\.[0-9] ' "no syslog: the status line still comes first (postfix reads it)"
+like "$(cat "$T/nl")" 'status=failed \(create maildir /nonexistent/md' "no syslog: the failure's lines follow it"
+
+# --- --log-file: the system log in a file; the queue ID and Message-ID ----
+st=0; "$LDA" --log-file "$T/sys.log" --queue-id 4XyZ1abc -m DEFAULT="$T/lf-md/" /dev/null <"$IN" \
+	>"$T/lf.out" 2>&1 || st=$?
+is "$st" 0 "--log-file: delivered"
+like "$(cat "$T/sys.log")" "^[A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} [^ ]+ lda\[[0-9]+\]: 4XyZ1abc: message-id=$mid: to=<.*status=sent" \
+	"--log-file: a syslog-like line with the queue ID and the Message-ID"
+unlike "$(cat "$T/lf.out")" 'syslog cannot be reached' "--log-file: no note on stderr"
+st=0; "$LDA" --log-file /nonexistent/dir/x.log -m DEFAULT="$T/lf-md/" /dev/null <"$IN" >"$T/lf.out" 2>/dev/null || st=$?
+is "$st" 75 "--log-file that cannot be opened: 75, the MTA keeps the message"
+like "$(head -n 1 "$T/lf.out")" '^4\.3\.5 --log-file /nonexistent/dir/x.log: ' "... and the status line says why"
+st=0; "$LDA" --log-file "$T/sys.log" --queue-id "$(printf 'bad id\n')" -m DEFAULT="$T/lf-md/" /dev/null <"$IN" >/dev/null 2>&1 || st=$?
+like "$(tail -n 1 "$T/sys.log")" "lda\[[0-9]+\]: badid: message-id=" "a queue ID is shown without blanks or control bytes"
+printf 'LOGFILE=%s\nLOG="user rc ran"\n' "$T/user.log" >"$H/.ldarc"; chmod 644 "$H/.ldarc"
+HOME=$H "$LDA" --config /dev/null --log-file "$T/sys.log" DEFAULT="$T/lf-md/" <"$IN" >/dev/null 2>&1
+like "$(tail -n 1 "$T/sys.log")" 'to=<.*status=sent' "a user rc's LOGFILE does not take the system log away"
+rm -f "$H/.ldarc"
+
 done_testing
