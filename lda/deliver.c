@@ -13,6 +13,7 @@
 
 #include "../rc/rc.h"
 #include "deliver.h"
+#include "status.h"
 #include "local.h"
 #include "log.h"
 #include "store.h"
@@ -186,6 +187,8 @@ deliver_any(struct session *s, const char *src, const char *folder,
 		    (long long)s->msg->size, s->dry_run ? "dry-run" :
 		    kind == DEST_DEVNULL ? "discarded" : "sent");
 		s->delivered++;
+		if (!s->dry_run)
+			status_delivered();
 		free(s->last_folder);
 		s->last_folder = xstrdup(path);
 	} else {
@@ -193,8 +196,7 @@ deliver_any(struct session *s, const char *src, const char *folder,
 		    "status=%s (%s)", s->recipient, s->sender, folder,
 		    (long long)s->msg->size,
 		    o == OUT_TEMPFAIL ? "deferred" : "failed", err);
-		free(s->reason);
-		s->reason = xstrdup(err);
+		status_fail(o, NULL, s->recipient, "%s", err);
 	}
 	if (path_r && o == OUT_DELIVERED)
 		*path_r = path;

@@ -28,6 +28,7 @@
 #include "buf.h"
 #include "fdio.h"
 #include "log.h"
+#include "status.h"
 
 #define KEPT_MAX (32 * 1024)	/* bytes of lines kept without syslog */
 
@@ -36,7 +37,6 @@ static int log_verbose;
 static int log_fd = -1;
 static int log_echo = -1;
 static const char *log_ident = "lda";
-static int status_printed;
 static char log_ctx[400];	/* "QUEUEID: message-id=<...>: " or "" */
 
 /* Where the system's copy of each line goes. */
@@ -272,17 +272,6 @@ LOG_FN(log_info, LOG_INFO, 1)
 LOG_FN(log_warn, LOG_WARNING, 1)
 LOG_FN(log_debug, LOG_DEBUG, log_verbose > 0)
 
-/* log_status - print the status line the MTA records, once per run */
-void
-log_status(const char *status, const char *reason)
-{
-	if (status_printed)
-		return;
-	status_printed = 1;
-	printf("%s %s\n", status, reason);
-	fflush(stdout);
-}
-
 /* log_die - log, print the 4.3.0 status line and exit EX_TEMPFAIL */
 static void __attribute__((noreturn))
 log_die(const char *prefix, const char *fmt, va_list ap)
@@ -303,7 +292,7 @@ log_die(const char *prefix, const char *fmt, va_list ap)
 		dprintf(log_echo, "%s[%ld]: %s%s\n", log_ident, (long)getpid(),
 		    prefix, line);
 	}
-	log_status("4.3.0", line);
+	status_print("4.3.0", line);
 	exit(EX_TEMPFAIL);
 }
 

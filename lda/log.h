@@ -30,9 +30,6 @@ void log_set_file(const char *path);
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Print "status reason" on stdout as the first line of output (postfix
-   records it as the delivery status); only the first call prints. */
-void log_status(const char *status, const char *reason);
 /* Log and exit EX_TEMPFAIL: the message stays with the MTA. */
 void log_fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));

@@ -15,6 +15,7 @@
 #include "../lda/deliver.h"
 #include "../lda/fdio.h"
 #include "../lda/log.h"
+#include "../lda/status.h"
 #include "../lda/store.h"
 #include "../lda/xalloc.h"
 #include "../filters/filter.h"
@@ -529,6 +530,7 @@ act_pipe(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 	if (!(p->head && p->body))
 		rc->partial_copy = 1;
 	act_delivered(rc, name ? name : r->action, fed);
+	status_delivered();	/* a program took a copy (status.h) */
 	free(name);
 	return 1;
 }
@@ -585,6 +587,8 @@ act_forward(struct rc *rc, const struct rc_recipe *r, struct part *p)
 		rc->partial_copy = 1;
 	if (name)
 		act_delivered(rc, name, fed);
+	if (!rc->s->dry_run)
+		status_delivered();	/* forwarded: a copy is out */
 	free(name);
 	return 1;
 }
@@ -620,9 +624,15 @@ act_builtin(struct rc *rc, const struct rc_recipe *r, enum rc_flow *flow)
 		args[i - 1] = p;
 	st = filter_call(rc->s, rc, w.s + 1, args, &folder, &err);
 	rc->hdr_of = NULL;	/* the message may be a new spool */
-	if (st == -1)
+	if (st == -1) {
+		/* a misspelt filter is the administrator's mistake: the
+		   message stays with the MTA rather than go unscanned */
 		rc_error(rc, r->action_line, "%s", err);
-	else if (st == FILTER_OK)
+		status_fail(OUT_CONFIG, NULL, rc->s->recipient, "%s:%d: %s",
+		    rc->cur_file, r->action_line, err);
+		rc->s->outcome = outcome_worse(rc->s->outcome, OUT_CONFIG);
+		*flow = RC_DELIVERED;
+	} else if (st == FILTER_OK)
 		ok = 1;
 	else if (st == FILTER_DELIVER && (ok = act_one_folder(rc, r, folder,
 	    NULL, &names, &size, NULL))) {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../lda/log.h"
+#include "../lda/status.h"
 #include "../lda/xalloc.h"
 #include "rc.h"
 #include "rcint.h"
@@ -61,7 +62,9 @@ eval_assign(struct rc *rc, const struct rc_node *n)
 	else
 		rc_yell(rc, "Unsetting", n->name);
 	rc->pending = RC_GO;
+	rc->cur_line = n->line;
 	rc_assign(rc, n->name, v);
+	rc->cur_line = 0;
 	free(v);
 	f = (enum rc_flow)rc->pending;
 	rc->pending = RC_GO;
@@ -87,19 +90,27 @@ eval_exit_outcome(int st)
 static int
 eval_clone(struct rc *rc, int line)
 {
-	pid_t pid;
-	int st;
+	pid_t pid = -1;
+	int st, e, sp[2] = { -1, -1 };
 
 	fflush(stdout);
 	fflush(stderr);
-	pid = fork();
-	if (pid == -1) {
+	/* the clone's status line is the parent's to print (status.h) */
+	if (status_pipe(sp) == -1 || (pid = fork()) == -1) {
+		e = errno;
 		rc_error(rc, line, "cannot fork a clone for \"c {\": %s",
-		    strerror(errno));
+		    strerror(e));
+		status_fail(OUT_TEMPFAIL, NULL, rc->s->recipient, "cannot fork "
+		    "a clone for \"c {\": %s", strerror(e));
 		rc->s->outcome = outcome_worse(rc->s->outcome, OUT_TEMPFAIL);
+		if (sp[0] != -1) {
+			close(sp[0]);
+			close(sp[1]);
+		}
 		return 0;
 	}
 	if (pid == 0) {
+		status_child(sp);
 		/* Lockfiles are not inherited (procmail's rule). */
 		free(rc->globlock);
 		rc->globlock = NULL;
@@ -115,7 +126,10 @@ eval_clone(struct rc *rc, int line)
 			st = 75 << 8;
 			break;
 		}
-	if (eval_exit_outcome(st) != OUT_DELIVERED) {
+	status_parent(sp, WIFEXITED(st) ? WEXITSTATUS(st) : 75);
+	if (eval_exit_outcome(st) == OUT_DELIVERED)
+		status_delivered();
+	else {
 		rc_error(rc, line, "the clone of \"c {\" failed (status %d); "
 		    "the message will be retried", st);
 		rc->s->outcome = outcome_worse(rc->s->outcome, OUT_TEMPFAIL);

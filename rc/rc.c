@@ -18,6 +18,7 @@
 #include "../lda/deliver.h"
 #include "../lda/invocation.h"
 #include "../lda/log.h"
+#include "../lda/status.h"
 #include "../lda/xalloc.h"
 #include "rc.h"
 #include "rcint.h"
@@ -160,6 +161,7 @@ rc_free(struct rc **rcp)
 	buf_free(&rc->hdr);
 	buf_free(&rc->dests);
 	free(rc->abs_folder);
+	free(rc->filters_at);
 	free(rc->hostname);
 	free(rc);
 	*rcp = NULL;
@@ -173,6 +175,12 @@ rc_assign(struct rc *rc, const char *name, const char *value)
 		log_warn("rc: %s is locked by the system rc; not assigned",
 		    name);
 		return;
+	}
+	if (strcmp(name, "FILTERS") == 0) {
+		free(rc->filters_at);
+		rc->filters_at = rc->cur_file && rc->cur_line ? xasprintf(
+		    "%s:%d", rc->cur_file, rc->cur_line) : xstrdup(
+		    rc->cur_file ? rc->cur_file : "the command line");
 	}
 	if (value == NULL)
 		rc_vars_unset(&rc->vars, name);
@@ -191,6 +199,15 @@ rc_set_msg(struct rc *rc, struct spool *sp)
 		spool_free(&rc->s->msg);
 	rc->s->msg = sp;
 	rc->hdr_of = NULL;	/* the header search area is another's */
+}
+
+/* rc_origin - where FILTERS was last set (see rc.h) */
+const char *
+rc_origin(const struct rc *rc, const char *name)
+{
+	if (strcmp(name, "FILTERS") == 0 && rc->filters_at)
+		return rc->filters_at;
+	return "the rc";
 }
 
 /* rc_get - a variable's value, or NULL */
@@ -261,6 +278,9 @@ rc_deliver_default(struct rc *rc)
 	if (rc->host_stop || rc->partial) {
 		log_warn("rc: message not delivered (%s); left with the MTA",
 		    rc->host_stop ? "HOST mismatch" : "only part delivered");
+		status_fail(OUT_TEMPFAIL, NULL, rc->s->recipient, "%s",
+		    rc->host_stop ? "HOST mismatch: the rc ended without "
+		    "delivering" : "only part of the message was delivered");
 		rc->s->outcome = outcome_worse(rc->s->outcome, OUT_TEMPFAIL);
 		return rc_finish(rc, OUT_TEMPFAIL);
 	}

@@ -31,6 +31,10 @@ void rc_assign(struct rc *rc, const char *name, const char *value);
  */
 void rc_set_msg(struct rc *rc, struct spool *sp);
 
+/* Where the variable name was last assigned ("file:line", "the
+   command line"); kept for FILTERS, "the rc" for others. */
+const char *rc_origin(const struct rc *rc, const char *name);
+
 /* The value of a variable, or NULL when unset. */
 const char *rc_get(const struct rc *rc, const char *name);
 

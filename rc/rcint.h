@@ -37,6 +37,8 @@ struct rc {
 	size_t nargs;
 	int depth;		/* rc files being run (INCLUDERC nesting) */
 	const char *cur_file;	/* $_ */
+	int cur_line;		/* the line of the assignment being run */
+	char *filters_at;	/* "file:line" where FILTERS was set */
 	int lastcond, prevcond, lastsucc;	/* procmail's A/a/E/e state */
 	long lastscore;		/* $= */
 	int lastexit;		/* $? */
