@@ -60,8 +60,20 @@ chmod 700 "$D/queue"
 chmod 755 "$D"
 if [ -n "$ALIASES" ]; then cp "$ALIASES" "$D/aliases"; else echo 'postmaster: root' >"$D/aliases"; fi
 chmod 644 "$D/aliases" "$D/sendmail.cf"
-PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
+# answers PORT: a 220 greeting comes from 127.0.0.1:PORT
+answers() {
+    /usr/bin/python3 - "$1" <<'PY' 2>/dev/null
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2)
+sys.exit(0 if s.recv(100).startswith(b"220") else 1)
+PY
+}
+# a start that loses its port to another process is retried on a new one
+. "$(dirname "$0")/stop.sh"
+ok=
+for attempt in 1 2 3; do
+PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # the instance's sendmail: a command line for every use (daemon, queue run,
 # queue listing, newaliases)
 cat >"$D/sendmail" <<SH
@@ -78,6 +90,15 @@ exec unshare --uts /bin/sh -c 'hostname lda-test.example && exec "\$0" "\$@"' \\
 SH
 chmod 755 "$D/sendmail"
 "$D/sendmail" -bi >/dev/null 2>&1 || fail "newaliases failed for $D/aliases"
+rm -f "$D/sendmail.pid"
+"$D/sendmail" -bd >"$D/daemon.log" 2>&1 ||
+    fail "sendmail -bd failed: $(tail -n 3 "$D/daemon.log" | tr '\n' ' ')"
+for _ in $(seq 300); do answers "$PORT" && { ok=1; break; }; sleep 0.1; done
+[ -n "$ok" ] && break
+m=$(head -n 1 "$D/sendmail.pid" 2>/dev/null | tr -dc 0-9 || true)
+[ -z "$m" ] || peer_stop "$m"
+done
+[ -n "$ok" ] || fail "sendmail does not answer on 127.0.0.1:$PORT: $(tail -n 3 "$D/daemon.log" | tr '\n' ' ')"
 
 cat >"$D/env" <<ENV
 SENDMAIL_DIR=$D
@@ -86,20 +107,4 @@ SENDMAIL_QUEUE=$D/queue
 SENDMAIL=$D/sendmail
 export SENDMAIL_DIR SENDMAIL_PORT SENDMAIL_QUEUE SENDMAIL
 ENV
-
-"$D/sendmail" -bd >"$D/daemon.log" 2>&1 ||
-    fail "sendmail -bd failed: $(tail -n 3 "$D/daemon.log" | tr '\n' ' ')"
-for _ in $(seq 100); do
-    /usr/bin/python3 - "$PORT" <<'PY' 2>/dev/null && break
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)
-sys.exit(0 if s.recv(100).startswith(b"220") else 1)
-PY
-    sleep 0.1
-done || true
-/usr/bin/python3 - "$PORT" <<'PY' 2>/dev/null || fail "sendmail does not answer on 127.0.0.1:$PORT: $(tail -n 3 "$D/daemon.log" | tr '\n' ' ')"
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2)
-sys.exit(0 if s.recv(100).startswith(b"220") else 1)
-PY
 echo "sendmail-up: $D smtp=127.0.0.1:$PORT"
