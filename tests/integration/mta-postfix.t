@@ -24,8 +24,7 @@ PY=/usr/bin/python3
 if [ "$(id -u)" != 0 ]; then skip_all "needs root"; fi
 command -v postfix >/dev/null || skip_all "postfix is not installed"
 [ -x /usr/lib/cyrus/bin/master ] || skip_all "cyrus-imapd is not installed"
-U=ldapfx
-ensure_user $U || { echo "Bail out! cannot make users"; exit 1; }
+test_user U pfx || { echo "Bail out! cannot make users"; exit 1; }
 H=$(getent passwd $U | cut -d: -f6)
 MD=$H/Maildir
 rm -rf "$MD" "$H/.procmailrc" "$H/.ldarc"

@@ -25,8 +25,7 @@ command -v m4 >/dev/null || skip_all "m4 is not installed (make deps)"
 ls "${LDA_DEBS:-/var/cache/lda/debs}"/sendmail-bin_*.deb >/dev/null 2>&1 ||
 	skip_all "no sendmail packages in ${LDA_DEBS:-/var/cache/lda/debs} (make deps)"
 [ -x /usr/lib/cyrus/bin/master ] || skip_all "cyrus-imapd is not installed"
-U=ldasmu
-ensure_user $U || { echo "Bail out! cannot make users"; exit 1; }
+test_user U smu || { echo "Bail out! cannot make users"; exit 1; }
 H=$(getent passwd $U | cut -d: -f6)
 MD=$H/Maildir
 rm -rf "$MD" "$H/.procmailrc" "$H/.ldarc" "$H/.forward"
