@@ -150,7 +150,7 @@ if [ "$(id -u)" = 0 ]; then
 	is "$(maildir_count "$h1/Maildir")" 1 "... and nothing more was delivered"
 	rm -rf "$h1/Maildir"
 else
-	echo "# not root: root's -d recipients not tested here"
+	skip_part "not root: root's -d recipients"
 fi
 
 done_testing
