@@ -23,6 +23,7 @@
 #include "session.h"
 #include "spool.h"
 #include "store.h"
+#include "undo.h"
 #include "xalloc.h"
 #include "../rc/rc.h"
 #include "../filters/filter.h"
@@ -30,8 +31,6 @@
 #include "virtual.h"
 #include "../filters/bboard.h"
 #include "../filters/plusaddr.h"
-
-#define DEFAULT_LOCK_TIMEOUT 60
 
 /* Why the last copy failed, for the status line the MTA records. */
 static char *fail_reason;
@@ -157,7 +156,6 @@ deliver_one(const struct invocation *inv, struct spool *sp,
 	s.home = home;
 	s.uid = pw->pw_uid;
 	s.tmpdir = inv->tmpdir;
-	s.lock_timeout = DEFAULT_LOCK_TIMEOUT;
 	s.dry_run = inv->dry_run;
 	s.outcome = OUT_DELIVERED;
 	rc = rc_new(&s);
@@ -251,14 +249,22 @@ fork_recipients(const struct invocation *inv, struct spool *sp)
 		if (pid == -1)
 			return OUT_TEMPFAIL;
 		if (pid == 0) {
-			enum outcome o = for_recipient(inv, sp, inv->recipients[i]);
+			enum outcome o;
+			undo_child_start();
+			o = for_recipient(inv, sp, inv->recipients[i]);
 			fflush(stdout);
 			_exit(finish(o, fail_reason ? fail_reason : "delivery failed"));
 		}
+		/* A signal to us goes on to the child (undo.c); we exit
+		   when it has, so no copy is made after the MTA saw us go. */
+		undo_forward(pid);
 		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 			;
+		undo_forward(0);
 		all = outcome_worse(all, WIFEXITED(status) ?
 		    outcome_from_exit(WEXITSTATUS(status)) : OUT_TEMPFAIL);
+		if (undo_stopping() && i + 1 < inv->nrecipients)
+			return OUT_TEMPFAIL;
 	}
 	return all;
 }
@@ -320,6 +326,10 @@ delivery(const struct invocation *inv)
 
 	/* With --store, the store accepts and greets while we spool and
 	   read the rc (each recipient's child connects for itself). */
+	/* Signals and the run's time budget (DEADLINE) undo what is not
+	   committed and exit 75. */
+	if (!inv->dry_run)
+		undo_init();
 	if (inv->store && !forking && !inv->dry_run)
 		(void)store_preconnect(inv->store, &pre);
 	if (spool_read(0, inv->tmpdir, 1, &sp, &err) == -1) {
