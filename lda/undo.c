@@ -34,6 +34,7 @@ static int holding;
 static pid_t program;
 static pid_t forward_to;
 static volatile sig_atomic_t stopping;
+static int out_fd = 1;		/* where the status line goes */
 
 /* mono - monotonic seconds */
 static time_t
@@ -60,14 +61,14 @@ block(int on, sigset_t *old)
 		sigprocmask(SIG_SETMASK, old, NULL);
 }
 
-/* put - write s to fd 1 (async-signal-safe) */
+/* put - write s where the status line goes (async-signal-safe) */
 static void
 put(const char *s)
 {
 	size_t n = strlen(s);
 
 	while (n > 0) {
-		ssize_t w = write(1, s, n);
+		ssize_t w = write(out_fd, s, n);
 		if (w <= 0)
 			return;
 		s += w;
@@ -75,7 +76,7 @@ put(const char *s)
 	}
 }
 
-/* put_num - a decimal number to fd 1 */
+/* put_num - a decimal number, as put */
 static void
 put_num(long v)
 {
@@ -164,8 +165,9 @@ undo_init(void)
 
 /* undo_child_start - the -d child's own registry and alarm */
 void
-undo_child_start(void)
+undo_child_start(int status_fd)
 {
+	out_fd = status_fd;
 	owner = getpid();
 	forward_to = 0;
 	stopping = 0;

@@ -21,8 +21,9 @@
 /* Install the handlers and arm the default budget (once, at start). */
 void undo_init(void);
 /* A child of the root parent: its own budget (what is left), its own
-   undo list; it no longer forwards. */
-void undo_child_start(void);
+   undo list; it no longer forwards; its status line goes to status_fd
+   (status.h's pipe to the parent). */
+void undo_child_start(int status_fd);
 /* The budget becomes secs seconds from the start of the run (the rc's
    DEADLINE); 0 or less: the default. */
 void undo_deadline(long secs);
