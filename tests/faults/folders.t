@@ -89,9 +89,9 @@ mkdir -p "$T/ro/md/new" "$T/ro/md/cur" "$T/ro/md/tmp"; mount -o remount,ro "$T/r
 run "$T/ro/md/"
 ok $([ "$st" = 73 ] || [ "$st" = 75 ]; echo $?) "a read-only file system: 73 or 75, never 0 (exit $st)"
 like "$out" 'Read-only file system' "a read-only file system: the status line says so"
-ensure_user ldaflt1
+test_user U1 fone || { echo "Bail out! cannot make a test user"; exit 1; }
 mkdir -p "$T/np/md"; chmod 700 "$T/np"
-st=0; out=$(cd /; runuser -u ldaflt1 -- "$LDA" -m DEFAULT="$T/np/md/" ORGMAIL="$T/np/md/" "$rc" <"$T/m" 2>/dev/null) || st=$?
+st=0; out=$(cd /; runuser -u $U1 -- "$LDA" -m DEFAULT="$T/np/md/" ORGMAIL="$T/np/md/" "$rc" <"$T/m" 2>/dev/null) || st=$?
 ok $([ "$st" = 73 ] || [ "$st" = 75 ]; echo $?) "no permission on the folder: 73 or 75, never 0 (exit $st)"
 like "$out" 'Permission denied' "no permission: the status line says so"
 

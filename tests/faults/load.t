@@ -45,10 +45,10 @@ CD=$T/cyrus; mkdir -p "$CD"
 out=$("$P/cyrus-up.sh" "$CD" 2>&1) || { echo "Bail out! cyrus-up.sh: $out"; exit 1; }
 at_exit "'$P/cyrus-down.sh' '$CD'"
 . "$CD/env"
-ensure_user ldasvc
+test_user SVC fsvc || { echo "Bail out! cannot make a test user"; exit 1; }
 chmod 755 "$T"; chmod 777 "$T/s4" 2>/dev/null || { mkdir -p "$T/s4"; chmod 777 "$T/s4"; }
 label=Cyrus
-storm "$T/s4" "$N" runuser -u ldasvc -- "$LDA" --store "lmtp:unix:$CYRUS_LMTP_SOCK" -f s@example.org -d bob
+storm "$T/s4" "$N" runuser -u $SVC -- "$LDA" --store "lmtp:unix:$CYRUS_LMTP_SOCK" -f s@example.org -d bob
 is "$(storm_exits "$T/s4")" "0 $N" "$label: $N concurrent deliveries over one unix socket, every one exits 0"
 grep -l 'Resource temporarily' "$T"/s4/o* >/dev/null && diag "some saw EAGAIN: $(grep -h 'Resource' "$T"/s4/o* | head -1)"
 each_once "$N" $(find "$CYRUS_SPOOL" -type f -name '[0-9]*.')
@@ -59,7 +59,7 @@ out=$("$P/dovecot-up.sh" "$DD" 2>&1) || { echo "Bail out! dovecot-up.sh: $out"; 
 at_exit "'$P/dovecot-down.sh' '$DD'"
 . "$DD/env"
 label=Dovecot; mkdir -p "$T/s5"; chmod 777 "$T/s5"
-storm "$T/s5" "$N" runuser -u ldasvc -- "$LDA" --store "lmtp:unix:$DOVECOT_LMTP_SOCK" -f s@example.org -d bob
+storm "$T/s5" "$N" runuser -u $SVC -- "$LDA" --store "lmtp:unix:$DOVECOT_LMTP_SOCK" -f s@example.org -d bob
 is "$(storm_exits "$T/s5")" "0 $N" "$label: $N concurrent deliveries, every one exits 0"
 bm=${DOVECOT_MAIL//%u/bob}
 each_once "$N" $(find "$bm/new" "$bm/cur" -type f)

@@ -117,13 +117,14 @@ like "$(cat "$box")" $'\n>From evil@example.net' "a From_ line inside the header
 is "$(mbox_read "$box" | wc -l | tr -d ' ')" 1 "readers see one message, not a forged second"
 
 # --- an mbox someone else pre-created in a spool others can write --------------
-ensure_user ldaflt1; ensure_user ldaflt2
+test_user U1 fone || { echo "Bail out! cannot make a test user"; exit 1; }
+test_user U2 ftwo || { echo "Bail out! cannot make a test user"; exit 1; }
 mkdir -p "$T/spool"; chmod 777 "$T/spool"
-runuser -u ldaflt2 -- sh -c ": >'$T/spool/ldaflt1'; chmod 666 '$T/spool/ldaflt1'"
-st=0; out=$(cd /; runuser -u ldaflt1 -- env HOME="$T" "$LDA" -m DEFAULT="$T/spool/ldaflt1" \
-	ORGMAIL="$T/spool/ldaflt1" "$rc" <"$T/A" 2>/dev/null) || st=$?
+runuser -u $U2 -- sh -c ": >'$T/spool/$U1'; chmod 666 '$T/spool/$U1'"
+st=0; out=$(cd /; runuser -u $U1 -- env HOME="$T" "$LDA" -m DEFAULT="$T/spool/$U1" \
+	ORGMAIL="$T/spool/$U1" "$rc" <"$T/A" 2>/dev/null) || st=$?
 is "$st" 75 "an mbox another user owns, in a spool others can write: refused (75)"
 like "$out" 'owned by uid' "the status line says whose it is"
-ok $([ ! -s "$T/spool/ldaflt1" ]; echo $?) "nothing was written into it"
+ok $([ ! -s "$T/spool/$U1" ]; echo $?) "nothing was written into it"
 
 done_testing

@@ -8,8 +8,8 @@
 . "$LDA_TOP/tests/faults/lib.sh"
 
 if [ "$(id -u)" != 0 ]; then skip_all "needs root (-d)"; fi
-ensure_user ldaflt1
-mkdir -p "$T/r"; chown ldaflt1 "$T/r"
+test_user U1 fone || { echo "Bail out! cannot make a test user"; exit 1; }
+mkdir -p "$T/r"; chown $U1 "$T/r"
 msg "$T/m" signals; : >"$T/e.rc"
 
 # --- root -d: the parent forwards the signal and waits for the child -----------
@@ -18,7 +18,7 @@ for sig in TERM HUP INT; do
 	printf 'DEFAULT=%s\nORGMAIL=%s\n' "$box" "$box" >"$T/sys.rc"
 	rm -f "$T/r/mark"
 	LD_PRELOAD=$SHIM LDA_FAULT="write:SLEEP3:/box$sig\$:10" LDA_FAULT_MARK=$T/r/mark \
-		"$LDA" --config "$T/sys.rc" -d ldaflt1 <"$T/m" >"$T/out" 2>/dev/null &
+		"$LDA" --config "$T/sys.rc" -d $U1 <"$T/m" >"$T/out" 2>/dev/null &
 	pid=$!
 	for _ in $(seq 200); do [ -s "$T/r/mark" ] && break; sleep 0.05; done
 	child=$(cat "$T/r/mark" 2>/dev/null)
