@@ -173,12 +173,21 @@ DEPS := gcc make pkg-config perl python3 libtre-dev libtre5 \
         libclamav-dev libspf2-dev \
         procmail maildrop cyrus-imapd cyrus-clients cyrus-admin \
         dovecot-core dovecot-lmtpd spamassassin spamd spamc clamav clamav-daemon \
-        postfix hyperfine time valgrind mandoc groff
+        postfix hyperfine time valgrind mandoc groff \
+        m4 libdb5.3 libldap-2.5-0 libnsl2 libwrap0 libssl3 libsasl2-2
+# Packages the tests unpack (dpkg -x) instead of installing: sendmail-bin
+# conflicts with postfix. Fetched into LDA_DEBS (tests/peers/sendmail-up.sh).
+DEBS_ONLY  := sendmail-bin sendmail-base sendmail-cf
+LDA_DEBS   ?= /var/cache/lda/debs
 deps:
 	@if [ "$$(id -u)" != 0 ]; then \
 	    echo "make deps: run as root, or: apt-get update && apt-get install -y --no-install-recommends $(DEPS)" >&2; \
 	    exit 1; fi
 	@sh .ci/apt-install.sh $(DEPS)
+	@mkdir -p $(LDA_DEBS)
+	@cd $(LDA_DEBS) && for p in $(DEBS_ONLY); do \
+	    ls $${p}_*.deb >/dev/null 2>&1 || apt-get download -q $$p 2>&1 | grep -v '^W: Download is performed unsandboxed' || true; \
+	    ls $${p}_*.deb >/dev/null 2>&1 || { echo "make deps: apt-get download $$p failed" >&2; exit 1; }; done
 
 clean:
 	rm -rf build build-san demo
