@@ -34,7 +34,6 @@ struct session {
 				   only the store may take copies */
 	int rc_restricted;	/* the user rc that runs is a virtual user's
 				   (USERS_RC_DIR): USERS_RC_RESTRICT applies */
-	int lock_timeout;	/* seconds to wait for a folder lock */
 	int share;		/* a board post: each file written gets the
 				   group share_gid and share_mode's group bits
 				   on its descriptor, before it is linked in */

@@ -26,6 +26,7 @@
 
 #include "../lda/fdio.h"
 #include "../lda/log.h"
+#include "../lda/undo.h"
 #include "../lda/xalloc.h"
 #include "rcint.h"
 
@@ -175,6 +176,7 @@ exec_child(struct rc *rc, char **argv, char **env, int in, int out,
 	int devnull = open("/dev/null", O_RDWR), e = ENOENT;
 
 	signal(SIGPIPE, SIG_DFL);
+	setpgid(0, 0);	/* its own group: stopped whole (lda/undo.c) */
 	if (dup2(in != -1 ? in : devnull, 0) == -1 ||
 	    dup2(out != -1 ? out : 2, 1) == -1)
 		exec_report(errfd, errno);
@@ -472,6 +474,8 @@ rc_exec(struct rc *rc, const struct rc_prog *p, char **err)
 	}
 	if (pid == 0)
 		exec_child(rc, argv, env, in[0], piped ? out[1] : -1, ep[1]);
+	setpgid(pid, pid);
+	undo_program(pid);	/* stopped if the run is (lda/undo.c) */
 	close(in[0]);
 	close(ep[1]);
 	in[0] = ep[1] = -1;
@@ -484,6 +488,7 @@ rc_exec(struct rc *rc, const struct rc_prog *p, char **err)
 	    &timedout, &werr);
 	in[1] = out[0] = -1;
 	st = exec_wait(pid, deadline, &timedout);
+	undo_program(0);
 	if ((e = exec_started(ep[0])) != 0) {
 		/* It never ran: an error, whatever the recipe's flags. */
 		*err = xasprintf("cannot run %s: %s", argv[0], strerror(e));
