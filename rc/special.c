@@ -2,7 +2,8 @@
  * special.c - what assigning a special variable does besides storing it:
  * MAILDIR changes directory, LOGFILE opens the log, LOG writes to it,
  * INCLUDERC and SWITCHRC run files, HOST may end the file, LOCKFILE
- * takes a lock, UMASK, VERBOSE, SHIFT, EXITCODE; and the system rc's
+ * takes a lock, UMASK, VERBOSE, SHIFT, EXITCODE, DEADLINE (the run's
+ * time budget, lda/undo.c); and the system rc's
  * LOCKED_VARS, which user rc files cannot assign afterwards.
  * Does not: store the value (rc_assign), parse or evaluate recipes.
  */
@@ -18,6 +19,7 @@
 
 #include "../lda/fdio.h"
 #include "../lda/log.h"
+#include "../lda/undo.h"
 #include "../lda/xalloc.h"
 #include "rcint.h"
 
@@ -271,7 +273,26 @@ special_run(struct rc *rc, const char *value, int sw)
 			rc->pending = RC_END_FILE;
 		return;
 	}
-	r = rc_run_path(rc, value, rc->in_system);
+	if (rc->restricted) {
+		/* a virtual user's rc: only files of TRUSTED_RC_DIR, and
+		   they run as the administrator's (programs allowed) */
+		char *real = realpath(value, NULL);
+		size_t n = rc->trusted ? strlen(rc->trusted) : 0;
+		if (real == NULL || n == 0 || strncmp(real, rc->trusted, n) != 0 ||
+		    real[n] != '/') {
+			log_warn("%s: %s %s: not a file of TRUSTED_RC_DIR; not "
+			    "run (USERS_RC_RESTRICT)", rc->cur_file ?
+			    rc->cur_file : "rc", sw ? "SWITCHRC" : "INCLUDERC",
+			    value);
+			free(real);
+			return;
+		}
+		rc->restricted = 0;
+		r = rc_run_path(rc, real, rc->in_system);
+		rc->restricted = 1;
+		free(real);
+	} else
+		r = rc_run_path(rc, value, rc->in_system);
 	if (r == 1)
 		rc->pending = RC_DELIVERED;
 	else if (sw)
@@ -329,4 +350,6 @@ rc_special(struct rc *rc, const char *name, const char *value)
 		special_shift(rc, value);
 	else if (strcmp(name, "LOCKED_VARS") == 0)
 		special_locked(rc, value);
+	else if (strcmp(name, "DEADLINE") == 0 && !rc->s->dry_run)
+		undo_deadline(rc_var_long(value, 0));
 }
