@@ -553,6 +553,8 @@ rc_expand_depth(const char *raw)
 			d--;
 	}
 	return max;
+}
+
 /*
  * rc_tainted_path - a header or an address never chooses a path outside
  * the user's folders (rcint.h). What the rc text itself writes stays as
