@@ -17,6 +17,7 @@
 
 #include "fdio.h"
 #include "local.h"
+#include "mailspool.h"
 #include "xalloc.h"
 
 #define STALE_LOCK 300	/* seconds after which a dotlock is broken */
@@ -45,6 +46,16 @@ dotlock(const char *lock, int timeout)
 		} else
 			sleep(1);
 	}
+}
+
+/* mbox_dotlock - dotlock() for the system mailbox's root helper
+   (mailspool.c), so that both lock and break stale locks alike */
+int
+mbox_dotlock(const char *lock, int timeout, int *fd_r, long long *prev)
+{
+	*fd_r = -1;
+	*prev = -1;
+	return dotlock(lock, timeout);
 }
 
 /* fcntl_lock - an exclusive fcntl lock, waiting up to timeout seconds */
@@ -157,9 +168,14 @@ mbox_deliver(const struct spool *sp, const char *path, const char *sender,
 	char *lock = xasprintf("%s.lock", path);
 	enum outcome o = OUT_DELIVERED;
 	struct stat st;
-	int fd, locked;
+	/* The recipient's system mailbox on a spool it may not write: the
+	   root helper takes the dotlock and creates the file (mailspool.h). */
+	int helped = mailspool_mine(path);
+	long long prev;
+	int fd, lockfd = -1, locked;
 
-	locked = dotlock(lock, lock_timeout);
+	locked = helped ? mailspool_lock(lock_timeout, &lockfd, &prev) :
+	    dotlock(lock, lock_timeout);
 	if (locked == -1) {
 		o = local_fail(err, "lock", lock, errno);
 		if (errno == ETIMEDOUT)
@@ -167,7 +183,8 @@ mbox_deliver(const struct spool *sp, const char *path, const char *sender,
 		free(lock);
 		return o;
 	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	fd = helped && mailspool_create() == -1 ? -1 : open(path,
+	    O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 	    LOCAL_FILE_MODE);
 	if (fd == -1)
 		o = local_fail(err, "open mbox", path, errno);
@@ -185,7 +202,11 @@ mbox_deliver(const struct spool *sp, const char *path, const char *sender,
 	}
 	if (fd != -1)
 		close(fd);
-	if (locked == 1)
+	if (lockfd != -1)
+		close(lockfd);
+	if (locked == 1 && helped)
+		mailspool_unlock();
+	else if (locked == 1)
 		unlink(lock);
 	if (o == OUT_DELIVERED && path_r)
 		*path_r = xstrdup(path);
