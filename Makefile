@@ -4,7 +4,9 @@
 #   make check SANITIZE=1  the same with ASan+UBSan (objects under build-san/)
 #   make demo            deliver the bundled sample messages into demo/Maildir
 #   make bench           run the benchmarks under tests/bench/ (slow, not a test)
-#   make install         PREFIX (/usr/local), DESTDIR, SYSCONFDIR
+#   make install         PREFIX (/usr/local), DESTDIR, SYSCONFDIR (/etc);
+#                        the paths are compiled in: a new PREFIX rebuilds
+#   make uninstall       remove what install put there (same variables)
 #   make deps            install the Debian packages the build and tests need
 # Sources are found by wildcard: a new module in lda/, rc/ or filters/, a
 # new tests/unit/*.c or tests/integration/*.t needs no change here.
@@ -12,6 +14,7 @@
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/lda
 SYSCONFDIR ?= /etc
 LIBDIR     ?= $(PREFIX)/lib
 MODDIR     ?= $(LIBDIR)/lda
@@ -67,8 +70,21 @@ MODS       := $(MOD_SRCS:filters/modules/%.c=$(BUILD)/modules/%.so)
 MODLIBS_clamav := -lclamav
 MODLIBS_spf    := -lspf2
 
-.PHONY: all check demo bench install deps clean
+.PHONY: all check demo bench install uninstall deps clean FORCE
 all: $(LDA) $(MODS)
+
+# The paths compiled into lda (the system rc, the module directory) are
+# recorded in $(BUILD)/paths, rewritten only when they change: every
+# object depends on it, so `make install PREFIX=/usr` after a plain
+# `make` rebuilds lda with the paths it is installed under.
+PATHS      := $(BUILD)/paths
+$(PATHS): FORCE
+	@mkdir -p $(dir $@)
+	@printf 'VERSION=%s\nSYSCONFDIR=%s\nMODDIR=%s\n' '$(VERSION)' \
+	    '$(SYSCONFDIR)' '$(MODDIR)' >$@.new
+	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
+FORCE:
+$(OBJS): $(PATHS)
 
 $(LDA): $(OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
@@ -103,14 +119,46 @@ demo: $(LDA)
 bench: $(LDA)
 	@for b in tests/bench/*.sh; do bash $$b $(abspath $(LDA)) || exit 75; done
 
-install: $(LDA) $(MODS)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSCONFDIR)
+# The system rc that install creates when there is none holds comments
+# only: no recipe, no setting, so users' ~/.procmailrc files deliver as
+# under procmail. lda.rc.example is documentation (DOCDIR).
+$(BUILD)/lda.rc: $(PATHS)
+	@printf '%s\n' \
+	    '# $(SYSCONFDIR)/lda.rc - the system rc of lda, run for every message,' \
+	    "# as the recipient, before the user's ~/.ldarc or ~/.procmailrc." \
+	    '# See lda.rc(5) for the settings it may hold.' \
+	    '#' \
+	    '# make install put this file here with no recipe and no setting, so' \
+	    "# that users' rc files deliver exactly where procmail delivers." \
+	    '# A complete example (a store, filters, site rules) is' \
+	    '# $(DOCDIR)/lda.rc.example: copy what you need.' \
+	    '# make uninstall removes this file only as long as it is unchanged.' >$@
+
+INSTALLED   = $(BINDIR)/lda $(MANDIR)/man1/lda.1 $(MANDIR)/man5/lda.rc.5 \
+              $(DOCDIR)/lda.rc.example $(MODS:$(BUILD)/modules/%=$(MODDIR)/%)
+install: $(LDA) $(MODS) $(BUILD)/lda.rc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(MODDIR) $(DESTDIR)$(SYSCONFDIR)
 	install -m 0755 $(LDA) $(DESTDIR)$(BINDIR)/lda
-	install -d $(DESTDIR)$(MODDIR)
 	install -m 0644 $(MODS) $(DESTDIR)$(MODDIR)/
-	[ ! -f lda.1 ] || install -m 0644 lda.1 $(DESTDIR)$(MANDIR)/man1/lda.1
+	install -m 0644 lda.1 $(DESTDIR)$(MANDIR)/man1/lda.1
+	install -m 0644 lda.rc.5 $(DESTDIR)$(MANDIR)/man5/lda.rc.5
+	install -m 0644 lda.rc.example $(DESTDIR)$(DOCDIR)/lda.rc.example
 	[ -e $(DESTDIR)$(SYSCONFDIR)/lda.rc ] || \
-	    install -m 0644 lda.rc.example $(DESTDIR)$(SYSCONFDIR)/lda.rc
+	    install -m 0644 $(BUILD)/lda.rc $(DESTDIR)$(SYSCONFDIR)/lda.rc
+
+# uninstall removes the files install put there, and the system rc only
+# while it is the one install wrote (an edited one is the admin's: kept,
+# and said so); the directories only if empty and lda's own.
+uninstall: $(BUILD)/lda.rc
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	rmdir $(DESTDIR)$(MODDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	@if cmp -s $(BUILD)/lda.rc $(DESTDIR)$(SYSCONFDIR)/lda.rc; then \
+	    echo rm -f $(DESTDIR)$(SYSCONFDIR)/lda.rc; \
+	    rm -f $(DESTDIR)$(SYSCONFDIR)/lda.rc; \
+	elif [ -e $(DESTDIR)$(SYSCONFDIR)/lda.rc ]; then \
+	    echo "uninstall: $(DESTDIR)$(SYSCONFDIR)/lda.rc was changed: kept"; fi
 
 # Every Debian package the build and the tests need, in one list.
 DEPS := gcc make pkg-config perl python3 libtre-dev libtre5 \
@@ -118,7 +166,7 @@ DEPS := gcc make pkg-config perl python3 libtre-dev libtre5 \
         libclamav-dev libspf2-dev \
         procmail maildrop cyrus-imapd cyrus-clients cyrus-admin \
         dovecot-core dovecot-lmtpd spamassassin spamd spamc clamav clamav-daemon \
-        postfix hyperfine time valgrind
+        postfix hyperfine time valgrind mandoc groff
 deps:
 	@if [ "$$(id -u)" != 0 ]; then \
 	    echo "make deps: run as root, or: apt-get update && apt-get install -y --no-install-recommends $(DEPS)" >&2; \

@@ -19,6 +19,7 @@
 
 #include "../lda/deliver.h"
 #include "../lda/log.h"
+#include "../lda/status.h"
 #include "../lda/xalloc.h"
 #include "../rc/rc.h"
 #include "filter.h"
@@ -340,10 +341,11 @@ apply(struct session *s, struct rc *rc, struct verdict *v, char **err)
 
 /* stop - end the run with outcome o; the status line carries why */
 static int
-stop(struct session *s, enum outcome o, const char *why)
+stop(struct filter_ctx *c, enum outcome o, const char *why)
 {
-	s->outcome = outcome_worse(s->outcome, o);
-	log_status(outcome_status(o), why);
+	c->s->outcome = outcome_worse(c->s->outcome, o);
+	status_fail(o, NULL, c->s->recipient, "filter %s: %s", c->f->name,
+	    why);
 	return FILTER_STOP;
 }
 
@@ -387,7 +389,7 @@ failed(struct filter_ctx *c, const char *why)
 	if (fail_closed(c)) {
 		log_warn("filter %s: %s; failing closed, try again later",
 		    f->name, why);
-		return stop(c->s, OUT_TEMPFAIL, "filter failed, try again later");
+		return stop(c, OUT_TEMPFAIL, why);
 	}
 	log_warn("filter %s: %s; delivering unscanned", f->name, why);
 	verdict_init(&v);
@@ -402,7 +404,7 @@ failed(struct filter_ctx *c, const char *why)
 	free(text);
 	if (apply(c->s, c->rc, &v, &e) == -1) {
 		log_warn("filter %s: %s", f->name, e);
-		r = stop(c->s, OUT_TEMPFAIL, "cannot write spool, try again later");
+		r = stop(c, OUT_TEMPFAIL, e);
 	} else
 		r = FILTER_FAILED;
 	free(e);
@@ -421,21 +423,23 @@ conclude(struct filter_ctx *c, struct verdict *v, char **folder_r)
 	case VERDICT_TEMPFAIL:
 		log_warn("filter %s: %s; try again later", name,
 		    v->reason ? v->reason : "temporary failure");
-		return stop(c->s, OUT_TEMPFAIL, v->reason ? v->reason :
+		return stop(c, OUT_TEMPFAIL, v->reason ? v->reason :
 		    "try again later");
 	case VERDICT_REJECT:
 		log_info("filter %s: refused: %s", name,
 		    v->reason ? v->reason : "no reason given");
-		return stop(c->s, v->reject == OUT_DELIVERED ? OUT_REJECTED :
+		return stop(c, v->reject == OUT_DELIVERED ? OUT_REJECTED :
 		    v->reject, v->reason ? v->reason : "message refused");
 	case VERDICT_PASS:
 	case VERDICT_FOLDER:
 		break;
 	}
 	if (apply(c->s, c->rc, v, &e) == -1) {
+		int r;
 		log_warn("filter %s: %s", name, e);
+		r = stop(c, OUT_TEMPFAIL, e);
 		free(e);
-		return stop(c->s, OUT_TEMPFAIL, "cannot write spool, try again later");
+		return r;
 	}
 	if (v->kind == VERDICT_FOLDER && v->folder) {
 		*folder_r = v->folder;
@@ -590,9 +594,17 @@ filter_chain(struct session *s, struct rc *rc)
 	for (w = strtok_r(copy, " \t,", &save); w && !done;
 	    w = strtok_r(NULL, " \t,", &save)) {
 		int r = filter_call(s, rc, w, NULL, &folder, &err);
-		if (r == -1)
-			log_warn("FILTERS: %s", err);
-		else if (r == FILTER_STOP)
+		if (r == -1) {
+			/* a misspelt name is the administrator's mistake:
+			   no message goes on unscanned for it */
+			const char *at = rc_origin(rc, "FILTERS");
+			log_warn("%s: FILTERS: %s; the message stays with the "
+			    "MTA", at, err);
+			status_fail(OUT_CONFIG, NULL, s->recipient,
+			    "%s: FILTERS: %s", at, err);
+			s->outcome = outcome_worse(s->outcome, OUT_CONFIG);
+			done = 1;
+		} else if (r == FILTER_STOP)
 			done = 1;
 		else if (r == FILTER_DELIVER)
 			done = chain_deliver(s, rc, folder);

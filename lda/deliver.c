@@ -13,6 +13,7 @@
 
 #include "../rc/rc.h"
 #include "deliver.h"
+#include "status.h"
 #include "local.h"
 #include "log.h"
 #include "store.h"
@@ -165,8 +166,17 @@ deliver_any(struct session *s, const char *src, const char *folder,
 	if (store_take(s, folder, &o, path_r))
 		return o;
 	if (s->dry_run) {
+		static const char *const kinds[] = { [DEST_MAILDIR] = "Maildir",
+		    [DEST_MH] = "MH folder", [DEST_MBOX] = "mbox",
+		    [DEST_MSGDIR] = "directory folder",
+		    [DEST_DEVNULL] = "discarded" };
 		path = xstrdup(folder);
 		o = OUT_DELIVERED;
+		if (s->rc) {
+			rc_trace(s->rc, "Would deliver to \"%s\" (%s)", folder,
+			    kinds[kind]);
+			rc_trace_dest(s->rc, "%s (%s)", folder, kinds[kind]);
+		}
 	} else if (src)
 		o = link_copy(s, src, folder, kind, &path, &err);
 	else
@@ -177,6 +187,8 @@ deliver_any(struct session *s, const char *src, const char *folder,
 		    (long long)s->msg->size, s->dry_run ? "dry-run" :
 		    kind == DEST_DEVNULL ? "discarded" : "sent");
 		s->delivered++;
+		if (!s->dry_run)
+			status_delivered();
 		free(s->last_folder);
 		s->last_folder = xstrdup(path);
 	} else {
@@ -184,8 +196,7 @@ deliver_any(struct session *s, const char *src, const char *folder,
 		    "status=%s (%s)", s->recipient, s->sender, folder,
 		    (long long)s->msg->size,
 		    o == OUT_TEMPFAIL ? "deferred" : "failed", err);
-		free(s->reason);
-		s->reason = xstrdup(err);
+		status_fail(o, NULL, s->recipient, "%s", err);
 	}
 	if (path_r && o == OUT_DELIVERED)
 		*path_r = path;

@@ -18,10 +18,28 @@ const char invocation_usage[] =
     "       lda [-ptY] -m [VAR=value]... rcfile [arg]...\n"
     "       lda --check rcfile\n"
     "       lda --test [options as above] < message\n"
-    "options: --config FILE  system rc to read instead of " SYSCONFDIR
-    "/lda.rc\n"
-    "         --store SPEC   the store (lmtp:unix:/path, lmtp:inet:host:port)\n"
-    "         --version, --help\n";
+    "options (procmail's, and lda's own):\n"
+    "  -d recipient...  deliver for these users (all later words: options first)\n"
+    "  -f sender        the envelope sender (also -r)\n"
+    "  -a arg           an argument for the rc ($1, $2, ...)\n"
+    "  -m               mail filter: run only the rcfile named next\n"
+    "  -p               keep the environment\n"
+    "  -t               accepted and ignored (procmail's fail softly)\n"
+    "  -o               accepted and ignored (procmail's From_ override)\n"
+    "  -Y               accepted and ignored (procmail's Berkeley format)\n"
+    "  VAR=value        set an rc variable before the rc files run\n"
+    "  rcfile           run this rc file instead of the user's\n"
+    "  --config FILE    the system rc instead of " SYSCONFDIR "/lda.rc\n"
+    "  --store SPEC     the store (lmtp:unix:/path, lmtp:inet:host:port)\n"
+    "  --log-file FILE  log to FILE, not syslog (hosts without one)\n"
+    "  --queue-id ID    the MTA's queue ID, for the log lines\n"
+    "  --check FILE     report the errors of an rc file, deliver nothing\n"
+    "  --test           say where the message would go, write nothing\n"
+    "  --version        the version\n"
+    "  --help           this text\n"
+    "A mistake in these (an unreadable --config or rcfile, another "
+    "program's option)\nkeeps the message with the MTA: exit 75, status "
+    "4.3.5.\n";
 
 static const struct {
 	const char *name;
@@ -102,6 +120,8 @@ long_opt(struct invocation *inv, const char *opt, const char *next, char **err)
 		{ "config", offsetof(struct invocation, config), INV_DELIVER },
 		{ "store", offsetof(struct invocation, store), INV_DELIVER },
 		{ "check", offsetof(struct invocation, check_file), INV_CHECK },
+		{ "log-file", offsetof(struct invocation, log_file), INV_DELIVER },
+		{ "queue-id", offsetof(struct invocation, queue_id), INV_DELIVER },
 		{ "test", offsetof(struct invocation, dry_run), INV_DELIVER },
 		{ "version", (size_t)-1, INV_VERSION },
 		{ "help", (size_t)-1, INV_HELP },
@@ -126,6 +146,53 @@ long_opt(struct invocation *inv, const char *opt, const char *next, char **err)
 	return inv_err(err, "unknown option", opt);
 }
 
+/* Options of other delivery agents that lda does not take: said by
+   name, so that an administrator who copied a command line sees why. */
+static const struct {
+	char opt;
+	const char *whose;
+} foreign[] = {
+	{ 'c', "dovecot-lda's -c (its configuration file)" },
+	{ 'e', "dovecot-lda's -e (errors to stderr) or Cyrus deliver's -e "
+	    "(duplicate suppression)" },
+	{ 'k', "dovecot-lda's -k (keep the environment)" },
+	{ 'l', "Cyrus deliver's -l (LMTP mode)" },
+	{ 'q', "Cyrus deliver's -q (ignore quotas)" },
+	{ 'C', "Cyrus deliver's -C (its imapd.conf)" },
+	{ 'z', "procmail's -z (LMTP mode)" },
+};
+
+/* unknown_opt - the usage error for option c of argument arg */
+static int
+unknown_opt(char **err, char c, const char *arg)
+{
+	for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++)
+		if (foreign[i].opt == c) {
+			return xerr(err, "option -%c (in %s) is %s; lda takes "
+			    "procmail's options (lda --help)", c, arg,
+			    foreign[i].whose);
+		}
+	return xerr(err, "unknown option -%c (in %s); lda takes procmail's "
+	    "options (lda --help)", c, arg);
+}
+
+/* dovecot_o - is next a Dovecot setting (-o key=value), not a procmail
+   VAR=value? Dovecot's keys are lower case (mail_location=...,
+   plugin/quota=...); a variable named with no capital letter after -o
+   is taken for one. */
+static int
+dovecot_o(const char *next)
+{
+	const char *eq = next ? strchr(next, '=') : NULL;
+
+	if (eq == NULL || eq == next)
+		return 0;
+	for (const char *p = next; p < eq; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			return 0;
+	return 1;
+}
+
 /* short_opts - one cluster like -Yf sender; returns args used or -1 */
 static int
 short_opts(struct invocation *inv, char **argv, int i, int argc, int *rcpt_mode,
@@ -138,7 +205,14 @@ short_opts(struct invocation *inv, char **argv, int i, int argc, int *rcpt_mode,
 		switch (*p) {
 		case 'p': inv->preserve_env = 1; continue;
 		case 't': inv->trust_from = 1; continue;
-		case 'o': inv->override_from = 1; continue;
+		case 'o':
+			if (p[1] == '\0' && i + 1 < argc &&
+			    dovecot_o(argv[i + 1]))
+				return xerr(err, "-o %s is dovecot-lda's -o "
+				    "key=value (a Dovecot setting); lda's -o "
+				    "(procmail's) takes no value", argv[i + 1]);
+			inv->override_from = 1;
+			continue;
 		case 'Y': inv->assume_y = 1; continue;
 		case 'm': inv->mode = INV_MAILFILTER; continue;
 		case 'v': inv->mode = INV_VERSION; continue;
@@ -147,7 +221,7 @@ short_opts(struct invocation *inv, char **argv, int i, int argc, int *rcpt_mode,
 		case 'f': case 'r': case 'a':
 			break;
 		default:
-			return inv_err(err, "unknown option", argv[i]);
+			return unknown_opt(err, *p, argv[i]);
 		}
 		val = p[1] ? p + 1 : (i + 1 < argc ? argv[i + 1] : NULL);
 		if (val == NULL)
@@ -161,10 +235,19 @@ short_opts(struct invocation *inv, char **argv, int i, int argc, int *rcpt_mode,
 	return 0;
 }
 
-/* operand - a non-option argument: VAR=value, rcfile or an argument */
-static void
-operand(struct invocation *inv, char *arg, int rcpt_mode)
+/* operand - a non-option argument: VAR=value, rcfile or an argument;
+   after -d every word is a recipient, and an option or an assignment
+   there is a mistake (it would become a recipient that does not exist,
+   after the others were delivered). Returns 0 or -1 with *err. */
+static int
+operand(struct invocation *inv, char *arg, int rcpt_mode, char **err)
 {
+	if (rcpt_mode && arg[0] == '-')
+		return xerr(err, "option after -d: %s (-d takes every later "
+		    "word as a recipient; put options before -d)", arg);
+	if (rcpt_mode && is_assignment(arg))
+		return xerr(err, "assignment after -d: %s (-d takes every "
+		    "later word as a recipient; put VAR=value before -d)", arg);
 	if (rcpt_mode)
 		push(&inv->recipients, &inv->nrecipients, arg);
 	else if (inv->rcfile != NULL && inv->mode == INV_MAILFILTER)
@@ -175,6 +258,7 @@ operand(struct invocation *inv, char *arg, int rcpt_mode)
 		inv->rcfile = arg;
 	else
 		push(&inv->args, &inv->nargs, arg);
+	return 0;
 }
 
 /* invocation_parse - argv and envp into *inv */
@@ -199,7 +283,7 @@ invocation_parse(int argc, char **argv, char **envp, struct invocation *inv,
 		    inv->rcfile == NULL)
 			used = short_opts(inv, argv, i, argc, &rcpt_mode, err);
 		else
-			operand(inv, a, rcpt_mode);
+			used = operand(inv, a, rcpt_mode, err);
 		if (used < 0)
 			return -1;
 		i += used;

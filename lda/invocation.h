@@ -31,6 +31,8 @@ struct invocation {
 	const char *config;	/* --config: the system rc, or NULL for default */
 	const char *store;	/* --store, or NULL */
 	const char *check_file;	/* --check FILE */
+	const char *log_file;	/* --log-file: the system log, not syslog */
+	const char *queue_id;	/* --queue-id: the MTA's, for the log */
 	int preserve_env;	/* -p */
 	int override_from;	/* -o */
 	int trust_from;		/* -t: procmail's "fail softly" */

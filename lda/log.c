@@ -1,35 +1,198 @@
 /*
- * log.c - the one way lda reports: syslog (mail facility), an optional
- * LOGFILE, and stderr when asked or interactive.
- * Does: one line per call; log_fatal and log_panic end the run with exit
- * 75 after printing the RFC 3463 status line the MTA records.
- * Does not: decide outcomes; buffer; retry.
+ * log.c - the one way lda reports: syslog (mail facility) or the system
+ * log file (--log-file), an optional LOGFILE, and stderr when asked or
+ * interactive.
+ * Does: one line per call, after the message is read prefixed with the
+ * MTA's queue ID and the message's Message-ID; log_fatal and log_panic
+ * end the run with exit 75 after printing the RFC 3463 status line the
+ * MTA records. When syslog cannot be reached (no /dev/log: containers,
+ * minimal hosts) the lines are kept and written to stderr at exit, after
+ * the status line, under one line that says so (postfix's pipe records
+ * the output).
+ * Does not: decide outcomes; retry.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <paths.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sysexits.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "fdio.h"
 #include "log.h"
+#include "status.h"
+
+#define KEPT_MAX (32 * 1024)	/* bytes of lines kept without syslog */
 
 static int log_stderr;
 static int log_verbose;
 static int log_fd = -1;
+static int log_echo = -1;
 static const char *log_ident = "lda";
-static int status_printed;
+static char log_ctx[400];	/* "QUEUEID: message-id=<...>: " or "" */
 
-/* log_open - open syslog as ident; to_stderr mirrors lines to stderr */
+/* Where the system's copy of each line goes. */
+static enum { SYS_UNKNOWN, SYS_SYSLOG, SYS_FILE, SYS_KEPT } sys_sink;
+static int sys_fd = -1;		/* --log-file */
+static struct buf kept;		/* SYS_KEPT: the lines, for stderr */
+static pid_t kept_pid;		/* whose lines they are (fork, clone) */
+static size_t kept_lost;	/* lines beyond KEPT_MAX */
+static char sys_why[160];	/* why syslog cannot be reached */
+
+static void log_kept_flush(void);
+
+/* log_open - syslog as ident; to_stderr mirrors lines to stderr */
 void
 log_open(const char *ident, int to_stderr)
 {
 	log_ident = ident;
 	log_stderr = to_stderr;
-	openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+	openlog(ident, LOG_PID, LOG_MAIL);
+}
+
+/* log_set_system_file - the system's copy goes to path (see log.h) */
+int
+log_set_system_file(const char *path, char **why)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC | O_NOCTTY, 0640);
+
+	if (fd == -1) {
+		snprintf(sys_why, sizeof sys_why, "%s", strerror(errno));
+		*why = sys_why;
+		return -1;
+	}
+	if (sys_fd != -1)
+		close(sys_fd);
+	sys_fd = fd;
+	sys_sink = SYS_FILE;
+	return 0;
+}
+
+/* log_set_context - what each line starts with (see log.h) */
+void
+log_set_context(const char *queue_id, const char *message_id)
+{
+	size_t n = 0;
+
+	log_ctx[0] = '\0';
+	if (queue_id && *queue_id)
+		n += (size_t)snprintf(log_ctx, sizeof log_ctx, "%s: ", queue_id);
+	if (message_id && *message_id && n < sizeof log_ctx)
+		snprintf(log_ctx + n, sizeof log_ctx - n, "message-id=%s: ",
+		    message_id);
+}
+
+/* syslog_reachable - can a line reach syslogd? (one connect, cached) */
+static int
+syslog_reachable(void)
+{
+	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int e = 0;
+
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", _PATH_LOG);
+	for (unsigned i = 0; i < 2; i++) {
+		int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+		if (fd == -1) {
+			e = errno;
+			continue;
+		}
+		if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) {
+			close(fd);
+			return 1;
+		}
+		e = errno;
+		close(fd);
+		if (e != EPROTOTYPE)
+			break;
+	}
+	snprintf(sys_why, sizeof sys_why, "%s: %s", _PATH_LOG, strerror(e));
+	return 0;
+}
+
+/* sys_line - the system's copy of one line */
+static void
+sys_line(int prio, const char *line)
+{
+	if (sys_sink == SYS_UNKNOWN) {
+		sys_sink = syslog_reachable() ? SYS_SYSLOG : SYS_KEPT;
+		if (sys_sink == SYS_KEPT) {
+			buf_init(&kept, 0);
+			kept_pid = getpid();
+			atexit(log_kept_flush);
+		}
+	}
+	if (sys_sink == SYS_SYSLOG) {
+		syslog(prio, "%s", line);
+	} else if (sys_sink == SYS_FILE) {
+		char stamp[64], host[128], out[2400];
+		time_t now = time(NULL);
+		struct tm tm;
+		int m;
+		if (gethostname(host, sizeof host) == -1)
+			snprintf(host, sizeof host, "localhost");
+		host[sizeof host - 1] = '\0';
+		localtime_r(&now, &tm);
+		if (strftime(stamp, sizeof stamp, "%b %e %H:%M:%S", &tm) == 0)
+			stamp[0] = '\0';
+		m = snprintf(out, sizeof out, "%s %s %s[%ld]: %s\n", stamp, host,
+		    log_ident, (long)getpid(), line);
+		if (m > (int)sizeof out - 1) {
+			m = (int)sizeof out - 1;
+			out[m - 1] = '\n';
+		}
+		(void)fd_write_all(sys_fd, out, (size_t)m);
+	} else {
+		if (kept_pid != getpid()) {
+			/* a fork: the lines kept so far are the parent's */
+			buf_reset(&kept);
+			kept_lost = 0;
+			kept_pid = getpid();
+		}
+		if (kept.len + strlen(line) + 64 > KEPT_MAX)
+			kept_lost++;
+		else
+			buf_printf(&kept, "%s[%ld]: %s\n", log_ident,
+			    (long)getpid(), line);
+	}
+}
+
+/* log_kept_flush - without syslog: say so, then the lines, on stderr
+   (at exit, so after the status line; a forked child calls it) */
+static void
+log_kept_flush(void)
+{
+	if (sys_sink != SYS_KEPT || kept_pid != getpid() || log_echo != -1 ||
+	    (kept.len == 0 && kept_lost == 0))
+		return;
+	fflush(stdout);
+	fprintf(stderr, "%s: syslog cannot be reached (%s); the log lines "
+	    "of this delivery follow (set --log-file for a file)\n", log_ident,
+	    sys_why);
+	if (!log_stderr)	/* already on stderr as they came */
+		fputs(kept.s ? kept.s : "", stderr);
+	if (kept_lost)
+		fprintf(stderr, "%s: ... and %zu more lines\n", log_ident,
+		    kept_lost);
+	fflush(stderr);
+	buf_reset(&kept);
+	kept_lost = 0;
+}
+
+/* log_end - a process that ends with _exit: the kept lines now */
+void
+log_end(void)
+{
+	log_kept_flush();
 }
 
 /* log_set_verbose - how much log_debug says (0: nothing) */
@@ -37,6 +200,13 @@ void
 log_set_verbose(int level)
 {
 	log_verbose = level;
+}
+
+/* log_set_echo - mirror each line onto fd (-1: stop) */
+void
+log_set_echo(int fd)
+{
+	log_echo = fd;
 }
 
 /* log_set_file - append copies of each line to path (NULL: stop) */
@@ -49,9 +219,12 @@ log_set_file(const char *path)
 	if (path == NULL || *path == '\0')
 		return;
 	log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (log_fd == -1)
-		syslog(LOG_WARNING, "cannot open LOGFILE %s: %s", path,
-		    strerror(errno));
+	if (log_fd == -1) {
+		char line[1200];
+		snprintf(line, sizeof line, "%scannot open LOGFILE %s: %s",
+		    log_ctx, path, strerror(errno));
+		sys_line(LOG_WARNING, line);
+	}
 }
 
 /* log_emit - one line to every sink */
@@ -61,11 +234,11 @@ log_emit(int prio, const char *fmt, va_list ap)
 	char line[2048];
 	int n;
 
-	n = vsnprintf(line, sizeof line, fmt, ap);
-	if (n < 0)
+	n = snprintf(line, sizeof line, "%s", log_ctx);
+	if (n < 0 || vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap) < 0)
 		return;
-	syslog(prio, "%s", line);
-	if (log_fd != -1 || log_stderr) {
+	sys_line(prio, line);
+	if (log_fd != -1 || log_stderr || log_echo != -1) {
 		char out[2200];
 		int m = snprintf(out, sizeof out, "%s[%ld]: %s\n", log_ident,
 		    (long)getpid(), line);
@@ -74,9 +247,13 @@ log_emit(int prio, const char *fmt, va_list ap)
 			out[m - 1] = '\n';
 		}
 		if (log_fd != -1 && write(log_fd, out, (size_t)m) < 0)
-			syslog(LOG_WARNING, "LOGFILE write: %s", strerror(errno));
+			sys_line(LOG_WARNING, "LOGFILE write failed");
 		if (log_stderr)
 			fputs(out, stderr);
+		if (log_echo != -1) {
+			fflush(stdout);
+			(void)fd_write_all(log_echo, out, (size_t)m);
+		}
 	}
 }
 
@@ -95,32 +272,27 @@ LOG_FN(log_info, LOG_INFO, 1)
 LOG_FN(log_warn, LOG_WARNING, 1)
 LOG_FN(log_debug, LOG_DEBUG, log_verbose > 0)
 
-/* log_status - print the status line the MTA records, once per run */
-void
-log_status(const char *status, const char *reason)
-{
-	if (status_printed)
-		return;
-	status_printed = 1;
-	printf("%s %s\n", status, reason);
-	fflush(stdout);
-}
-
 /* log_die - log, print the 4.3.0 status line and exit EX_TEMPFAIL */
 static void __attribute__((noreturn))
 log_die(const char *prefix, const char *fmt, va_list ap)
 {
-	char line[1024];
+	char line[1024], sys[1500];
 
 	vsnprintf(line, sizeof line, fmt, ap);
-	syslog(LOG_ERR, "%s%s", prefix, line);
+	snprintf(sys, sizeof sys, "%s%s%s", log_ctx, prefix, line);
+	sys_line(LOG_ERR, sys);
 	if (log_fd != -1)
 		dprintf(log_fd, "%s[%ld]: %s%s\n", log_ident, (long)getpid(),
 		    prefix, line);
 	if (log_stderr)
 		fprintf(stderr, "%s[%ld]: %s%s\n", log_ident, (long)getpid(),
 		    prefix, line);
-	log_status("4.3.0", line);
+	if (log_echo != -1) {
+		fflush(stdout);
+		dprintf(log_echo, "%s[%ld]: %s%s\n", log_ident, (long)getpid(),
+		    prefix, line);
+	}
+	status_print("4.3.0", line);
 	exit(EX_TEMPFAIL);
 }
 

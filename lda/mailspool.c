@@ -25,6 +25,7 @@
 
 #include "local.h"
 #include "mailspool.h"
+#include "status.h"
 #include "xalloc.h"
 
 #define LOCK_WAIT_MAX	3600	/* bound on a requested lock wait, seconds */
@@ -240,9 +241,13 @@ mailspool_start(const struct passwd *pw, char **err)
 	while (waitpid(pid, &status, 0) == -1)
 		if (errno != EINTR)
 			_exit(EX_TEMPFAIL);
-	/* The child printed the status line; a killed one printed nothing
-	   and is retried, as fork_recipients treats a killed child. */
-	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : EX_TEMPFAIL);
+	/* The child sent the status line; for a killed one we do, and the
+	   message is retried, as fork_recipients treats a killed child. */
+	if (WIFEXITED(status))
+		_exit(WEXITSTATUS(status));
+	status_fail(OUT_TEMPFAIL, NULL, pw->pw_name, "delivery ended by "
+	    "signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	_exit(status_end(OUT_TEMPFAIL));
 }
 
 /* ask - one request and its reply (and a descriptor with it, when fd_r

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "invocation.h"
@@ -23,6 +24,7 @@
 #include "priv.h"
 #include "session.h"
 #include "spool.h"
+#include "status.h"
 #include "store.h"
 #include "xalloc.h"
 #include "../rc/rc.h"
@@ -34,16 +36,37 @@
 
 #define DEFAULT_LOCK_TIMEOUT 60
 
-/* Why the last copy failed, for the status line the MTA records. */
-static char *fail_reason;
+/* Set under --test: the exit code is said as the last line. */
+static int dry_run;
 
-/* finish - print the status line for a failure and return the exit code */
-static int
-finish(enum outcome o, const char *reason)
+/* config_error - an administrator's mistake: logged, the status line
+   4.3.5 with the complaint, the message stays with the MTA */
+static enum outcome
+config_error(const char *rcpt, const char *what)
 {
-	if (o != OUT_DELIVERED)
-		log_status(outcome_status(o), reason);
-	return outcome_exit(o);
+	if (rcpt)
+		log_warn("to=<%s>: %s; the message stays with the MTA", rcpt,
+		    what);
+	else
+		log_warn("%s; the message stays with the MTA", what);
+	status_fail(OUT_CONFIG, NULL, rcpt, "%s", what);
+	return OUT_CONFIG;
+}
+
+/* finish - the run's one status line (status.h) and its exit code;
+   --test says the code as its last line */
+static int
+finish(enum outcome o)
+{
+	int code = status_end(o);
+
+	if (dry_run) {
+		printf("exit code %d%s\n", code, code == 0 ? "" : code ==
+		    EX_TEMPFAIL ? " (the MTA keeps the message)" :
+		    " (the MTA bounces the message)");
+		fflush(stdout);
+	}
+	return code;
 }
 
 /* user_rc - the user's rc file: ~/.ldarc, else ~/.procmailrc, or NULL */
@@ -75,7 +98,9 @@ abs_path(const char *path)
 }
 
 /* run_rc - the system rc, then the user's (or just -m's rcfile); returns
-   1 when a delivering recipe delivered, else 0 */
+   1 when a delivering recipe delivered, 0 when not, -1 when the system
+   rc or the rcfile of the command line cannot be read (a configuration
+   error, recorded) */
 static int
 run_rc(struct rc *rc, const struct invocation *inv, struct session *s,
     const char *rcfile)
@@ -91,8 +116,15 @@ run_rc(struct rc *rc, const struct invocation *inv, struct session *s,
 		rc_assign(rc, name, eq + 1);
 		free(name);
 	}
-	if (inv->mode != INV_MAILFILTER && access(sys, F_OK) == 0)
-		done = rc_run_file(rc, sys, 1, &err);
+	/* The default system rc may be absent; one that is there, or one
+	   named by --config, must be read. */
+	if (inv->mode != INV_MAILFILTER && (inv->config ||
+	    access(sys, F_OK) == 0) && (done = rc_run_file(rc, sys, 1,
+	    &err)) == -1) {
+		config_error(s->recipient, err);
+		free(err);
+		return -1;
+	}
 	/* filters: the chain the system rc set in FILTERS, before the user rc */
 	if (done == 0)
 		done = filter_chain(s, rc);
@@ -102,9 +134,13 @@ run_rc(struct rc *rc, const struct invocation *inv, struct session *s,
 	done = bboard_settle(s, rc, done);
 	if (done == 0 && s->foreign)
 		done = virtual_user(s, rc, &path);
-	if (done == 0 && rcfile)
-		done = rc_run_file(rc, cur = rcfile, 0, &err);
-	else if (s->foreign) {
+	if (done == 0 && rcfile) {
+		if ((done = rc_run_file(rc, cur = rcfile, 0, &err)) == -1) {
+			config_error(s->recipient, err);
+			free(err);
+			return -1;
+		}
+	} else if (s->foreign) {
 		if (done == 0 && (cur = path) != NULL)
 			done = rc_run_file(rc, path, 0, &err);
 	} else if (done == 0 && (cur = path = user_rc(s->home)) != NULL) {
@@ -116,7 +152,8 @@ run_rc(struct rc *rc, const struct invocation *inv, struct session *s,
 			log_warn("rc %s: not run: %s", path, err);
 	}
 	if (done == -1) {
-		/* An unreadable rc file: the message still goes to DEFAULT. */
+		/* An unreadable user rc: the message still goes to DEFAULT,
+		   as procmail does. */
 		log_warn("rc %s: %s", cur, err);
 	}
 	free(err);
@@ -136,8 +173,10 @@ deliver_one(const struct invocation *inv, struct spool *sp,
 	char *rcfile = inv->rcfile ? abs_path(inv->rcfile) : NULL;
 	char *arg1[2] = { (char *)detail, NULL };
 	struct invocation with1;
+	size_t mark = status_mark();
 	enum outcome o;
 	struct rc *rc;
+	int r;
 
 	/* addressing: the detail is $1 when the MTA gave no -a */
 	if (detail && inv->nargs == 0 && inv->mode == INV_DELIVER) {
@@ -169,22 +208,28 @@ deliver_one(const struct invocation *inv, struct spool *sp,
 		rc_assign(rc, "DETAIL", detail);
 	/* Whatever the rc files did not deliver goes to the detail's folder
 	   (plusaddr), else to DEFAULT. */
-	if (run_rc(rc, inv, &s, rcfile) || plusaddr_default(&s, rc))
-		o = s.outcome;
-	else
-		o = rc_deliver_default(rc);
-	o = rc_finish(rc, o);	/* TRAP, EXITCODE, the last abstract */
+	if ((r = run_rc(rc, inv, &s, rcfile)) == -1)
+		o = OUT_CONFIG;		/* nothing runs, nothing delivered */
+	else {
+		if (r || plusaddr_default(&s, rc))
+			o = s.outcome;
+		else
+			o = rc_deliver_default(rc);
+		o = rc_finish(rc, o);	/* TRAP, EXITCODE, the last abstract */
+		rc_trace_summary(rc);	/* --test: where it would go */
+	}
+	/* A configuration error decides, whatever EXITCODE says; failures
+	   of a recipient that was delivered after all decided nothing. */
+	if (status_config_since(mark))
+		o = OUT_CONFIG;
+	else if (o == OUT_DELIVERED)
+		status_forget(mark);
 	*stp = s.store;
 	rc_free(&rc);
 	free(rcfile);
 	if (s.msg != sp)	/* a filter replaced the message */
 		spool_free(&s.msg);
 	free(s.last_folder);
-	if (o != OUT_DELIVERED && s.reason) {
-		free(fail_reason);
-		fail_reason = s.reason;
-	} else
-		free(s.reason);
 	return o;
 }
 
@@ -200,12 +245,8 @@ store_finish(struct store **stp, enum outcome o)
 		return o;
 	so = store_send(*stp, &status, &reason);
 	store_free(stp);
-	if (so != OUT_DELIVERED && reason && outcome_worse(o, so) == so) {
-		log_status(status, reason);
-		free(fail_reason);
-		fail_reason = reason;
-		reason = NULL;
-	}
+	if (so != OUT_DELIVERED && reason)
+		status_fail(so, status, NULL, "%s", reason);
 	free(status);
 	free(reason);
 	return outcome_worse(o, so);
@@ -227,6 +268,7 @@ for_recipient(const struct invocation *inv, struct spool *sp, const char *name)
 	address_of(inv, name, &ao, &a);
 	if ((pw = getpwnam(a.user)) == NULL) {
 		log_warn("to=<%s>, status=bounced (unknown user)", name);
+		status_fail(OUT_NOUSER, NULL, name, "user unknown");
 		address_free(&a);
 		return OUT_NOUSER;
 	}
@@ -236,6 +278,7 @@ for_recipient(const struct invocation *inv, struct spool *sp, const char *name)
 	if (pw->pw_uid != 0 && (mailspool_start(pw, &err) == -1 ||
 	    priv_become(pw, &err) == -1)) {
 		log_warn("to=<%s>, status=deferred (%s)", name, err);
+		status_fail(OUT_TEMPFAIL, NULL, name, "%s", err);
 		free(err);
 		return OUT_TEMPFAIL;
 	}
@@ -244,26 +287,43 @@ for_recipient(const struct invocation *inv, struct spool *sp, const char *name)
 	return store_finish(&st, o);
 }
 
-/* fork_recipients - one child per -d recipient, as procmail does */
+/* fork_recipients - one child per -d recipient, as procmail does; each
+   child's status line comes to us, and the run prints one (status.h) */
 static enum outcome
 fork_recipients(const struct invocation *inv, struct spool *sp)
 {
 	enum outcome all = OUT_DELIVERED;
 
 	for (size_t i = 0; i < inv->nrecipients; i++) {
-		int status;
-		pid_t pid = fork();
-		if (pid == -1)
-			return OUT_TEMPFAIL;
+		int status, code, p[2];
+		pid_t pid;
+
+		fflush(stdout);
+		if (status_pipe(p) == -1 || (pid = fork()) == -1) {
+			status_fail(OUT_TEMPFAIL, NULL, inv->recipients[i],
+			    "cannot fork: %s", strerror(errno));
+			return outcome_worse(all, OUT_TEMPFAIL);
+		}
 		if (pid == 0) {
-			enum outcome o = for_recipient(inv, sp, inv->recipients[i]);
+			enum outcome o;
+			int code;
+			status_child(p);
+			o = for_recipient(inv, sp, inv->recipients[i]);
+			code = status_end(o);
 			fflush(stdout);
-			_exit(finish(o, fail_reason ? fail_reason : "delivery failed"));
+			log_end();	/* after the status line */
+			_exit(code);
 		}
 		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 			;
-		all = outcome_worse(all, WIFEXITED(status) ?
-		    outcome_from_exit(WEXITSTATUS(status)) : OUT_TEMPFAIL);
+		code = WIFEXITED(status) ? WEXITSTATUS(status) : EX_TEMPFAIL;
+		if (!WIFEXITED(status))
+			status_fail(OUT_TEMPFAIL, NULL, inv->recipients[i],
+			    "delivery ended by signal %d", WTERMSIG(status));
+		status_parent(p, code);
+		if (code == EX_OK)
+			status_delivered();
+		all = outcome_worse(all, outcome_from_exit(code));
 	}
 	return all;
 }
@@ -313,6 +373,46 @@ as_self(const struct invocation *inv, struct spool *sp, struct lmtp_pre *pre)
 	return store_finish(&st, o);
 }
 
+/* log_safe - s as a log word: printable ASCII but blanks, at most max
+   bytes; NULL when nothing is left */
+static char *
+log_safe(const char *s, size_t n, size_t max)
+{
+	char *w = xmalloc(max + 1);
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && k < max; i++)
+		if (s[i] > ' ' && s[i] < 0x7f)
+			w[k++] = s[i];
+	w[k] = '\0';
+	if (k == 0) {
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* log_context - every log line from now on names the MTA's queue ID
+   and the message's Message-ID, so one message can be followed from
+   the MTA's log into ours */
+static void
+log_context(const struct invocation *inv, const struct spool *sp)
+{
+	char *qid = inv->queue_id ? log_safe(inv->queue_id,
+	    strlen(inv->queue_id), 64) : NULL, *mid = NULL;
+	long f = spool_field_find(sp, "Message-ID", 0);
+
+	if (f >= 0) {
+		const struct spool_field *fl = &sp->fields[f];
+		size_t skip = fl->name_len + 1;
+		mid = log_safe(sp->hdr + fl->off + skip, fl->len > skip ?
+		    fl->len - skip : 0, 200);
+	}
+	log_set_context(qid, mid);
+	free(qid);
+	free(mid);
+}
+
 /* delivery - spool the message, then deliver it for each recipient */
 static int
 delivery(const struct invocation *inv)
@@ -328,58 +428,124 @@ delivery(const struct invocation *inv)
 	if (inv->store && !forking && !inv->dry_run)
 		(void)store_preconnect(inv->store, &pre);
 	if (spool_read(0, inv->tmpdir, 1, &sp, &err) == -1) {
-		int code;
 		log_warn("spool: %s", err);
-		code = finish(OUT_TEMPFAIL, err);
+		status_fail(OUT_TEMPFAIL, NULL, NULL, "spool: %s", err);
 		free(err);
 		lmtp_pre_close(&pre);
-		return code;
+		return finish(OUT_TEMPFAIL);
 	}
+	log_context(inv, sp);
 	if (forking)
 		o = fork_recipients(inv, sp);
 	else
 		o = as_self(inv, sp, &pre);
 	lmtp_pre_close(&pre);
 	spool_free(&sp);
-	if (fail_reason)
-		return finish(o, fail_reason);
-	return finish(o, o == OUT_DELIVERED ? "delivered" :
-	    o == OUT_NOUSER ? "user unknown" : o == OUT_NOPERM ?
-	    "permission denied" : o == OUT_TEMPFAIL ?
-	    "temporary failure, try again later" : "delivery failed");
+	return finish(o);
+}
+
+/*
+ * settled - the administrator's part of the command line, checked before
+ * the message is read: --config made absolute (it is read after lda
+ * changed directory) and readable, the rcfile readable, --store a store.
+ * Returns 0, or -1 after recording the configuration error.
+ */
+static int
+settled(struct invocation *inv, char **config_r)
+{
+	struct store_target *t;
+	const char *rcpt = inv->nrecipients ? inv->recipients[0] : NULL;
+	char *err = NULL, *what;
+	size_t n;
+
+	*config_r = NULL;
+	if (inv->config) {
+		inv->config = *config_r = abs_path(inv->config);
+		if (access(inv->config, R_OK) == -1) {
+			what = xasprintf("--config %s: %s", inv->config,
+			    strerror(errno));
+			goto fail;
+		}
+	}
+	if (inv->rcfile && access(inv->rcfile, R_OK) == -1) {
+		/* lda -m Spam -d dave: Cyrus deliver's and dovecot-lda's
+		   -m names a mailbox, procmail's (ours) an rcfile */
+		what = xasprintf("cannot read rcfile %s: %s%s", inv->rcfile,
+		    strerror(errno), inv->mode == INV_MAILFILTER ? " (lda's "
+		    "-m takes an rcfile, as procmail's does, not a mailbox as "
+		    "Cyrus deliver's and dovecot-lda's -m)" : "");
+		goto fail;
+	}
+	if (inv->store) {
+		if (store_parse(inv->store, &t, &n, &err) == -1) {
+			what = xasprintf("--store %s: %s", inv->store, err);
+			free(err);
+			goto fail;
+		}
+		store_targets_free(&t, n);
+	}
+	return 0;
+fail:
+	config_error(rcpt, what);
+	free(what);
+	return -1;
 }
 
 int
 main(int argc, char **argv, char **envp)
 {
 	struct invocation inv;
-	char *err = NULL;
+	char *err = NULL, *config = NULL;
 	int code;
 
 	log_open("lda", isatty(2));
 	/* A file size limit must fail the write (EFBIG -> 75), not kill us. */
 	signal(SIGXFSZ, SIG_IGN);
 	if (invocation_parse(argc, argv, envp, &inv, &err) == -1) {
+		/* 75, never 64: postfix bounces every message on 64 */
 		fprintf(stderr, "lda: %s\n%s", err, invocation_usage);
-		code = finish(OUT_USAGE, err);
+		config_error(NULL, err);
+		code = finish(OUT_CONFIG);
 		free(err);
 		invocation_free(&inv);
 		return code;
 	}
+	if (inv.log_file && log_set_system_file(inv.log_file, &err) == -1) {
+		char *why = xasprintf("--log-file %s: %s", inv.log_file, err);
+		fprintf(stderr, "lda: %s\n", why);
+		config_error(NULL, why);
+		free(why);
+		invocation_free(&inv);
+		return finish(OUT_CONFIG);
+	}
+	/* --test: what would be logged is part of the trace */
+	if ((dry_run = inv.dry_run) != 0)
+		log_set_echo(1);
 	switch (inv.mode) {
 	case INV_VERSION:
-		printf("lda %s\n", LDA_VERSION);
+		/* the paths compiled in, which `make install` set */
+		printf("lda %s\nsystem rc: %s/lda.rc\nmodules: %s\n",
+		    LDA_VERSION, SYSCONFDIR, MODDIR);
 		return 0;
 	case INV_HELP:
 		fputs(invocation_usage, stdout);
 		return 0;
 	case INV_CHECK:
-		return rc_check_file_with(inv.check_file, inv.config) == 0 ? 0 :
+		/* against the installed system rc's LOCKED_VARS unless
+		   --config names another */
+		code = (inv.config ? rc_check_file_with(inv.check_file,
+		    inv.config) : rc_check_file(inv.check_file)) == 0 ? 0 :
 		    outcome_exit(OUT_REJECTED);
+		invocation_free(&inv);
+		return code;
 	default:
 		break;
 	}
-	code = delivery(&inv);
+	if (settled(&inv, &config) == -1)
+		code = finish(OUT_CONFIG);
+	else
+		code = delivery(&inv);
+	free(config);
 	invocation_free(&inv);
 	return code;
 }

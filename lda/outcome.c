@@ -20,7 +20,9 @@ static const struct {
 	{ OUT_CANTCREAT, EX_CANTCREAT, "5.2.0" },
 	{ OUT_NOPERM, EX_NOPERM, "5.7.1" },
 	{ OUT_USAGE, EX_USAGE, "5.3.5" },
-	{ OUT_TEMPFAIL, EX_TEMPFAIL, "4.3.0" },
+	{ OUT_TEMPFAIL, EX_TEMPFAIL, "4.3.0" },	/* before OUT_CONFIG:
+						   75 is read back as this */
+	{ OUT_CONFIG, EX_TEMPFAIL, "4.3.5" },
 };
 
 /* outcome_exit - the sysexits code; unknown -> EX_TEMPFAIL */
@@ -57,9 +59,20 @@ outcome_status(enum outcome o)
 enum outcome
 outcome_worse(enum outcome a, enum outcome b)
 {
+	if (a == OUT_CONFIG || b == OUT_CONFIG)
+		return OUT_CONFIG;
 	if (a == OUT_TEMPFAIL || b == OUT_TEMPFAIL)
 		return OUT_TEMPFAIL;
 	if (a == OUT_DELIVERED)
 		return b;
 	return a;
+}
+
+/* outcome_bounces - a failure the MTA returns to the sender (not 75) */
+int
+outcome_bounces(enum outcome o)
+{
+	int code = outcome_exit(o);
+
+	return code != EX_OK && code != EX_TEMPFAIL;
 }

@@ -16,19 +16,28 @@ enum outcome {
 	OUT_NOPERM,		/* 77 EX_NOPERM: not allowed */
 	OUT_USAGE,		/* 64 EX_USAGE: bad command line */
 	OUT_TEMPFAIL,		/* 75 EX_TEMPFAIL: try again later */
+	OUT_CONFIG,		/* 75 EX_TEMPFAIL, status 4.3.5: the system
+				   is incorrectly configured (unreadable
+				   --config or rcfile, an option lda does
+				   not take, an unknown filter, a bad
+				   STORE); the MTA keeps the message */
 };
 
 /* The sysexits code for o; anything unknown is EX_TEMPFAIL (75). */
 int outcome_exit(enum outcome o);
-/* The outcome an exit code stands for (a child's); unknown: OUT_TEMPFAIL. */
+/* The outcome an exit code stands for (a child's); unknown and 75:
+   OUT_TEMPFAIL. */
 enum outcome outcome_from_exit(int code);
 /* The default RFC 3463 status for o, e.g. "4.3.0" or "5.1.1". */
 const char *outcome_status(enum outcome o);
 /*
- * Combine the outcomes of two copies of one message: whenever a copy is
- * still owed for a temporary reason the result is OUT_TEMPFAIL, so the MTA
- * retries; otherwise the first permanent failure wins over delivery.
+ * Combine the outcomes of two copies of one message: a configuration
+ * error wins; whenever a copy is still owed for a temporary reason the
+ * result is OUT_TEMPFAIL, so the MTA retries; otherwise the first
+ * permanent failure wins over delivery.
  */
 enum outcome outcome_worse(enum outcome a, enum outcome b);
+/* Does the MTA bounce on o (a failure that is not 75)? */
+int outcome_bounces(enum outcome o);
 
 #endif

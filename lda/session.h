@@ -38,7 +38,6 @@ struct session {
 	int dry_run;		/* --test: nothing is written, nothing run */
 	enum outcome outcome;	/* combined outcome of all copies so far */
 	char *last_folder;	/* where the last copy went (LASTFOLDER) */
-	char *reason;		/* why the last copy failed, for the status line */
 };
 
 #endif

@@ -22,6 +22,7 @@
 #include "sasl.h"
 #include "session.h"
 #include "spool.h"
+#include "status.h"
 #include "store.h"
 #include "xalloc.h"
 #include "../rc/rc.h"
@@ -1000,6 +1001,8 @@ store_send(struct store *st, char **status_r, char **reason_r)
 			const struct store_copy *c = &m->copies[i];
 			enum outcome o = final(m, c);
 			log_copy(st, m, c);
+			if (o == OUT_DELIVERED)
+				status_delivered();
 			all = outcome_worse(all, o);
 			if (o != OUT_DELIVERED && (why == NULL ||
 			    outcome_worse(why_o, o) != why_o)) {
@@ -1109,10 +1112,12 @@ store_take(struct session *s, const char *folder, enum outcome *o_r,
 	case 0:
 		return not_ours(s, folder, o_r);
 	case -1:
+		/* An unusable STORE is the administrator's mistake. */
 		log_warn("to=<%s>, folder=%s, status=deferred (%s)",
 		    s->recipient, folder, err);
+		status_fail(OUT_CONFIG, NULL, s->recipient, "%s", err);
 		free(err);
-		*o_r = OUT_TEMPFAIL;
+		*o_r = OUT_CONFIG;
 		return 1;
 	}
 	if (!store_folder(&s->store->set, folder, rc_get(s->rc, "MAILDIR"),

@@ -13,6 +13,7 @@
 #include "address.h"
 #include "log.h"
 #include "session.h"
+#include "status.h"
 #include "virtual.h"
 #include "xalloc.h"
 #include "../rc/rc.h"
@@ -35,8 +36,8 @@ virtual_user(struct session *s, struct rc *rc, char **path_r)
 		log_warn("to=<%s>, status=bounced (no such user, and no "
 		    "STORE to deliver to)", user);
 		s->outcome = outcome_worse(s->outcome, OUT_NOUSER);
-		free(s->reason);
-		s->reason = xstrdup("user unknown");
+		status_fail(OUT_NOUSER, NULL, user, "user unknown (no such "
+		    "user, and no STORE to deliver to)");
 		return 1;
 	}
 	if (dir == NULL || *dir == '\0')

@@ -15,6 +15,7 @@
 #include "../lda/deliver.h"
 #include "../lda/fdio.h"
 #include "../lda/log.h"
+#include "../lda/status.h"
 #include "../lda/store.h"
 #include "../lda/xalloc.h"
 #include "../filters/filter.h"
@@ -57,6 +58,7 @@ act_needs_nl(const struct rc *rc, unsigned flags, const struct part *p)
 static void
 act_delivered(struct rc *rc, const char *name, long long size)
 {
+	rc_yell_assign(rc, "LASTFOLDER", name);
 	rc_vars_set(&rc->vars, "LASTFOLDER", name);
 	rc_abstract(rc, name, size);
 }
@@ -117,10 +119,12 @@ act_lockname(struct rc *rc, const struct rc_recipe *r, const char *target)
 	return NULL;
 }
 
-/* act_lock - take the recipe's lockfile; 0, or -1 (recipe fails) */
+/* act_lock - take the recipe's lockfile; 0, or -1 (recipe fails).
+   *mbox_own (may be NULL): the mbox's own lockfile, which lda/mbox takes
+   (named for the trace's "Locking" and "Unlocking") */
 static int
 act_lock(struct rc *rc, const struct rc_recipe *r, const char *target,
-    char **held)
+    char **held, char **mbox_own)
 {
 	char *err = NULL;
 
@@ -133,7 +137,11 @@ act_lock(struct rc *rc, const struct rc_recipe *r, const char *target,
 	    strncmp(*held, target, strlen(target)) == 0 &&
 	    strcmp(*held + strlen(target), ".lock") == 0) {
 		rc_lock_stale(rc, *held);
-		free(*held);
+		rc_yell(rc, "Locking", *held);
+		if (mbox_own)
+			*mbox_own = *held;
+		else
+			free(*held);
 		*held = NULL;
 		return 0;
 	}
@@ -174,23 +182,19 @@ act_one_folder(struct rc *rc, const struct rc_recipe *r, const char *folder,
     const char *src, struct buf *names, long long *size_r, char **path_r)
 {
 	enum outcome saved = rc->s->outcome, o;
-	char *path = NULL, *lock = NULL;
+	char *path = NULL, *lock = NULL, *own = NULL;
 	struct stat before;
 	int was = 0;
 
-	if (rc->s->dry_run) {
-		rc_trace(rc, "  would deliver to %s\n", folder);
-		rc_trace_dest(rc, "%s (%s)", folder, r->flags & RC_F_c ?
-		    "a copy" : "delivered");
-		rc_vars_set(&rc->vars, "LASTFOLDER", folder);
-		return 1;
-	}
-	if (src == NULL && act_lock(rc, r, folder, &lock) == -1)
+	if (src == NULL && act_lock(rc, r, folder, &lock, &own) == -1)
 		return 0;
 	was = stat(folder, &before) == 0 && S_ISREG(before.st_mode);
 	o = src ? deliver_link(rc->s, src, folder, &path) :
 	    deliver_folder(rc->s, folder, &path);
-	rc_unlock(&lock);
+	rc_unlock(rc, &lock);
+	if (own)
+		rc_yell(rc, "Unlocking", own);
+	free(own);
 	if (o != OUT_DELIVERED) {
 		/* procmail's rule: a failed recipe falls through to the
 		   next recipes and to DEFAULT; only they decide the result. */
@@ -292,8 +296,7 @@ act_folders(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 			log_info("%s:%d: skipped \"%s\" (more folders only "
 			    "after a directory)", rc->cur_file,
 			    r->action_line, f);
-			rc_trace(rc, "  skipped %s (more folders only after a "
-			    "directory)\n", f);
+			rc_yell(rc, "Skipped", f);
 			continue;
 		}
 		if (src == NULL)
@@ -308,7 +311,7 @@ act_folders(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 		rc->s->msg = orig;
 		spool_free(&part);
 	}
-	if (ok && !rc->s->dry_run)
+	if (ok)
 		act_delivered(rc, names.s, size);
 	buf_free(&names);
 	if (ok && !whole && deliver_kind(w.s) != DEST_DEVNULL)
@@ -370,7 +373,7 @@ act_capture(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 	int st;
 
 	if (rc->s->dry_run) {
-		rc_trace(rc, "  would run \"%s\" into %s (not run)\n",
+		rc_trace(rc, "Would execute \"%s\" into %s (not under --test)",
 		    r->action, r->capture);
 		return 1;
 	}
@@ -465,8 +468,8 @@ act_filter(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 	off_t size;
 
 	if (rc->s->dry_run) {
-		rc_trace(rc, "  filter \"%s\" (not run; message unchanged)\n",
-		    r->action);
+		rc_trace(rc, "Would filter through \"%s\" (not under --test; "
+		    "the message stays as it is)", r->action);
 		return 1;
 	}
 	if ((fd = fd_tmpfile(rc->s->tmpdir ? rc->s->tmpdir : "/tmp")) == -1) {
@@ -508,15 +511,16 @@ act_pipe(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 	if (r->flags & RC_F_f)
 		return act_filter(rc, r, p);
 	if (rc->s->dry_run) {
-		rc_trace(rc, "  would pipe to \"%s\" (not run)\n", r->action);
+		rc_trace(rc, "Would execute \"%s\" (not under --test)",
+		    r->action);
 		rc_trace_dest(rc, "|%s (%s)", r->action, r->flags & RC_F_c ?
 		    "a copy" : "delivered");
 		return 1;
 	}
-	if (act_lock(rc, r, r->action, &lock) == -1)
+	if (act_lock(rc, r, r->action, &lock, NULL) == -1)
 		return 0;
 	st = act_run(rc, r, p, NULL, NULL, -1, &name, &fed);
-	rc_unlock(&lock);
+	rc_unlock(rc, &lock);
 	/* Without w, procmail ignores the exit status; a program that
 	   could not be started or was killed by TIMEOUT still failed. */
 	if (st < 0 || (st != 0 && (r->flags & (RC_F_w | RC_F_W)))) {
@@ -526,6 +530,7 @@ act_pipe(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 	if (!(p->head && p->body))
 		rc->partial_copy = 1;
 	act_delivered(rc, name ? name : r->action, fed);
+	status_delivered();	/* a program took a copy (status.h) */
 	free(name);
 	return 1;
 }
@@ -564,8 +569,8 @@ act_forward(struct rc *rc, const struct rc_recipe *r, struct part *p)
 			buf_putc(&d, ' ');
 			buf_puts(&d, argv[i]);
 		}
-		rc_trace(rc, "  would forward with %s %s%s\n", argv[0],
-		    argv[1], d.s ? d.s : "");
+		rc_trace(rc, "Would forward with \"%s %s%s\" (not under "
+		    "--test)", argv[0], argv[1], d.s ? d.s : "");
 		rc_trace_dest(rc, "!%s (%s)", d.s ? d.s : "", r->flags & RC_F_c ?
 		    "a copy" : "delivered");
 		buf_free(&d);
@@ -582,6 +587,8 @@ act_forward(struct rc *rc, const struct rc_recipe *r, struct part *p)
 		rc->partial_copy = 1;
 	if (name)
 		act_delivered(rc, name, fed);
+	if (!rc->s->dry_run)
+		status_delivered();	/* forwarded: a copy is out */
 	free(name);
 	return 1;
 }
@@ -617,9 +624,15 @@ act_builtin(struct rc *rc, const struct rc_recipe *r, enum rc_flow *flow)
 		args[i - 1] = p;
 	st = filter_call(rc->s, rc, w.s + 1, args, &folder, &err);
 	rc->hdr_of = NULL;	/* the message may be a new spool */
-	if (st == -1)
+	if (st == -1) {
+		/* a misspelt filter is the administrator's mistake: the
+		   message stays with the MTA rather than go unscanned */
 		rc_error(rc, r->action_line, "%s", err);
-	else if (st == FILTER_OK)
+		status_fail(OUT_CONFIG, NULL, rc->s->recipient, "%s:%d: %s",
+		    rc->cur_file, r->action_line, err);
+		rc->s->outcome = outcome_worse(rc->s->outcome, OUT_CONFIG);
+		*flow = RC_DELIVERED;
+	} else if (st == FILTER_OK)
 		ok = 1;
 	else if (st == FILTER_DELIVER && (ok = act_one_folder(rc, r, folder,
 	    NULL, &names, &size, NULL))) {

@@ -2,7 +2,9 @@
  * check.c - "lda --check FILE": parse an rc file and report on stderr
  * every error and warning with file:line: syntax, unknown flags, regexes
  * that do not compile, recipes that can never match, flags that make no
- * sense together, and assignments to variables the system rc locks.
+ * sense together, assignments to variables the system rc locks (by
+ * name), size conditions that are no number, an empty "!" forward, and
+ * filter names (FILTERS, "| @name") no filter is registered as.
  * Does not: run anything or read the message.
  */
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "../lda/xalloc.h"
+#include "../filters/filter.h"
 #include "rc.h"
 #include "rcint.h"
 
@@ -49,6 +52,69 @@ check_never(const struct rc_cond *c)
 	return NULL;
 }
 
+/* check_size - a size condition ("* < 1000") whose text is no number */
+static int
+check_size(const struct rc_cond *k)
+{
+	const char *p = k->text;
+
+	if ((k->kind != RC_COND_LESS && k->kind != RC_COND_GREATER) ||
+	    strchr(p, '$') != NULL)
+		return 0;
+	p += strspn(p, " \t");
+	if (*p == '+' || *p == '-')
+		p++;
+	if (strspn(p, "0123456789") == 0)
+		return 1;
+	p += strspn(p, "0123456789");
+	return p[strspn(p, " \t")] != '\0';
+}
+
+/* check_filters - each literal word of a FILTERS value is a filter */
+static void
+check_filters(struct check *c, const char *path, int line, const char *v)
+{
+	char *copy, *w, *save = NULL;
+
+	if (v == NULL || strchr(v, '$') || strchr(v, '`'))
+		return;
+	copy = xstrdup(v);
+	for (w = strtok_r(copy, " \t,\"'", &save); w;
+	    w = strtok_r(NULL, " \t,\"'", &save))
+		if (filter_find(w) == NULL) {
+			char *m = xasprintf("FILTERS: no built-in filter "
+			    "called %s", w);
+			check_report(c, path, line, 0, m);
+			free(m);
+		}
+	free(copy);
+}
+
+/* check_action - an action that cannot work: "| @name" of no filter,
+   "!" without an address */
+static void
+check_action(struct check *c, const char *path, const struct rc_recipe *r)
+{
+	const char *a = r->action ? r->action : "";
+	char *m;
+
+	a += strspn(a, " \t");
+	if (r->act == RC_ACT_FORWARD && *a == '\0')
+		check_report(c, path, r->action_line, 0, "\"!\" forwards to "
+		    "no address");
+	if (r->act == RC_ACT_PIPE && !r->capture && *a == '@' &&
+	    strchr(a, '$') == NULL) {
+		size_t n = strcspn(a + 1, " \t");
+		char *name = xstrndup(a + 1, n);
+		if (n > 0 && filter_find(name) == NULL) {
+			m = xasprintf("no built-in filter called %s", name);
+			check_report(c, path, r->action_line, 0, m);
+			free(m);
+		}
+		free(name);
+	}
+}
+
 /* check_recipe - findings about one recipe */
 static void
 check_recipe(struct check *c, const char *path, const struct rc_node *n)
@@ -60,7 +126,12 @@ check_recipe(struct check *c, const char *path, const struct rc_node *n)
 	for (size_t i = 0; i < r->nconds; i++) {
 		const struct rc_cond *k = &r->conds[i];
 		const char *why = check_never(k);
-		if (why)
+		if (check_size(k)) {
+			char *m = xasprintf("size condition: not a number: %s",
+			    k->text + strspn(k->text, " \t"));
+			check_report(c, path, k->line, 0, m);
+			free(m);
+		} else if (why)
 			check_report(c, path, k->line, 1, why);
 		if (k->weighted) {
 			weighted = 1;
@@ -68,6 +139,7 @@ check_recipe(struct check *c, const char *path, const struct rc_node *n)
 				maxscore = 1;
 		}
 	}
+	check_action(c, path, r);
 	if (weighted && maxscore <= 0 && r->nconds > 0)
 		check_report(c, path, n->line, 1, "recipe can never match: "
 		    "every weight is negative or zero");
@@ -90,9 +162,15 @@ check_list(struct check *c, const char *path, const struct rc_node *n)
 	for (; n; n = n->next) {
 		if (n->kind == RC_NODE_ASSIGN) {
 			for (size_t i = 0; i < c->nlocked; i++)
-				if (strcmp(c->locked[i], n->name) == 0)
-					check_report(c, path, n->line, 0,
-					    "assignment to locked variable");
+				if (strcmp(c->locked[i], n->name) == 0) {
+					char *m = xasprintf("%s is locked by "
+					    "the system rc (LOCKED_VARS): this "
+					    "assignment is ignored", n->name);
+					check_report(c, path, n->line, 0, m);
+					free(m);
+				}
+			if (strcmp(n->name, "FILTERS") == 0)
+				check_filters(c, path, n->line, n->value);
 			continue;
 		}
 		check_recipe(c, path, n);

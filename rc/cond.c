@@ -115,7 +115,7 @@ set_match(struct rc *rc, const struct rc_cond *c, const struct buf *m)
 {
 	if (strstr(c->text, "\\/") != NULL) {
 		rc_vars_set(&rc->vars, "MATCH", m->s);
-		rc_trace(rc, "    MATCH=%s\n", m->s ? m->s : "");
+		rc_yell(rc, "Matched", m->s);
 	}
 }
 
@@ -342,19 +342,26 @@ cond_trace(struct rc *rc, const struct rc_cond *c, int met, double added,
     double total)
 {
 	static const char *const kind[] = { "", "< ", "> ", "? ", "$ " };
-	char w[64] = "", ex[32] = "";
+	char ex[32] = "";
+	const char *text = c->text + (c->kind == RC_COND_LESS ||
+	    c->kind == RC_COND_GREATER ? strspn(c->text, " \t") : 0);
 
-	if (c->weighted)
-		snprintf(w, sizeof w, "%g^%g ", c->w, c->x);
+	/* procmail's words: 'Score: added total "regex"', else
+	   '[No m|M]atch on [!] "regex"'; lda adds the area and the exit
+	   of a program condition */
 	if (c->kind == RC_COND_PROGRAM)
 		snprintf(ex, sizeof ex, " (exit %d)", rc->lastexit);
-	rc_trace(rc, "    * %s%s%s%s%s%s%s: ", w, c->negate ? "! " : "",
-	    c->area ? c->area : "", c->area ? " ?? " : "",
-	    kind[c->kind <= RC_COND_EXPAND ? c->kind : 0], c->text, ex);
 	if (c->weighted)
-		rc_trace(rc, "score %+.0f, total %.0f\n", added, total);
+		rc_trace(rc, "Score: %7.0f %7.0f \"%s%s%s%s\"%s", added, total,
+		    c->area ? c->area : "", c->area ? " ?? " : "",
+		    kind[c->kind <= RC_COND_EXPAND ? c->kind : 0], text,
+		    ex);
 	else
-		rc_trace(rc, "%s\n", met ? "met" : "not met");
+		rc_trace(rc, "%s on%s \"%s%s%s%s\"%s", met ? "Match" :
+		    "No match", c->negate ? " !" : "", c->area ? c->area : "",
+		    c->area ? " ?? " : "",
+		    kind[c->kind <= RC_COND_EXPAND ? c->kind : 0], text,
+		    ex);
 }
 
 /* cond_one - evaluate c; returns 0 when an unweighted one failed */
@@ -381,7 +388,7 @@ cond_one(struct rc *rc, const struct rc_cond *c, unsigned flags,
 		sc->score = MIN32;
 		r = 0;
 	}
-	if (rc->s->dry_run)
+	if (rc_tracing(rc))
 		cond_trace(rc, c, r, sc->score - before, sc->score);
 	return r;
 }
@@ -415,8 +422,8 @@ rc_cond_eval(struct rc *rc, const struct rc_recipe *r, int line)
 
 	(void)line;
 	if (!i)
-		rc_trace(rc, "    skipped: A/a/E/e flag and the previous "
-		    "recipe\n");
+		rc_trace(rc, "Skipped: the A/a/E/e flag and the previous "
+		    "recipe");
 	buf_init(&hdr, 0);
 	for (size_t k = 0; i && k < r->nconds; k++)
 		i = cond_one(rc, &r->conds[k], r->flags, &hdr, &sc);
@@ -426,8 +433,6 @@ rc_cond_eval(struct rc *rc, const struct rc_recipe *r, int line)
 		rc->lastscore = 1;
 	if (sc.scored && i && sc.score <= 0)
 		i = 0;
-	if (sc.scored)
-		rc_trace(rc, "    score %ld\n", rc->lastscore);
 	if (!(r->flags & (RC_F_A | RC_F_a)))
 		rc->lastcond = i;
 	if (!rc->prevcond || !(r->flags & RC_F_E))

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../lda/log.h"
+#include "../lda/status.h"
 #include "../lda/xalloc.h"
 #include "rc.h"
 #include "rcint.h"
@@ -34,7 +35,6 @@ rc_error(struct rc *rc, int line, const char *fmt, ...)
 		    msg);
 	else
 		log_warn("%s: %s", rc->cur_file ? rc->cur_file : "rc", msg);
-	rc_trace(rc, "  error: %s\n", msg);
 }
 
 /* eval_report - parse errors of a file we run: logged, counted */
@@ -46,8 +46,6 @@ eval_report(void *arg, const char *path, int line, int warn, const char *msg)
 	if (!warn)
 		rc->errors++;
 	log_warn("%s:%d: %s%s", path, line, warn ? "warning: " : "", msg);
-	rc_trace(rc, "%s:%d: %s%s\n", path, line, warn ? "warning: " : "",
-	    msg);
 }
 
 /* eval_assign - a VAR=value statement */
@@ -59,10 +57,14 @@ eval_assign(struct rc *rc, const struct rc_node *n)
 
 	if (n->value)
 		v = rc_expand_str(rc, n->value, RC_EXP_ASSIGN);
-	rc_trace(rc, "%s:%d: %s%s%s\n", rc->cur_file, n->line, n->name,
-	    v ? "=" : " unset", v ? v : "");
+	if (v)
+		rc_yell_assign(rc, n->name, v);
+	else
+		rc_yell(rc, "Unsetting", n->name);
 	rc->pending = RC_GO;
+	rc->cur_line = n->line;
 	rc_assign(rc, n->name, v);
+	rc->cur_line = 0;
 	free(v);
 	f = (enum rc_flow)rc->pending;
 	rc->pending = RC_GO;
@@ -88,26 +90,35 @@ eval_exit_outcome(int st)
 static int
 eval_clone(struct rc *rc, int line)
 {
-	pid_t pid;
-	int st;
+	pid_t pid = -1;
+	int st, e, sp[2] = { -1, -1 };
 
 	fflush(stdout);
 	fflush(stderr);
-	pid = fork();
-	if (pid == -1) {
+	/* the clone's status line is the parent's to print (status.h) */
+	if (status_pipe(sp) == -1 || (pid = fork()) == -1) {
+		e = errno;
 		rc_error(rc, line, "cannot fork a clone for \"c {\": %s",
-		    strerror(errno));
+		    strerror(e));
+		status_fail(OUT_TEMPFAIL, NULL, rc->s->recipient, "cannot fork "
+		    "a clone for \"c {\": %s", strerror(e));
 		rc->s->outcome = outcome_worse(rc->s->outcome, OUT_TEMPFAIL);
+		if (sp[0] != -1) {
+			close(sp[0]);
+			close(sp[1]);
+		}
 		return 0;
 	}
 	if (pid == 0) {
+		status_child(sp);
 		/* Lockfiles are not inherited (procmail's rule). */
 		free(rc->globlock);
 		rc->globlock = NULL;
 		rc->clone = 1;
 		rc->mainpid = getpid();
-		rc_trace(rc, "  clone: runs the block and the rest "
-		    "(the trace follows the clone)\n");
+		rc_trace(rc, "Forking \"lda\" (a clone for \"c {\" at %s:%d "
+		    "runs the block and the rest; the trace follows it)",
+		    rc->cur_file, line);
 		return 1;
 	}
 	while (waitpid(pid, &st, 0) == -1)
@@ -115,7 +126,10 @@ eval_clone(struct rc *rc, int line)
 			st = 75 << 8;
 			break;
 		}
-	if (eval_exit_outcome(st) != OUT_DELIVERED) {
+	status_parent(sp, WIFEXITED(st) ? WEXITSTATUS(st) : 75);
+	if (eval_exit_outcome(st) == OUT_DELIVERED)
+		status_delivered();
+	else {
 		rc_error(rc, line, "the clone of \"c {\" failed (status %d); "
 		    "the message will be retried", st);
 		rc->s->outcome = outcome_worse(rc->s->outcome, OUT_TEMPFAIL);
@@ -148,7 +162,7 @@ eval_block(struct rc *rc, const struct rc_recipe *r, int line)
 	}
 	rc->lastsucc = 1;
 	f = rc_eval_list(rc, r->block);
-	rc_unlock(&lock);
+	rc_unlock(rc, &lock);
 	rc->prevcond = prevcond;
 	rc->lastcond = lastcond;
 	return f;
@@ -163,24 +177,20 @@ eval_recipe(struct rc *rc, const struct rc_node *n)
 	enum rc_flow f;
 
 	if (r->broken) {
-		rc_trace(rc, "%s:%d: recipe skipped (error above)\n",
+		rc_trace(rc, "Skipped recipe at %s:%d (error above)",
 		    rc->cur_file, n->line);
 		return RC_GO;
 	}
 	rc_trace_recipe(rc, r, n->line);
-	if (!rc_cond_eval(rc, r, n->line)) {
-		rc_trace(rc, "  no match\n");
+	if (!rc_cond_eval(rc, r, n->line))
 		return RC_GO;
-	}
-	rc_trace(rc, "  match\n");
 	if (r->act == RC_ACT_BLOCK)
 		return eval_block(rc, r, n->line);
 	f = rc_action(rc, r, &succeed);
 	rc->lastsucc = succeed;
 	if (!succeed)
-		rc_trace(rc, "  action failed: the rc goes on\n");
-	else if (f == RC_DELIVERED)
-		rc_trace(rc, "  delivered: the rc ends here\n");
+		rc_trace(rc, "Recipe at %s:%d failed: the rc goes on",
+		    rc->cur_file, n->line);
 	return f;
 }
 
@@ -221,6 +231,7 @@ rc_run_path(struct rc *rc, const char *path, int system)
 		free(err);
 		return 0;
 	}
+	rc_yell(rc, "Rcfile:", f->path);
 	rc->depth++;
 	rc->cur_file = f->path;
 	if (rc->depth == 1)

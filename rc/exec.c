@@ -71,9 +71,10 @@ exec_argv(struct rc *rc, const char *cmd, struct buf *words, char **err,
 }
 
 /* exec_name - procmail's name of a program (LASTFOLDER, the abstract):
-   the command text when $SHELL runs it, else the words joined */
+   the command text when $SHELL runs it, else the words joined by sep
+   (' '; the trace's "Executing" joins them with ',' as procmail does) */
 static char *
-exec_name(const struct rc_prog *p, char **argv, int shell)
+exec_name(const struct rc_prog *p, char **argv, int shell, char sep)
 {
 	struct buf b;
 
@@ -82,7 +83,7 @@ exec_name(const struct rc_prog *p, char **argv, int shell)
 	buf_init(&b, RC_VALUE_MAX);
 	for (char **a = argv; *a; a++) {
 		if (a != argv)
-			buf_putc(&b, ' ');
+			buf_putc(&b, sep);
 		buf_puts(&b, *a);
 	}
 	return buf_steal(&b);
@@ -329,7 +330,12 @@ rc_exec(struct rc *rc, const struct rc_prog *p, char **err)
 		return -1;
 	}
 	if (p->name_r)
-		*p->name_r = exec_name(p, argv, shell);
+		*p->name_r = exec_name(p, argv, shell, ' ');
+	if (rc_tracing(rc)) {
+		char *name = exec_name(p, argv, shell, ',');
+		rc_yell(rc, "Executing", name);
+		free(name);
+	}
 	exec_feed_init(p, f);
 	if (pipe2(in, O_CLOEXEC) == -1 || (p->out && pipe2(out,
 	    O_CLOEXEC) == -1)) {

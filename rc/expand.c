@@ -126,8 +126,8 @@ exp_backquote(struct exp *e)
 		int st = rc_exec(e->rc, &p, &err);
 		if (st < 0)
 			free(err);
-		rc_trace(e->rc, "  backquote `%s` run (also under --test): "
-		    "exit %d\n", cmd.s, st);
+		rc_trace(e->rc, "Backquote \"%s\" ran (also under --test): "
+		    "exit %d", cmd.s, st);
 	}
 	while (res.len && res.s[res.len - 1] == '\n')
 		res.s[--res.len] = '\0';

@@ -2,7 +2,8 @@
  * lock.c - procmail's lockfiles for ":0:" recipes and LOCKFILE: a file
  * created with O_EXCL; one older than LOCKTIMEOUT seconds is stale and
  * removed; retried every LOCKSLEEP seconds.
- * Does not: lock mbox folders themselves (lda/mbox does that), log.
+ * Does not: lock mbox folders themselves (lda/mbox does that), log
+ * (the trace says "Locking" and "Unlocking", as procmail's VERBOSE does).
  * Errors: -1 with *err (allocated).
  */
 #include <errno.h>
@@ -38,6 +39,7 @@ rc_lock(struct rc *rc, const char *path, char **err)
 
 	if (sleep_s < 1)
 		sleep_s = 1;
+	rc_yell(rc, "Locking", path);
 	for (;;) {
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
 		if (fd != -1) {
@@ -68,10 +70,11 @@ rc_lock_stale(struct rc *rc, const char *path)
 
 /* rc_unlock - remove a lockfile we made; *pathp becomes NULL */
 void
-rc_unlock(char **pathp)
+rc_unlock(struct rc *rc, char **pathp)
 {
 	if (*pathp == NULL)
 		return;
+	rc_yell(rc, "Unlocking", *pathp);
 	(void)unlink(*pathp);
 	free(*pathp);
 	*pathp = NULL;

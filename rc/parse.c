@@ -272,7 +272,7 @@ p_cond(struct parser *p, struct rc_recipe *r)
 	}
 }
 
-static struct rc_node *p_list(struct parser *p, int nested);
+static struct rc_node *p_list(struct parser *p, int open_line);
 
 /* p_flags_check - warn about flags that make no sense together */
 static void
@@ -295,7 +295,7 @@ p_action(struct parser *p, struct rc_recipe *r)
 		r->act = RC_ACT_BLOCK;
 		p_next(p);
 		p->depth++;
-		r->block = p_list(p, 1);
+		r->block = p_list(p, r->action_line > 0 ? r->action_line : 1);
 		p->depth--;
 		return;
 	case RC_TOK_FOLDER:
@@ -361,21 +361,25 @@ p_assign(struct parser *p)
 }
 
 /*
- * p_list - statements up to the end (nested 0) or the closing brace
- * (nested 1, which it consumes). Junk is reported and skipped; a
- * missing brace at the end of the file is an error.
+ * p_list - statements up to the end (open_line 0) or the closing brace
+ * of the block opened on open_line (which it consumes). Junk is reported
+ * and skipped; a missing brace is an error reported where the block
+ * opened, since that is where it is to be mended.
  */
 static struct rc_node *
-p_list(struct parser *p, int nested)
+p_list(struct parser *p, int open_line)
 {
+	int nested = open_line > 0;
+
 	struct rc_node *first = NULL, **tail = &first, *n;
 
 	for (;;) {
 		switch (p->tok.kind) {
 		case RC_TOK_EOF:
 			if (nested)
-				p_report(p, p->tok.line, 0, "missing '}' at "
-				    "end of file");
+				p_report(p, open_line, 0, "missing '}': the "
+				    "'{' opened here is not closed by the end "
+				    "of the file");
 			return first;
 		case RC_TOK_CLOSE:
 			if (nested) {

@@ -19,6 +19,7 @@
 #include "../lda/invocation.h"
 #include "../lda/log.h"
 #include "../lda/mailspool.h"
+#include "../lda/status.h"
 #include "../lda/xalloc.h"
 #include "rc.h"
 #include "rcint.h"
@@ -151,7 +152,7 @@ rc_free(struct rc **rcp)
 
 	if (rc == NULL)
 		return;
-	rc_unlock(&rc->globlock);
+	rc_unlock(rc, &rc->globlock);
 	if (rc->logfd != -1)
 		close(rc->logfd);
 	for (size_t i = 0; i < rc->nlocked; i++)
@@ -161,6 +162,7 @@ rc_free(struct rc **rcp)
 	buf_free(&rc->hdr);
 	buf_free(&rc->dests);
 	free(rc->abs_folder);
+	free(rc->filters_at);
 	free(rc->hostname);
 	free(rc);
 	*rcp = NULL;
@@ -174,6 +176,12 @@ rc_assign(struct rc *rc, const char *name, const char *value)
 		log_warn("rc: %s is locked by the system rc; not assigned",
 		    name);
 		return;
+	}
+	if (strcmp(name, "FILTERS") == 0) {
+		free(rc->filters_at);
+		rc->filters_at = rc->cur_file && rc->cur_line ? xasprintf(
+		    "%s:%d", rc->cur_file, rc->cur_line) : xstrdup(
+		    rc->cur_file ? rc->cur_file : "the command line");
 	}
 	if (value == NULL)
 		rc_vars_unset(&rc->vars, name);
@@ -192,6 +200,15 @@ rc_set_msg(struct rc *rc, struct spool *sp)
 		spool_free(&rc->s->msg);
 	rc->s->msg = sp;
 	rc->hdr_of = NULL;	/* the header search area is another's */
+}
+
+/* rc_origin - where FILTERS was last set (see rc.h) */
+const char *
+rc_origin(const struct rc *rc, const char *name)
+{
+	if (strcmp(name, "FILTERS") == 0 && rc->filters_at)
+		return rc->filters_at;
+	return "the rc";
 }
 
 /* rc_get - a variable's value, or NULL */
@@ -230,13 +247,10 @@ rc_deliver_one(struct rc *rc, const char *what, const char *folder)
 	off_t before = stat(folder, &st) == 0 && S_ISREG(st.st_mode) ?
 	    st.st_size : 0;
 
-	if (rc->s->dry_run) {
-		rc_trace(rc, "would deliver to %s: %s\n", what, folder);
-		rc_trace_dest(rc, "%s (%s)", folder, what);
-		return OUT_DELIVERED;
-	}
+	rc_trace(rc, "Delivering to %s \"%s\"", what, folder);
 	o = deliver_folder(rc->s, folder, &path);
 	if (o == OUT_DELIVERED && path) {
+		rc_yell_assign(rc, "LASTFOLDER", path);
 		rc_vars_set(&rc->vars, "LASTFOLDER", path);
 		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
 			rc_abstract(rc, path, st.st_size > before ?
@@ -265,6 +279,9 @@ rc_deliver_default(struct rc *rc)
 	if (rc->host_stop || rc->partial) {
 		log_warn("rc: message not delivered (%s); left with the MTA",
 		    rc->host_stop ? "HOST mismatch" : "only part delivered");
+		status_fail(OUT_TEMPFAIL, NULL, rc->s->recipient, "%s",
+		    rc->host_stop ? "HOST mismatch: the rc ended without "
+		    "delivering" : "only part of the message was delivered");
 		rc->s->outcome = outcome_worse(rc->s->outcome, OUT_TEMPFAIL);
 		return rc_finish(rc, OUT_TEMPFAIL);
 	}
@@ -295,7 +312,7 @@ finish_trap(struct rc *rc, const char *trap)
 	    sp->size - 2) != 2 || end[0] != '\n' || end[1] != '\n'))
 		p.tail = "\n";
 	if (rc->s->dry_run) {
-		rc_trace(rc, "would run TRAP \"%s\" (not run)\n", trap);
+		rc_yell(rc, "Would run TRAP (not under --test)", trap);
 		return -1;
 	}
 	st = rc_exec(rc, &p, &err);
@@ -354,20 +371,18 @@ finish_code(struct rc *rc, enum outcome o)
 		    "ignored");
 		return o;
 	}
-	rc_trace(rc, "exit code %d (EXITCODE)\n", want);
+	rc_trace(rc, "Exit code %d (EXITCODE)", want);
 	return res;
 }
 
-/* rc_finish - once: finish_code, and the --test summary */
+/* rc_finish - once: finish_code */
 enum outcome
 rc_finish(struct rc *rc, enum outcome o)
 {
 	if (rc->finished)
 		return o;
 	rc->finished = 1;
-	o = finish_code(rc, o);
-	rc_trace_end(rc, outcome_exit(o));
-	return o;
+	return finish_code(rc, o);
 }
 
 /*

@@ -31,6 +31,10 @@ void rc_assign(struct rc *rc, const char *name, const char *value);
  */
 void rc_set_msg(struct rc *rc, struct spool *sp);
 
+/* Where the variable name was last assigned ("file:line", "the
+   command line"); kept for FILTERS, "the rc" for others. */
+const char *rc_origin(const struct rc *rc, const char *name);
+
 /* The value of a variable, or NULL when unset. */
 const char *rc_get(const struct rc *rc, const char *name);
 
@@ -72,5 +76,20 @@ int rc_check_file_with(const char *path, const char *sysrc);
  * 1, or 0 with *why set (allocated; errno ENOENT when it does not exist).
  */
 int rc_user_file_ok(const char *path, uid_t uid, char **why);
+
+/*
+ * The trace of the run (rc/trace.c), in procmail's VERBOSE phrasing: under
+ * --test on stdout, under VERBOSE=on in LOGFILE (stderr without one);
+ * nothing otherwise. Every step adds its lines here: one trace serves
+ * both. rc_trace writes "lda: " and the text as one line.
+ */
+int rc_tracing(const struct rc *rc);
+void rc_trace(struct rc *rc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* --test: a destination the message would go to (one summary line). */
+void rc_trace_dest(struct rc *rc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* --test: print where the message would go for this recipient. */
+void rc_trace_summary(struct rc *rc);
 
 #endif

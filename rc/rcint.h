@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "../lda/buf.h"
 #include "../lda/session.h"
@@ -36,6 +37,8 @@ struct rc {
 	size_t nargs;
 	int depth;		/* rc files being run (INCLUDERC nesting) */
 	const char *cur_file;	/* $_ */
+	int cur_line;		/* the line of the assignment being run */
+	char *filters_at;	/* "file:line" where FILTERS was set */
 	int lastcond, prevcond, lastsucc;	/* procmail's A/a/E/e state */
 	long lastscore;		/* $= */
 	int lastexit;		/* $? */
@@ -55,6 +58,8 @@ struct rc {
 	int abs_logged;		/* ... already logged ("all") */
 	int finished;		/* rc_finish ran */
 	struct buf dests;	/* --test: where the message would go */
+	int verbose;		/* VERBOSE=on: the trace goes to LOGFILE */
+	time_t trace_time;	/* the last "[pid] date" line of the trace */
 	int errors;		/* rc errors seen while running */
 	int clone;		/* this process is a "c {" clone */
 	int pending;		/* enum rc_flow an assignment asked for */
@@ -146,17 +151,14 @@ int rc_is_locked(const struct rc *rc, const char *name);
 
 /* lock.c */
 int rc_lock(struct rc *rc, const char *path, char **err);
-void rc_unlock(char **pathp);
+void rc_unlock(struct rc *rc, char **pathp);
 void rc_lock_stale(struct rc *rc, const char *path);
 
-/* trace.c (--test) */
-void rc_trace(struct rc *rc, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* A destination the message would go to (one line of the summary). */
-void rc_trace_dest(struct rc *rc, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* The summary: every destination, then the exit code. */
-void rc_trace_end(struct rc *rc, int code);
+/* trace.c (the public part is in rc.h) */
+/* procmail's yell(): 'What "text"' as one line of the trace. */
+void rc_yell(struct rc *rc, const char *what, const char *text);
+/* 'Assigning "NAME=value"' */
+void rc_yell_assign(struct rc *rc, const char *name, const char *value);
 /* A recipe's flags as written (":0" and letters, ":" and a lockfile). */
 void rc_trace_recipe(struct rc *rc, const struct rc_recipe *r, int line);
 

@@ -28,7 +28,7 @@ rc_logtext(struct rc *rc, const char *text)
 	int fd = rc->logfd != -1 ? rc->logfd : 2;
 
 	if (rc->s->dry_run) {
-		rc_trace(rc, "LOG: %s", text);
+		rc_trace(rc, "LOG: %.*s", (int)strcspn(text, "\n"), text);
 		return;
 	}
 	(void)fd_write_all(fd, text, strlen(text));
@@ -133,12 +133,13 @@ rc_abstract(struct rc *rc, const char *folder, long long size)
 }
 
 /* rc_abstract_final - the last delivery's abstract, when asked for:
-   LOGABSTRACT yes, or unset with a LOGFILE (procmail's default) */
+   LOGABSTRACT yes, or unset with a LOGFILE or VERBOSE (procmail's
+   default) */
 void
 rc_abstract_final(struct rc *rc)
 {
 	if (rc->abs_folder == NULL || rc->abs_logged || rc->abstract == 0 ||
-	    (rc->abstract < 0 && rc->logfd == -1))
+	    (rc->abstract < 0 && rc->logfd == -1 && !rc->verbose))
 		return;
 	abs_write(rc, rc->abs_folder, rc->abs_size);
 	rc->abs_logged = 1;
@@ -219,6 +220,7 @@ special_host(struct rc *rc, const char *value)
 {
 	if (value && strcmp(value, rc->hostname) == 0)
 		return;
+	rc_yell(rc, "HOST mismatched", rc->hostname);
 	log_info("%s: HOST mismatched (%s), rc file ended", rc->cur_file ?
 	    rc->cur_file : "rc", rc->hostname);
 	rc->host_stop = 1;
@@ -245,7 +247,7 @@ special_lockfile(struct rc *rc, const char *value)
 {
 	char *err = NULL;
 
-	rc_unlock(&rc->globlock);
+	rc_unlock(rc, &rc->globlock);
 	if (value == NULL || *value == '\0' || rc->s->dry_run)
 		return;
 	if (rc_lock(rc, value, &err) == -1) {
@@ -276,6 +278,24 @@ special_run(struct rc *rc, const char *value, int sw)
 		rc->pending = RC_END_FILE;
 }
 
+/* special_verbose - VERBOSE: on/yes/true/y or a number > 0 turn the
+   trace on (to LOGFILE, or stderr), anything else off */
+static void
+special_verbose(struct rc *rc, const char *value)
+{
+	static const char *const yes[] = { "on", "yes", "true", "y" };
+
+	rc->verbose = 0;
+	if (value == NULL)
+		return;
+	if (rc_var_long(value, 0) > 0)
+		rc->verbose = 1;
+	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+		if (strcasecmp(value, yes[i]) == 0)
+			rc->verbose = 1;
+	log_set_verbose(rc->verbose);
+}
+
 /* rc_special - side effects of assigning name (value NULL: unset) */
 void
 rc_special(struct rc *rc, const char *name, const char *value)
@@ -290,7 +310,7 @@ rc_special(struct rc *rc, const char *name, const char *value)
 	else if (strcmp(name, "LOG") == 0 && value)
 		rc_logtext(rc, value);
 	else if (strcmp(name, "VERBOSE") == 0)
-		log_set_verbose((int)rc_var_long(value, 0));
+		special_verbose(rc, value);
 	else if (strcmp(name, "UMASK") == 0 && value)
 		umask((mode_t)(strtol(value, NULL, 8) & 0777));
 	else if (strcmp(name, "INCLUDERC") == 0)

@@ -181,7 +181,7 @@ d -d $BB+comp.lang.c
 landed "$B/comp.lang.c" "nested board comp.lang.c"
 d -d $BB+nosuch
 is "$st" 67 "a board that does not exist: 67"
-like "$out" '^5\.1\.1 no board nosuch' "the status line says so"
+like "$out" '^5\.1\.1 [^ ]+: filter bboard: no board nosuch' "the status line names the recipient, the filter and the reason"
 nothing "missing board"
 d -d $BB+../general
 is "$st" 67 "a hostile board name: 67"

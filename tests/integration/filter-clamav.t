@@ -144,6 +144,7 @@ sysrc "CLAMD=unix:$T/no-such.sock" 'FILTERS=clamav'
 run "$T/plain"
 is "$st/$got" "75/" "clamd's socket missing, fail closed (default): exit 75, nothing delivered"
 like "$(head -n 1 "$T/out")" '^4\.[0-9]\.[0-9] ' "... the first output line is a 4.x.x status"
+like "$(head -n 1 "$T/out")" '^4\.[0-9]\.[0-9] [^ ]+: filter clamav: .*no-such\.sock' "... naming the recipient, the filter and its real reason (not \"filter failed\")"
 sysrc "CLAMD=unix:$T/no-such.sock" 'FILTERS=clamav' 'CLAMAV_FAILURE=open'
 run "$T/plain"
 is "$st/$dir" "0/v--clamav" "clamd's socket missing, fail open: delivered unscanned"

@@ -32,7 +32,7 @@ static const struct {
 	{ "unknown flag", ":0 Xc\nfoo\n", "1:W;" },
 	{ "missing action", ":0\n\n:0\nfoo\n", "3:E;" },
 	{ "stray brace", "}\nA=1\n", "1:E;" },
-	{ "missing brace", ":0\n{\nA=1\n", "4:E;" },
+	{ "missing brace: reported at its {", ":0\n{\nA=1\n", "2:E;" },
 	{ "junk goes on", "!junk\nA=1\n$x\n", "1:E;3:E;" },
 	{ "errors in nested blocks", ":0\n{\n:0\n}\n!x\n", "4:E;5:E;" },
 	{ "flags that conflict", ":0 eE\nfoo\n", "1:W;" },

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# config.t - an administrator's mistakes are refused, never guessed
+# around: an unreadable --config or rcfile, another program's option, an
+# option after -d, a misspelt filter, a bad STORE each give exit 75 and
+# the status line "4.3.5 ..." with the exact complaint, and nothing is
+# delivered. The status line names the recipient and the failure that
+# decided, once per run; a run that delivered a copy never exits with a
+# code the MTA bounces on.
+. "$LDA_TOP/tests/integration/lib.sh"
+
+IN=$T/m1; msg "$IN" config
+H=$T/home
+mkdir -p "$H/Maildir"
+: >"$T/empty.rc"
+
+# run OUT ARGS... - lda as the MTA runs it; stdout to OUT, exit in $st
+run() {
+	local out=$1; shift
+	st=0
+	HOME=$H "$LDA" "$@" <"$IN" >"$out" 2>"$out.err" || st=$?
+}
+# refused NAME PATTERN - the last run was a 4.3.5 refusal whose one
+# status line matches PATTERN, and nothing reached the Maildir
+refused() {
+	is "$st" 75 "$1: exit 75 (the MTA keeps the message)"
+	like "$(head -n 1 "$T/o")" "^4\\.3\\.5 .*$2" "$1: the status line is 4.3.5 with the complaint"
+	is "$(wc -l <"$T/o")" 1 "$1: one status line"
+	is "$(maildir_count "$H/Maildir")" 0 "$1: nothing delivered"
+}
+
+# --- --config ---------------------------------------------------------------
+run "$T/o" --config "$T/no-such.rc"
+refused "--config missing" "no-such\\.rc.*No such file"
+printf 'DEFAULT=%s/rel/\n' "$T" >"$T/rel.rc"
+st=0; (cd "$T" && HOME=$H "$LDA" --config rel.rc <"$IN" >"$T/o" 2>&1) || st=$?
+is "$st/$(maildir_count "$T/rel")" "0/1" "a relative --config is taken from the starting directory"
+
+# --- an rcfile on the command line ------------------------------------------
+run "$T/o" -m Spam -d dave
+refused "lda -m Spam -d dave (Cyrus's -m mailbox)" "rcfile Spam.*mailbox"
+run "$T/o" -p "$T/no-such-message"
+refused "dovecot-lda's -p /path" "rcfile .*no-such-message"
+
+# --- other programs' options ------------------------------------------------
+for o in -e "-c /etc/dovecot/dovecot.conf" -k -l -q "-C /etc/imapd.conf"; do
+	# shellcheck disable=SC2086
+	run "$T/o" $o --config "$T/empty.rc"
+	refused "option $o" "option ${o%% *} .*(dovecot-lda|Cyrus deliver)"
+done
+run "$T/o" -o mail_location=maildir:~/Mail --config "$T/empty.rc"
+refused "dovecot-lda's -o key=value" "dovecot-lda"
+run "$T/o" -x --config "$T/empty.rc"
+refused "an unknown option" "unknown option -x"
+
+# --- an option after -d -------------------------------------------------------
+run "$T/o" -d "$(id -un)" --config "$T/empty.rc"
+refused "-d user --config x" "option after -d.*--config"
+run "$T/o" -d "$(id -un)" DEFAULT=/tmp/x
+refused "-d user VAR=value" "assignment after -d"
+
+# --- a misspelt filter --------------------------------------------------------
+printf '# system rc\nFILTERS="spamasassin"\n' >"$T/f.rc"
+run "$T/o" --config "$T/f.rc"
+refused "FILTERS=spamasassin" "f\\.rc:2: FILTERS: .*spamasassin"
+printf ':0 fw\n| @spamasassin\n' >"$T/fr.rc"
+run "$T/o" --config "$T/empty.rc" DEFAULT="$H/Maildir/" "$T/fr.rc"
+refused "| @spamasassin" "fr\\.rc:2: .*spamasassin"
+st=0; "$LDA" --check "$T/fr.rc" >"$T/c" 2>&1 || st=$?
+like "$(cat "$T/c")" "fr\\.rc:2: .*spamasassin" "--check reports | @spamasassin with file:line"
+st=0; "$LDA" --check "$T/f.rc" >"$T/c" 2>&1 || st=$?
+like "$(cat "$T/c")" "f\\.rc:2: .*spamasassin" "--check reports FILTERS=spamasassin with file:line"
+ok $([ "$st" != 0 ]; echo $?) "... and exits non-zero"
+
+# --- --check: what it used to miss ---------------------------------------------
+printf 'LOCKED_VARS="STORE"\n' >"$T/lock.rc"
+printf ':0\n* < abc\n/dev/null\n\n:0\n!\n\nSTORE=lmtp:unix:/x\n\n:0\n{\n:0\n/dev/null\n' >"$T/gaps.rc"
+st=0; "$LDA" --check "$T/gaps.rc" --config "$T/lock.rc" >"$T/c" 2>&1 || st=$?
+like "$(cat "$T/c")" "gaps\.rc:11: error: missing '}'" "--check: a missing } is reported at the opening { line"
+like "$(cat "$T/c")" "gaps\.rc:2: error: .*not a number: abc" "--check: * < abc is not a number"
+like "$(cat "$T/c")" "gaps\.rc:6: error: .*no address" "--check: an empty ! forward is flagged"
+like "$(cat "$T/c")" "gaps\.rc:8: error: STORE is locked" "--check: an assignment to a locked variable names it"
+is "$st" 65 "--check: errors exit 65"
+
+# --- --help: one line per option -----------------------------------------------
+"$LDA" --help >"$T/h" 2>&1
+for o in -d -f -a -m -p -t -o -Y --config --store --check --test --version --help; do
+	like "$(cat "$T/h")" "^  $o " "--help: a line for $o"
+done
+like "$(grep -E '^  -(t|o|Y) ' "$T/h" | grep -c 'ignored')" '^3$' "--help: -t -o -Y say they are accepted and ignored"
+
+# --- STORE -------------------------------------------------------------------
+run "$T/o" --config "$T/empty.rc" --store unix:/x
+refused "--store unix:/x" "unix:/x.*lmtp:unix"
+printf 'STORE=unix:/x\n' >"$T/s.rc"
+run "$T/o" --config "$T/s.rc"
+refused "STORE=unix:/x in the system rc" "unix:/x.*lmtp:unix"
+
+# --- the status line: the failure that decided, named -------------------------
+mkdir -p "$T/ro"
+printf 'DEFAULT=%s/ro/md/\nORGMAIL=%s/no/such/dir/mbox\n' "$T" "$T" >"$T/d.rc"
+mkdir -p "$T/ro/md/new" "$T/ro/md/cur"	# no tmp/, and it cannot be made
+chmod 555 "$T/ro/md"
+if [ "$(id -u)" = 0 ]; then
+	ensure_user ldatest1
+	chown -R ldatest1: "$T/ro"
+	st=0; "$LDA" --config "$T/d.rc" -d ldatest1 <"$IN" >"$T/o" 2>"$T/o.err" || st=$?
+else
+	run "$T/o" --config "$T/d.rc"
+fi
+is "$st" 75 "DEFAULT and ORGMAIL both fail: 75"
+like "$(head -n 1 "$T/o")" "^4\\.[0-9]\\.[0-9] [a-z0-9]+: .*ro/md.*(Permission denied|Read-only)" \
+	"the status line names the recipient and DEFAULT's failure with its errno"
+unlike "$(head -n 1 "$T/o")" "no/such/dir" "... not the ORGMAIL fallback's"
+chmod 755 "$T/ro/md"
+
+if [ "$(id -u)" = 0 ]; then
+	h1=$(getent passwd ldatest1 | cut -d: -f6)
+	rm -rf "$h1/Maildir" "$h1/.procmailrc" "$h1/.ldarc"
+	mkdir -p "$h1/Maildir" && chown ldatest1: "$h1/Maildir"
+	st=0; "$LDA" --config "$T/empty.rc" -d ldatest1 no-such-user-lda <"$IN" >"$T/o" 2>"$T/o.err" || st=$?
+	is "$(maildir_count "$h1/Maildir")" 1 "root -d u1 unknown: u1 got its copy"
+	is "$st" 75 "... and the run does not exit 67: a bounce would deny u1's copy"
+	like "$(head -n 1 "$T/o")" "^4\\.1\\.1 no-such-user-lda: user unknown.*copy was delivered" \
+		"... the status line names the unknown user and why it is not a bounce"
+	is "$(wc -l <"$T/o")" 1 "root -d with two recipients: one status line"
+	rm -rf "$h1/Maildir"
+else
+	echo "# not root: root's -d recipients not tested here"
+fi
+
+done_testing
