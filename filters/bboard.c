@@ -139,6 +139,7 @@ const struct filter filter_bboard = {
 	.prefix = "BBOARD",
 	.fail_closed = 0,
 	.rewrites = 0,
+	.pure = 1,
 	.vars = bb_vars,
 	.run = bb_run,
 };

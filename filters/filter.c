@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "../lda/deliver.h"
+#include "../lda/invocation.h"
 #include "../lda/log.h"
 #include "../lda/status.h"
 #include "../lda/xalloc.h"
@@ -547,10 +548,19 @@ filter_call(struct session *s, struct rc *rc, const char *name,
 	}
 	if (check_args(name, args, err) == -1)
 		return -1;
-	if (s->dry_run) {
-		log_info("filter %s: not run (dry run)", name);
+	if (s->dry_run && !sl->ctx.f->pure &&
+	    !(s->inv && s->inv->test_filters)) {
+		if (rc) {
+			rc_trace(rc, "Filter \"%s\" would run (not under "
+			    "--test; --test-filters runs it, read-only)", name);
+			rc_trace_dest(rc, "(filter %s not run: its verdict may "
+			    "change this)", name);
+		}
 		return FILTER_OK;
 	}
+	if (s->dry_run && rc)
+		rc_trace(rc, "Filter \"%s\" runs (--test%s)", name,
+		    sl->ctx.f->pure ? "" : "-filters");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	sl->ctx.s = s;
 	sl->ctx.rc = rc;

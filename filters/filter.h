@@ -69,6 +69,10 @@ struct filter {
 	const char *prefix;	/* settings prefix: PREFIX_FAILURE=open|closed */
 	int fail_closed;	/* default policy: 1 = exit 75, 0 = deliver */
 	int rewrites;		/* may hand back a whole new spool */
+	int pure;		/* asks nothing outside lda (no daemon, no
+				   DNS) and writes nothing: it runs under
+				   --test too; the others only with
+				   --test-filters */
 	const char *const *vars;/* the rc variables it sets, NULL-terminated:
 				   all are set to "" when it fails */
 	int (*open)(struct filter_ctx *c, char **err);

@@ -121,6 +121,10 @@ maildir_dest(const struct filter_ctx *c, const char *def, const char *folder,
 			log_info("plusaddr: no folder %s; to DEFAULT", dest);
 	} else if (!final) {
 		return dest;		/* made when it is delivered to */
+	} else if (c->s->dry_run) {
+		log_info("plusaddr: would create folder %s (AUTOCREATE; not "
+		    "under --test)", dest);
+		return dest;
 	} else if (make_folder(dest, &err) == 0) {
 		log_info("plusaddr: created folder %s (AUTOCREATE)", dest);
 		return dest;
@@ -186,6 +190,7 @@ const struct filter filter_plusaddr = {
 	.prefix = "PLUSADDR",
 	.fail_closed = 0,
 	.rewrites = 0,
+	.pure = 1,
 	.vars = plus_vars,
 	.run = plus_run,
 };

@@ -7,9 +7,11 @@
  * fold the copy's outcome into the session.
  * Does not: evaluate rc, run programs, talk to a store.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../rc/rc.h"
 #include "deliver.h"
@@ -71,6 +73,63 @@ strip(const char *folder, enum dest_kind kind)
 
 static enum outcome deliver_any(struct session *s, const char *src,
     const char *folder, char **path_r);
+
+/* dry_writable - could we make or write path? 0, or the errno the real
+   write would meet (a missing path: its nearest existing parent must
+   take a new entry) */
+static int
+dry_writable(const char *path)
+{
+	char *p = xstrdup(path), *slash;
+	int e = 0;
+
+	while (access(p, F_OK) == -1 && errno == ENOENT) {
+		if ((slash = strrchr(p, '/')) == NULL) {
+			p[0] = '\0';		/* the working directory */
+			break;
+		}
+		if (slash == p) {
+			p[1] = '\0';
+			break;
+		}
+		*slash = '\0';
+	}
+	if (access(*p ? p : ".", W_OK) == -1)
+		e = errno;
+	free(p);
+	return e;
+}
+
+/* dry_check - --test: the errno the copy into folder would fail with,
+   as far as permissions tell without writing (0: it would go) */
+static int
+dry_check(const char *folder, enum dest_kind kind)
+{
+	char *dir, *sub;
+	int e;
+
+	switch (kind) {
+	case DEST_MAILDIR:
+		dir = strip(folder, kind);
+		sub = xasprintf("%s/tmp", dir);
+		e = dry_writable(sub);
+		free(sub);
+		if (e == 0) {
+			sub = xasprintf("%s/new", dir);
+			e = dry_writable(sub);
+			free(sub);
+		}
+		free(dir);
+		return e;
+	case DEST_DEVNULL:
+		return 0;
+	default:
+		dir = strip(folder, kind);
+		e = dry_writable(dir);
+		free(dir);
+		return e;
+	}
+}
 
 /* write_copy - the copy into a local folder of the given kind */
 static enum outcome
@@ -170,9 +229,13 @@ deliver_any(struct session *s, const char *src, const char *folder,
 		    [DEST_MH] = "MH folder", [DEST_MBOX] = "mbox",
 		    [DEST_MSGDIR] = "directory folder",
 		    [DEST_DEVNULL] = "discarded" };
+		int e = dry_check(folder, kind);
 		path = xstrdup(folder);
 		o = OUT_DELIVERED;
-		if (s->rc) {
+		if (e) {
+			o = local_fail(&err, "would fail: cannot write",
+			    folder, e);
+		} else if (s->rc) {
 			rc_trace(s->rc, "Would deliver to \"%s\" (%s)", folder,
 			    kinds[kind]);
 			rc_trace_dest(s->rc, "%s (%s)", folder, kinds[kind]);

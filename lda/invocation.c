@@ -35,6 +35,7 @@ const char invocation_usage[] =
     "  --queue-id ID    the MTA's queue ID, for the log lines\n"
     "  --check FILE     report the errors of an rc file, deliver nothing\n"
     "  --test           say where the message would go, write nothing\n"
+    "  --test-filters   --test, and run spamd/clamd/spf filters too\n"
     "  --version        the version\n"
     "  --help           this text\n"
     "A mistake in these (an unreadable --config or rcfile, another "
@@ -123,6 +124,8 @@ long_opt(struct invocation *inv, const char *opt, const char *next, char **err)
 		{ "log-file", offsetof(struct invocation, log_file), INV_DELIVER },
 		{ "queue-id", offsetof(struct invocation, queue_id), INV_DELIVER },
 		{ "test", offsetof(struct invocation, dry_run), INV_DELIVER },
+		{ "test-filters", offsetof(struct invocation, test_filters),
+		    INV_DELIVER },
 		{ "version", (size_t)-1, INV_VERSION },
 		{ "help", (size_t)-1, INV_HELP },
 	};
@@ -134,8 +137,11 @@ long_opt(struct invocation *inv, const char *opt, const char *next, char **err)
 			inv->mode = opts[i].mode;
 		if (opts[i].off == (size_t)-1)
 			return 0;
-		if (opts[i].off == offsetof(struct invocation, dry_run)) {
+		if (opts[i].off == offsetof(struct invocation, dry_run) ||
+		    opts[i].off == offsetof(struct invocation, test_filters)) {
 			inv->dry_run = 1;
+			inv->test_filters |= opts[i].off ==
+			    offsetof(struct invocation, test_filters);
 			return 0;
 		}
 		if (next == NULL)

@@ -38,6 +38,8 @@ struct invocation {
 	int trust_from;		/* -t: procmail's "fail softly" */
 	int assume_y;		/* -Y: Berkeley format, ignore Content-Length */
 	int dry_run;		/* --test: evaluate and trace, write nothing */
+	int test_filters;	/* --test-filters: --test, and filters that
+				   ask a daemon (spamd, clamd) run too */
 
 	/* The MTA's environment (postfix pipe(8)/local(8) names). */
 	const char *env_sender;		/* SENDER */

@@ -923,7 +923,7 @@ reset(struct lmtp_conn *lc)
 int
 lmtp_send(struct lmtp_conn *lc, struct lmtp_txn *t, char **err)
 {
-	size_t ncmd = t->nrcpts + 2, nsent = 0, k, nacc = 0;
+	size_t ncmd = t->nrcpts + (t->probe ? 1 : 2), nsent = 0, k, nacc = 0;
 	size_t window = lc->caps & LMTP_CAP_PIPELINING ? PIPE_WINDOW : 1;
 	size_t *acc;
 	int rc = 0, mail_ok = 0, data_sent = 0;
@@ -966,7 +966,7 @@ lmtp_send(struct lmtp_conn *lc, struct lmtp_txn *t, char **err)
 		case LMTP_RCPT:
 			if (!mail_ok)
 				break;
-			if (r.code == 250 || r.code == 251)
+			if ((r.code == 250 || r.code == 251) && !t->probe)
 				acc[nacc++] = k - 1;
 			else
 				set_reply(t, k - 1, &r);

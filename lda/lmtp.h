@@ -74,6 +74,9 @@ struct lmtp_txn {
 	size_t nrcpts;
 	struct lmtp_source src;
 	struct lmtp_reply *replies;	/* nrcpts of them, filled in */
+	int probe;		/* a dry run (--test): MAIL and RCPT, then
+				   RSET, no DATA; the RCPT replies are the
+				   answers, nothing is delivered */
 };
 
 struct lmtp_conn;

@@ -75,6 +75,22 @@ status_forget(size_t mark)
 	}
 }
 
+/* status_decided - move the records after mark to the front */
+void
+status_decided(size_t mark)
+{
+	size_t k = nfails - mark;
+	struct failure *tmp;
+
+	if (mark == 0 || mark >= nfails)
+		return;
+	tmp = xreallocarray(NULL, k, sizeof *tmp);
+	memcpy(tmp, fails + mark, k * sizeof *tmp);
+	memmove(fails + k, fails, mark * sizeof *fails);
+	memcpy(fails, tmp, k * sizeof *tmp);
+	free(tmp);
+}
+
 /* status_config_since - a configuration error recorded after mark? */
 int
 status_config_since(size_t mark)

@@ -31,6 +31,9 @@ void status_fail(enum outcome o, const char *status, const char *rcpt,
    after all (status_forget(mark): drop every record made after mark). */
 size_t status_mark(void);
 void status_forget(size_t mark);
+/* The records made after mark decided (DEFAULT failed, after recipes
+   whose failures fell through to it): they go before the others. */
+void status_decided(size_t mark);
 /* Is a configuration error (OUT_CONFIG) among the records after mark? */
 int status_config_since(size_t mark);
 

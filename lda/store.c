@@ -66,6 +66,7 @@ struct store {
 	char *down;			/* why no store could be reached */
 	char *mech;			/* the SASL mechanism lc used, or NULL */
 	pid_t pid;			/* the process the copies belong to */
+	int probe;			/* --test: RCPT only, nothing sent */
 };
 
 /* ---------------------------------------------------------- settings */
@@ -851,7 +852,7 @@ round_send(struct store *st, struct store_msg *m)
 	buf_init(&src->out, 0);
 	t = (struct lmtp_txn){ .sender = m->sender, .size = m->size,
 	    .rcpts = rcpts, .nrcpts = nr, .replies = replies,
-	    .src = { source_read, src } };
+	    .src = { source_read, src }, .probe = st->probe };
 	rc = lmtp_send(st->lc, &t, &err);
 	if (src->ended)
 		log_repairs(m, &src->rep);
@@ -961,8 +962,9 @@ log_copy(const struct store *st, const struct store_msg *m,
 
 	if (c->o == OUT_DELIVERED) {
 		log_info("to=<%s>, from=<%s>, folder=%s, store=%s, size=%lld, "
-		    "status=sent (%s)", c->user, m->sender, c->addr,
-		    store_name(st), (long long)m->size, c->reply);
+		    "status=%s (%s)", c->user, m->sender, c->addr,
+		    store_name(st), (long long)m->size, st->probe ?
+		    "dry-run, RCPT accepted" : "sent", c->reply);
 		return;
 	}
 	if (c->folder && c->fallback)
@@ -1076,6 +1078,8 @@ session_store(struct session *s, char **err)
 			return -1;
 		s->store = store_new(&set);
 		s->store->pre = s->pre;
+		/* --test: the store is asked about each RCPT, no more */
+		s->store->probe = s->dry_run;
 	}
 	return 1;
 }
@@ -1130,20 +1134,25 @@ store_take(struct session *s, const char *folder, enum outcome *o_r,
 		free(err);
 		fallback = 1;
 	}
-	addr = s->dry_run ? NULL : store_add(s->store, s->msg, s->sender,
-	    s->recipient, name, fallback);
-	if (addr == NULL && name && !s->dry_run && fallback) {
+	addr = store_add(s->store, s->msg, s->sender, s->recipient, name,
+	    fallback);
+	if (addr == NULL && name && fallback) {
 		log_warn("to=<%s>, folder=%s: no usable address for the folder "
 		    "on the store; to the INBOX instead", s->recipient, folder);
 		addr = store_add(s->store, s->msg, s->sender, s->recipient, NULL,
 		    1);
 	}
 	*o_r = OUT_DELIVERED;
-	if (s->dry_run) {
-		char *a = store_address(&s->store->set, s->recipient, name);
-		free(s->last_folder);
-		s->last_folder = a ? a : xstrdup(folder);
-	} else if (addr == NULL) {
+	if (s->dry_run && s->rc) {
+		/* what the real run would send; the store's answer to the
+		   RCPT is logged when the run ends (store_send) */
+		rc_trace(s->rc, "Would send to the store %s: RCPT TO:<%s>%s",
+		    s->store->set.spec, addr ? addr : "", addr ? "" :
+		    " (no usable address)");
+		rc_trace_dest(s->rc, "%s on the store %s (the store's answer "
+		    "to RCPT follows)", addr ? addr : folder, s->store->set.spec);
+	}
+	if (addr == NULL) {
 		log_warn("to=<%s>, folder=%s, status=bounced (no usable store "
 		    "address for the user)", s->recipient, folder);
 		*o_r = OUT_NOUSER;

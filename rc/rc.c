@@ -275,6 +275,7 @@ rc_deliver_default(struct rc *rc)
 	const char *def = rc_get(rc, "DEFAULT");
 	const char *org = rc_get(rc, "ORGMAIL");
 	enum outcome o = OUT_TEMPFAIL;
+	size_t mark = status_mark();
 
 	if (rc->host_stop || rc->partial) {
 		log_warn("rc: message not delivered (%s); left with the MTA",
@@ -292,6 +293,10 @@ rc_deliver_default(struct rc *rc)
 		o = rc_deliver_one(rc, "ORGMAIL", org);
 	if (o != OUT_DELIVERED && rc->s->delivered == 0)
 		o = OUT_TEMPFAIL;
+	/* the recipes' failures fell through to DEFAULT: its failure (not
+	   the fall-back's, which comes after it) is the one that decided */
+	if (o != OUT_DELIVERED)
+		status_decided(mark);
 	return rc_finish(rc, o);
 }
 

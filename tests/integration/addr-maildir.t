@@ -57,8 +57,9 @@ lda_as() {
 	local u=$1; shift
 	: >"$LOG"
 	st=0
-	if [ "$u" = root ]; then out=$("$LDA" --config "${SYSRC:-$T/sys.rc}" "$@" <"$IN" 2>/dev/null) || st=$?
-	else out=$(runuser -u "$u" -- "$LDA" --config "${SYSRC:-$T/sys.rc}" "$@" <"$IN" 2>/dev/null) || st=$?; fi
+	# each case also checks that lda --test predicted it (lib.sh)
+	if [ "$u" = root ]; then predicted "$IN" "$LDA" --config "${SYSRC:-$T/sys.rc}" "$@"
+	else predicted "$IN" runuser -u "$u" -- "$LDA" --config "${SYSRC:-$T/sys.rc}" "$@"; fi
 }
 d() { lda_as root "$@"; }
 # snap: every message file under $T, for "landed once, nowhere else"

@@ -113,6 +113,13 @@ like "$(head -n 1 "$T/o")" "^4\\.[0-9]\\.[0-9] [a-z0-9]+: .*ro/md.*(Permission d
 unlike "$(head -n 1 "$T/o")" "no/such/dir" "... not the ORGMAIL fallback's"
 chmod 755 "$T/ro/md"
 
+printf ':0 c\n{\n:0\n%s/nodir/a/\n}\n' "$T" >"$T/clone.rc"
+run "$T/o" -m DEFAULT="$T/nodir2/x/mbox" ORGMAIL="$T/nodir3/mbox" "$T/clone.rc"
+is "$st" 75 "a \"c {\" clone, the recipe, DEFAULT and ORGMAIL all fail: 75"
+is "$(wc -l <"$T/o")" 1 "... one status line for the clone and its parent"
+like "$(head -n 1 "$T/o")" "^4\\.[0-9]\\.[0-9] [^ ]+: .*nodir2/x/mbox" \
+	"... naming DEFAULT's failure, not the recipe's that fell through to it"
+
 if [ "$(id -u)" = 0 ]; then
 	h1=$(getent passwd ldatest1 | cut -d: -f6)
 	rm -rf "$h1/Maildir" "$h1/.procmailrc" "$h1/.ldarc"

@@ -125,4 +125,40 @@ HOME=$H "$LDA" --config /dev/null --log-file "$T/sys.log" DEFAULT="$T/lf-md/" <"
 like "$(tail -n 1 "$T/sys.log")" 'to=<.*status=sent' "a user rc's LOGFILE does not take the system log away"
 rm -f "$H/.ldarc"
 
+# --- --test and filters: said, not run; --test-filters runs them (spamd) ------
+GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
+printf 'From: a@example.org\nSubject: spam\nMessage-ID: <g%s@diag.t>\n\n%s\n' "$$" "$GTUBE" >"$T/gtube"
+if [ "$(id -u)" = 0 ] && command -v spamd >/dev/null; then
+	SD=$T/spamd; mkdir "$SD"
+	"$LDA_TOP/tests/peers/spamd-up.sh" "$SD" >"$T/spamd-up.out" 2>&1 ||
+		{ sed 's/^/# /' "$T/spamd-up.out"; echo "Bail out! spamd-up.sh failed"; exit 1; }
+	at_exit "'$LDA_TOP/tests/peers/spamd-down.sh' '$SD'"
+	. "$SD/env"
+	printf 'MAILDIR=%s/fm\nDEFAULT=$MAILDIR/\nSPAMD=unix:%s\nFILTERS=spamassassin\n' "$T" "$SPAMD_SOCK" >"$T/spam.rc"
+	printf ':0\n* SPAM_FLAG ?? YES\n.Spam/\n' >"$H/.ldarc"; chmod 644 "$H/.ldarc"
+	mkdir -p "$T/fm"
+	n0=$(grep -c 'identified spam' "$SPAMD_LOG" || true)
+	st=0; out=$(HOME=$H "$LDA" --test --config "$T/spam.rc" <"$T/gtube" 2>/dev/null) || st=$?
+	like "$out" 'Filter "spamassassin" would run \(not under --test; --test-filters runs it' \
+		"--test names the filter it does not run"
+	like "$out" 'filter spamassassin not run: its verdict may change this' "... and says the prediction depends on it"
+	is "$(grep -c 'identified spam' "$SPAMD_LOG" || true)" "$n0" "--test: spamd was not asked"
+	st=0; out=$(HOME=$H "$LDA" --test-filters --config "$T/spam.rc" <"$T/gtube" 2>/dev/null) || st=$?
+	like "$out" 'Filter "spamassassin" runs \(--test-filters\)' "--test-filters runs the filter"
+	like "$out" "Would deliver to \"\.Spam/\" \\(Maildir\\)" "--test-filters: the rc sees spamd's verdict (.Spam)"
+	is "$(echo "$out" | tail -n 1)" "exit code 0" "--test-filters: exit code 0"
+	ok "$([ ! -e "$T/fm/.Spam" ]; echo $?)" "--test-filters writes no folder"
+	st=0; HOME=$H "$LDA" --config "$T/spam.rc" <"$T/gtube" >/dev/null 2>&1 || st=$?
+	is "$st:$(find "$T/fm/.Spam/new" -type f | wc -l)" "0:1" "the real run agrees: .Spam, exit 0"
+	printf 'MAILDIR=%s/fm\nDEFAULT=$MAILDIR/\nSPAMD=unix:%s/nosuch\nSPAMD_FAILURE=closed\nFILTERS=spamassassin\n' "$T" "$T" >"$T/down.rc"
+	st=0; out=$(HOME=$H "$LDA" --test-filters --config "$T/down.rc" <"$T/gtube" 2>/dev/null) || st=$?
+	is "$st $(echo "$out" | tail -n 1)" "75 exit code 75 (the MTA keeps the message)" \
+		"--test-filters: spamd down and failing closed: exit 75 predicted"
+	rm -f "$H/.ldarc"
+elif [ -n "${CI:-}" ]; then
+	ok 1 "--test and filters: cannot run under CI (needs root and spamd)"
+else
+	diag "skipped: --test and filters (needs root and spamd)"
+fi
+
 done_testing

@@ -98,3 +98,37 @@ skip_all() {
 	echo "1..0 # SKIP $*"
 	exit 0
 }
+
+# predicted IN CMD...: run CMD (a command line in which the word $LDA
+# is lda) twice: first as lda --test, then for real with the real run's
+# log in a file; the real run's stdout in $out, its exit in $st. Then
+# one test: --test predicted the real run's exit code and the folders
+# its log says it delivered to (local folders as named, a Maildir file
+# as its Maildir; store copies as their RCPT address), copy for copy.
+# $PRED_NAME (optional) names the case; $PRED_BETWEEN (optional) is
+# eval'd between the two runs.
+predicted() {
+	local in=$1 a want got; shift
+	local t_args=() r_args=()
+	for a in "$@"; do
+		if [ "$a" = "$LDA" ]; then
+			t_args+=("$a" --test); r_args+=("$a" --log-file "$T/.real.log")
+		else
+			t_args+=("$a"); r_args+=("$a")
+		fi
+	done
+	pst=0; "${t_args[@]}" <"$in" >"$T/.pred.out" 2>/dev/null || pst=$?
+	: >"$T/.real.log"; chmod 666 "$T/.real.log"
+	eval "${PRED_BETWEEN:-}"
+	st=0; out=$("${r_args[@]}" <"$in" 2>/dev/null) || st=$?
+	got=$(_pred_folders 'dry-run' <"$T/.pred.out")
+	want=$(_pred_folders 'sent|discarded' <"$T/.real.log")
+	is "exit $pst: $got" "exit $st: $want" \
+		"--test predicts the real run${PRED_NAME:+ ($PRED_NAME)}: exit $st, to [$want]" ||
+		diag "--test said:" "$(grep -v '^lda: ' "$T/.pred.out")"
+}
+# _pred_folders STATUS-RE: the folder= of each log line with that status
+_pred_folders() {
+	sed -En "s/.*[:,] folder=([^,]*), .*status=($1)([ ,].*)?\$/\\1/p" |
+		sed -E 's#/new/[^/]*$#/#' | sort | tr '\n' ' '
+}
