@@ -15,12 +15,10 @@
 if [ "$(id -u)" != 0 ]; then skip_all "needs root"; fi
 export LC_ALL=C		# sort and comm agree on one order
 
-U=addrbob BB=addrbb SVC=ldasvc G=addrboard
-ensure_user $U && ensure_user $BB && ensure_user $SVC ||
+test_user U bob && test_user BB bb && test_user SVC svc ||
 	{ echo "Bail out! cannot make test users"; exit 1; }
-getent group $G >/dev/null || groupadd $G 2>/dev/null || getent group $G >/dev/null ||
-	{ echo "Bail out! cannot make group $G"; exit 1; }
-usermod -aG $G $BB && usermod -aG $G $SVC
+test_group G board || { echo "Bail out! cannot make a test group"; exit 1; }
+_acct usermod -aG $G $BB && _acct usermod -aG $G $SVC
 UH=$(getent passwd $U | cut -d: -f6) BH=$(getent passwd $BB | cut -d: -f6)
 rm -f "$UH/.procmailrc" "$UH/.ldarc" "$BH/.procmailrc" "$BH/.ldarc"
 at_exit "rm -f '$UH/.procmailrc' '$BH/.procmailrc'"
@@ -138,12 +136,12 @@ landed "$MD" "a detail with blanks and &: mapped (Tom_&-_Jerry), missing, INBOX"
 like "$(cat "$LOG")" "no folder $MD/\\.Tom_&-_Jerry/" "the mapped name is the one looked for"
 
 # --- the user part in another case; the folder keeps its case ------------------
-d RCPT_DOWNCASE=yes -d ADDRBOB+Lists
-is "$st" 0 "RCPT_DOWNCASE=yes, ADDRBOB+Lists: exit 0"
-landed "$MD/.Lists" "ADDRBOB+Lists: bob's folder Lists (case kept)"
-d -d ADDRBOB+Lists
-is "$st" 67 "without RCPT_DOWNCASE, ADDRBOB is nobody: 67"
-nothing "ADDRBOB without RCPT_DOWNCASE"
+d RCPT_DOWNCASE=yes -d ${U^^}+Lists
+is "$st" 0 "RCPT_DOWNCASE=yes, ${U^^}+Lists: exit 0"
+landed "$MD/.Lists" "${U^^}+Lists: bob's folder Lists (case kept)"
+d -d ${U^^}+Lists
+is "$st" 67 "without RCPT_DOWNCASE, ${U^^} is nobody: 67"
+nothing "${U^^} without RCPT_DOWNCASE"
 
 # --- the rc still decides ------------------------------------------------------
 printf '%s\n' 'LOG="user rc: DETAIL=$DETAIL 1=$1 PLUS_FOLDER=$PLUS_FOLDER' '"' \

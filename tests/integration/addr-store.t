@@ -7,7 +7,7 @@
 # that does not exist, a board post while the postuser has an rc file),
 # and users without a Unix account (with an rc file, without, with one
 # others may write, and without STORE). lda runs as the service user
-# ldasvc, as a postfix pipe's user= would run it. Cyrus is checked over
+# (a test account), as a postfix pipe's user= would run it. Cyrus is checked over
 # IMAP, Dovecot in its Maildirs: the message landed where it should,
 # once, and nowhere else. Needs root; about 10 s.
 . "$LDA_TOP/tests/integration/lib.sh"
@@ -25,15 +25,20 @@ at_exit "'$P/cyrus-down.sh' '$CD'"
 . "$CD/env"
 DOVECOT=no
 if command -v dovecot >/dev/null && [ -x /usr/lib/dovecot/lmtp ]; then
-	out=$("$P/dovecot-up.sh" "$DD" 2>&1) || { echo "Bail out! dovecot-up.sh: $out"; exit 1; }
+	test_user DM dv || { echo "Bail out! cannot make a test user"; exit 1; }
+	out=$(DOVECOT_MAIL_USER=$DM "$P/dovecot-up.sh" "$DD" 2>&1) || { echo "Bail out! dovecot-up.sh: $out"; exit 1; }
 	at_exit "'$P/dovecot-down.sh' '$DD'"
 	. "$DD/env"
 	DOVECOT=yes
 fi
-ensure_user ldasvc
-for u in bob carol dave bb; do
-	if id "$u" >/dev/null 2>&1; then echo "Bail out! $u must have no Unix account here"; exit 1; fi
-done
+test_user SVC svc || { echo "Bail out! cannot make a test user"; exit 1; }
+# The store's users (bob, carol, dave) may have Unix accounts here too: lda
+# as a service user with -d delivers for them by name all the same. Only
+# the postuser bb must have none: RECIPIENT=bb+board without -d is a post
+# only for a user without an account (else it is the service user's own).
+if id bb >/dev/null 2>&1; then echo "Bail out! bb (cyrus-up.sh's postuser) must have no Unix account here"; exit 1; fi
+NX=ldatnx$$	# a user without an account, and not on the store
+if id "$NX" >/dev/null 2>&1; then echo "Bail out! $NX must have no Unix account"; exit 1; fi
 LOG=$T/lda.log; : >"$LOG"; chmod 666 "$LOG"
 
 # Mailboxes beyond cyrus-up.sh's, with the post right: a nested folder,
@@ -86,12 +91,12 @@ EOF
 sed '/^POSTUSER/d' "$T/sys.rc" >"$T/nopost.rc"
 chmod 644 "$T/sys.rc" "$T/nopost.rc"
 mkdir -p "$T/users"; chmod 755 "$T/users"
-# svc ARGS...: a fresh message through lda as ldasvc into Cyrus; $st, $out
+# svc ARGS...: a fresh message through lda as $SVC into Cyrus; $st, $out
 STORE_SPEC=lmtp:unix:$CYRUS_LMTP_SOCK
 svc() {
 	mk; : >"$LOG"
 	# each case also checks that lda --test predicted it (lib.sh)
-	predicted "$T/m" runuser -u ldasvc -- "$LDA" --config "${SYSRC:-$T/sys.rc}" \
+	predicted "$T/m" runuser -u $SVC -- "$LDA" --config "${SYSRC:-$T/sys.rc}" \
 		--store "$STORE_SPEC" -f sender@example.org LOGFILE="$LOG" "$@"
 }
 
@@ -159,7 +164,7 @@ rm -f "$T/users/bob.rc"
 svc -d dave
 landed dave:INBOX "cyrus: a user without an account and without an rc file: the INBOX"
 : >"$LOG"; st=0
-predicted "$T/m" runuser -u ldasvc -- "$LDA" --config "$T/sys.rc" LOGFILE="$LOG" -d dave
+predicted "$T/m" runuser -u $SVC -- "$LDA" --config "$T/sys.rc" LOGFILE="$LOG" -d $NX
 is "$st" 67 "no STORE: a user without an account is unknown (67)"
 landed none "no STORE"
 

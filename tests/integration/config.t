@@ -101,9 +101,9 @@ printf 'DEFAULT=%s/ro/md/\nORGMAIL=%s/no/such/dir/mbox\n' "$T" "$T" >"$T/d.rc"
 mkdir -p "$T/ro/md/new" "$T/ro/md/cur"	# no tmp/, and it cannot be made
 chmod 555 "$T/ro/md"
 if [ "$(id -u)" = 0 ]; then
-	ensure_user ldatest1
-	chown -R ldatest1: "$T/ro"
-	st=0; "$LDA" --config "$T/d.rc" -d ldatest1 <"$IN" >"$T/o" 2>"$T/o.err" || st=$?
+	test_user U1 one || { echo "Bail out! cannot make a test user"; exit 1; }
+	chown -R $U1: "$T/ro"
+	st=0; "$LDA" --config "$T/d.rc" -d $U1 <"$IN" >"$T/o" 2>"$T/o.err" || st=$?
 else
 	run "$T/o" --config "$T/d.rc"
 fi
@@ -121,10 +121,10 @@ like "$(head -n 1 "$T/o")" "^4\\.[0-9]\\.[0-9] [^ ]+: .*nodir2/x/mbox" \
 	"... naming DEFAULT's failure, not the recipe's that fell through to it"
 
 if [ "$(id -u)" = 0 ]; then
-	h1=$(getent passwd ldatest1 | cut -d: -f6)
+	h1=$(getent passwd $U1 | cut -d: -f6)
 	rm -rf "$h1/Maildir" "$h1/.procmailrc" "$h1/.ldarc"
-	mkdir -p "$h1/Maildir" && chown ldatest1: "$h1/Maildir"
-	st=0; "$LDA" --config "$T/empty.rc" -d ldatest1 no-such-user-lda <"$IN" >"$T/o" 2>"$T/o.err" || st=$?
+	mkdir -p "$h1/Maildir" && chown $U1: "$h1/Maildir"
+	st=0; "$LDA" --config "$T/empty.rc" -d $U1 no-such-user-lda <"$IN" >"$T/o" 2>"$T/o.err" || st=$?
 	is "$(maildir_count "$h1/Maildir")" 1 "root -d u1 unknown: u1 got its copy"
 	is "$st" 75 "... and the run does not exit 67: a bounce would deny u1's copy"
 	like "$(head -n 1 "$T/o")" "^4\\.1\\.1 no-such-user-lda: user unknown.*copy was delivered" \

@@ -106,41 +106,40 @@ printf ' leading continuation\nnot a header\n\nbody\n' >"$T/bad.nocolon"; bad no
 
 # --- privileges -------------------------------------------------------------
 if [ "$(id -u)" = 0 ]; then
-	ensure_user ldatest1 && ensure_user ldatest2
-	for u in ldatest1 ldatest2; do
+	test_user U1 one && test_user U2 two || { echo "Bail out! cannot make test users"; exit 1; }
+	for u in $U1 $U2; do
 		h=$(getent passwd $u | cut -d: -f6)
 		rm -rf "$h/Maildir" "$h/.procmailrc" "$h/.ldarc"
 		mkdir -p "$h/Maildir" && chown $u: "$h/Maildir"
 	done
 	IN=$T/m1
-	run "$T/o" --config "$T/empty.rc" -d ldatest1 ldatest2
+	run "$T/o" --config "$T/empty.rc" -d $U1 $U2
 	is "$st" 0 "root with -d u1 u2 delivers to both"
-	h1=$(getent passwd ldatest1 | cut -d: -f6)
-	h2=$(getent passwd ldatest2 | cut -d: -f6)
+	h1=$(getent passwd $U1 | cut -d: -f6)
+	h2=$(getent passwd $U2 | cut -d: -f6)
 	is "$(maildir_count "$h1/Maildir")$(maildir_count "$h2/Maildir")" 11 "each recipient got one copy"
-	is "$(stat -c %U "$(maildir_one "$h1/Maildir")")" ldatest1 "the copy is written as the recipient"
+	is "$(stat -c %U "$(maildir_one "$h1/Maildir")")" $U1 "the copy is written as the recipient"
 	# root's own mail (-d root, delivered as root): spool-debian.t
 	run "$T/o" --config "$T/empty.rc" -d no-such-user-lda
 	is "$st" 67 "an unknown user is 67"
 	like "$(head -n 1 "$T/o")" '^5\.1\.1 ' "the unknown user's status is 5.1.1"
 	# A user's rc must not be able to write as root: the rc runs as the user.
-	# (ORGMAIL, /var/mail/ldatest1, takes the message: removed at exit)
-	at_exit "rm -f /var/mail/ldatest1"
+	# (ORGMAIL, /var/mail/$U1, takes the message: userdel -r removes it)
 	printf 'DEFAULT=/root/lda-should-not-exist/\n' >"$h1/.procmailrc"
-	chown ldatest1: "$h1/.procmailrc"; chmod 644 "$h1/.procmailrc"
-	run "$T/o" --config "$T/empty.rc" -d ldatest1
+	chown $U1: "$h1/.procmailrc"; chmod 644 "$h1/.procmailrc"
+	run "$T/o" --config "$T/empty.rc" -d $U1
 	ok $([ ! -e /root/lda-should-not-exist ]; echo $?) "a user rc cannot make lda write as root"
 	ok $([ "$st" = 0 ] || [ "$st" = 73 ] || [ "$st" = 75 ]; echo $?) "…and the message is not reported lost ($st)"
 	rm -f "$h1/.procmailrc"
 	# A folder the recipient cannot write: 73 (not 0), nothing written.
 	mkdir -p "$T/rootonly" && chmod 700 "$T/rootonly"
 	printf 'DEFAULT=%s/rootonly/mbox\nORGMAIL=%s/rootonly/mbox2\n' "$T" "$T" >"$T/deny.rc"
-	run "$T/o" --config "$T/deny.rc" -d ldatest2
+	run "$T/o" --config "$T/deny.rc" -d $U2
 	is "$st" 75 "an unwritable destination is 75, never 0"
 	like "$(head -n 1 "$T/o")" 'Permission denied' "…and the status line says why"
 	ok $([ ! -e "$T/rootonly/mbox" ]; echo $?) "…and nothing was written"
 	# Not root: -d for someone else is kept for retry, not delivered.
-	st=0; su -s /bin/sh ldatest1 -c "$LDA -d ldatest2 --config $T/empty.rc" <"$IN" >"$T/o" 2>&1 || st=$?
+	st=0; su -s /bin/sh $U1 -c "$LDA -d $U2 --config $T/empty.rc" <"$IN" >"$T/o" 2>&1 || st=$?
 	is "$st" 75 "not root, -d another user: 75 (a set-up error keeps the mail)"
 else
 	diag "not root: privilege tests need root"

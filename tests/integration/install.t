@@ -44,8 +44,8 @@ is "$st" 0 "delivered through the installed spf module: exit 0" || diag "$(cat "
 is "$(maildir_count "$H/mail/spf-pass")" 1 "... and the spf module ran (Received-SPF: pass)"
 
 # --- 2. a user's .procmailrc through the installed system rc, against procmail --
-u=ldainst$$
-ensure_user "$u" && at_exit "userdel -r $u"
+
+test_user u inst || { echo "Bail out! cannot make a test user"; exit 1; }
 uh=$(getent passwd "$u" | cut -d: -f6)
 cat >"$T/procmailrc" <<'EOF'
 # folders relative to MAILDIR, which is not set: procmail's is $HOME

@@ -1,7 +1,7 @@
 # lib.sh - shared helpers for lda's integration tests (TAP, bash).
 # Source it; it gives: ok/is/like/diag/done_testing, a scratch directory
 # $T removed at exit, the binary $LDA, msg (write a test message), and
-# ensure_user (an idempotent test account).
+# test_user / test_group (an account or group removed when the test ends).
 # Not a test itself (prove runs only *.t).
 
 set -u
@@ -16,11 +16,14 @@ _cleanups=()
 trap '_on_exit' EXIT
 
 _on_exit() {
-	local c
-	for c in "${_cleanups[@]}"; do eval "$c" >/dev/null 2>&1 || true; done
+	local i
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
+		eval "${_cleanups[i]}" >/dev/null 2>&1 || true
+	done
 	rm -rf "$T"
 }
-# at_exit CMD - run CMD when the test ends
+# at_exit CMD - run CMD when the test ends (the last registered first: a
+# peer started as a test account stops before the account goes)
 at_exit() { _cleanups+=("$1"); }
 # imapq_start PORT PASSWORD - tests/peers/imapq.py as a coprocess: one IMAP
 # client for the whole test; then "imapq QUERY" prints its one-line answer
@@ -72,12 +75,51 @@ msg() {
 		"$subj" "$RANDOM$RANDOM" "$$" >"$f"
 }
 
-# ensure_user NAME - a test account with a home under /home (idempotent)
-ensure_user() {
-	id "$1" >/dev/null 2>&1 ||
-		useradd -m -s /bin/sh "$1" >/dev/null 2>&1 ||
-		id "$1" >/dev/null 2>&1
+# Test accounts and groups. Each is named "ldat" + a tag (lower-case
+# letters) + the pid of the test that made it, e.g. ldatsvc4711: plainly a
+# test's, short (useradd takes 32 characters), and two runs at once never
+# share one. It is removed when the test ends (userdel -r: the home and
+# the mail spool too); one whose test died without cleaning up (its pid
+# gone) is removed by the next test that makes an account.
+_ACCT_LOCK=/tmp/lda-test-accounts.lock   # useradds at once lose updates
+_acct() { flock -w 60 "$_ACCT_LOCK" "$@"; }
+# _sweep_accounts - remove the accounts and groups of tests no longer
+# running (only ours: the comment test_user gives, the name's pattern)
+_ACCT_NOTE="lda test account"
+_sweep_accounts() {
+	local n pid
+	for n in $(getent passwd | awk -F: -v c="$_ACCT_NOTE" '$5 == c { print $1 }' |
+	    grep -E '^ldat[a-z]+[0-9]+$'); do
+		pid=${n##*[a-z]}
+		kill -0 "$pid" 2>/dev/null && continue
+		_acct userdel -r -f "$n" >/dev/null 2>&1
+		! getent group "$n" >/dev/null || _acct groupdel "$n" >/dev/null 2>&1
+	done
+	return 0
 }
+# test_user VAR TAG - a test account ldat<TAG><pid> with a home under
+# /home; its name in $VAR. Fails if it cannot be made.
+test_user() {
+	local name=ldat$2$$
+	[[ $2 =~ ^[a-z]+$ ]] || { echo "test_user: tag '$2': lower-case letters only" >&2; return 1; }
+	_sweep_accounts
+	if ! id "$name" >/dev/null 2>&1; then
+		at_exit "_acct userdel -r -f $name"
+		_acct useradd -m -c "$_ACCT_NOTE" -s /bin/sh "$name" >/dev/null 2>&1 || return 1
+	fi
+	printf -v "$1" %s "$name"
+}
+# test_group VAR TAG - a test group ldat<TAG><pid>, removed at exit
+test_group() {
+	local name=ldat$2$$
+	if ! getent group "$name" >/dev/null; then
+		at_exit "_acct groupdel $name"
+		_acct groupadd "$name" >/dev/null 2>&1 || return 1
+	fi
+	printf -v "$1" %s "$name"
+}
+# ensure_user made permanent accounts with fixed names: gone (test_user)
+ensure_user() { echo "Bail out! ensure_user $1: use test_user VAR TAG (tests/integration/lib.sh)"; exit 1; }
 
 # maildir_count DIR - messages in DIR/new and DIR/cur
 maildir_count() {

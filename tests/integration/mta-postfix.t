@@ -21,8 +21,7 @@ PY=/usr/bin/python3
 if [ "$(id -u)" != 0 ]; then skip_all "needs root"; fi
 command -v postfix >/dev/null || skip_all "postfix is not installed"
 [ -x /usr/lib/cyrus/bin/master ] || skip_all "cyrus-imapd is not installed"
-U=ldapfx
-ensure_user $U && ensure_user ldasvc || { echo "Bail out! cannot make users"; exit 1; }
+test_user U pfx && test_user SVC svc || { echo "Bail out! cannot make users"; exit 1; }
 H=$(getent passwd $U | cut -d: -f6)
 MD=$H/Maildir
 rm -rf "$MD" "$H/.procmailrc" "$H/.ldarc"
@@ -42,7 +41,7 @@ chmod 755 "$T"
 
 # Postfix, as contrib/postfix/main.cf.example and master.cf.example have
 # it: local users through mailbox_command; the domain store.example
-# through the lda pipe transport, run as ldasvc
+# through the lda pipe transport, run as the service user $SVC
 cat >"$T/main.extra" <<EOF
 mailbox_command = $LDA --config $T/local.rc -a "\$EXTENSION"
 recipient_delimiter = +
@@ -61,7 +60,7 @@ address_verify_poll_count = 20
 EOF
 cat >"$T/master.extra" <<EOF
 lda   unix  -       n       n       -       -       pipe
-  flags=R user=ldasvc argv=$LDA --config $T/store.rc -f \${sender} -a \${extension} -d \${user}
+  flags=R user=$SVC argv=$LDA --config $T/store.rc -f \${sender} -a \${extension} -d \${user}
 EOF
 PF=$T/postfix
 at_exit "'$P/postfix-down.sh' '$PF'"
@@ -139,7 +138,7 @@ is "$(in_maildir "$MD" | grep -c .)" 1 "... once, into ~/Maildir"
 # --- the pipe transport into Cyrus ----------------------------------------------
 b=$(count bob INBOX)
 send "bob@store.example"
-outcome "$QID"; is "$STATUS" sent "pipe transport as ldasvc into Cyrus: sent" || diag "$LINE"
+outcome "$QID"; is "$STATUS" sent "pipe transport as the service user into Cyrus: sent" || diag "$LINE"
 is "$(count bob INBOX)" "$((b + 1))" "... one new message in bob's INBOX (IMAP)"
 b=$(count bob INBOX.Spam)
 send "bob+Spam@store.example"

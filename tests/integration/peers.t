@@ -57,16 +57,22 @@ msg() { # msg ID [body-bytes]: a small message with a unique Message-ID
 
 DATE=$(LC_ALL=C date -R)
 CD=$(mktemp -d) DD=$(mktemp -d)
+# Dovecot's mail user: a test account as lib.sh's test_user makes them
+# (its name and comment, so a later test sweeps it if this one dies)
+DM=ldatdv$$
+flock -w 60 /tmp/lda-test-accounts.lock useradd -m -c "lda test account" -s /bin/sh "$DM" >/dev/null 2>&1 ||
+    { echo "Bail out! cannot make the test account $DM"; exit 1; }
 cleanup() {
     "$HERE/cyrus-down.sh" "$CD" >/dev/null 2>&1 || true
     "$HERE/dovecot-down.sh" "$DD" >/dev/null 2>&1 || true
+    flock -w 60 /tmp/lda-test-accounts.lock userdel -r -f "$DM" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
 # ---------------------------------------------------------------- bring-up
 if out=$("$HERE/cyrus-up.sh" "$CD" 2>&1) && [ -f "$CD/env" ]; then ok "cyrus-up.sh"
 else nok "cyrus-up.sh" "$out"; echo "Bail out! cyrus-up.sh failed"; exit 1; fi
-if out=$("$HERE/dovecot-up.sh" "$DD" 2>&1) && [ -f "$DD/env" ]; then ok "dovecot-up.sh"
+if out=$(DOVECOT_MAIL_USER=$DM "$HERE/dovecot-up.sh" "$DD" 2>&1) && [ -f "$DD/env" ]; then ok "dovecot-up.sh"
 else nok "dovecot-up.sh" "$out"; echo "Bail out! dovecot-up.sh failed"; exit 1; fi
 . "$CD/env"; . "$DD/env"
 IMAP="$PY $HERE/imap.py 127.0.0.1 $CYRUS_IMAP_PORT"

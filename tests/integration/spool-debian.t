@@ -15,13 +15,11 @@
 PY=/usr/bin/python3
 [ -x "$PY" ] || skip_all "no $PY (holds an fcntl lock for the test)"
 
-U=ldatest-spool R0=ldatest-root0
+test_user U spool || { echo "Bail out! cannot make a test account"; exit 1; }
+R0=ldatroot$$
 MB=/var/mail/$U LK=/var/mail/$U.lock
 mailgid=$(getent group mail | cut -d: -f3)
-had_u=0; id "$U" >/dev/null 2>&1 && had_u=1
-ensure_user "$U" || { echo "Bail out! cannot make $U"; exit 1; }
-[ "$had_u" = 1 ] || at_exit "userdel -r $U"
-at_exit "rm -f $MB $LK /var/mail/ldatest-nosuch"
+at_exit "rm -f $MB $LK /var/mail/ldatnosuch$$"
 H=$(getent passwd "$U" | cut -d: -f6)
 rm -rf "$H/Maildir" "$H/.procmailrc" "$H/.ldarc" "$MB" "$LK"
 
@@ -54,13 +52,13 @@ run "$T/o" --config "$T/empty.rc" -d "$U"
 is "$st/$(froms)" "0/2" "a second delivery appends to the mailbox the user owns"
 
 # --- only the one mailbox: the rc cannot have another one made -----------------
-printf 'DEFAULT=/var/mail/ldatest-nosuch\nORGMAIL=/var/mail/ldatest-nosuch\n' >"$H/.procmailrc"
+printf 'DEFAULT=%s\nORGMAIL=%s\n' /var/mail/ldatnosuch$$ /var/mail/ldatnosuch$$ >"$H/.procmailrc"
 chown "$U": "$H/.procmailrc"; chmod 644 "$H/.procmailrc"
 run "$T/o" --config "$T/empty.rc" -d "$U"
-ok $([ ! -e /var/mail/ldatest-nosuch ] && [ ! -e /var/mail/ldatest-nosuch.lock ]; echo $?) \
+ok $([ ! -e /var/mail/ldatnosuch$$ ] && [ ! -e /var/mail/ldatnosuch$$.lock ]; echo $?) \
 	"another name in the spool is not created for the user's rc"
 is "$st" 75 "...and the message is kept (75)"
-rm -f /var/mail/ldatest-nosuch /var/mail/ldatest-nosuch.lock
+rm -f /var/mail/ldatnosuch$$ /var/mail/ldatnosuch$$.lock
 
 # --- the user's rc and its programs: no root, no group mail ---------------------
 cat >"$H/.procmailrc" <<EOF
@@ -143,8 +141,8 @@ ok $([ ! -e "$LK" ]; echo $?) "...and no lock is left"
 RH=$T/roothome
 mkdir -p "$RH/Maildir"
 if ! id "$R0" >/dev/null 2>&1; then
-	useradd -o -u 0 -g 0 -M -d "$RH" -s /bin/sh "$R0" >/dev/null 2>&1 &&
-		at_exit "userdel -f $R0"
+	at_exit "_acct userdel -f $R0"
+	_acct useradd -o -u 0 -g 0 -M -d "$RH" -c "$_ACCT_NOTE" -s /bin/sh "$R0" >/dev/null 2>&1
 fi
 if [ "$(getent passwd "$R0" | cut -d: -f3,6)" = "0:$RH" ]; then
 	run "$T/o" --config "$T/empty.rc" -d "$R0"

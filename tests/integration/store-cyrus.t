@@ -24,17 +24,17 @@ at_exit "'$P/cyrus-down.sh' '$CD'"
 . "$CD/env"
 SOCK=lmtp:unix:$CYRUS_LMTP_SOCK
 TCP=lmtp:inet:127.0.0.1:$CYRUS_LMTP_PORT
-ensure_user ldasvc && ensure_user ldabob
+test_user SVC svc && test_user LB bob || { echo "Bail out! cannot make test users"; exit 1; }
 LOG=$T/lda.log
 : >"$LOG"; chmod 666 "$LOG"
 
-# A mailbox for ldabob (root -d ldabob becomes that Unix user), made by
-# the admin over IMAP; looked into as the admin acting as ldabob.
-$PY - "$CYRUS_IMAP_PORT" "$CYRUS_PW" <<'EOF' || { echo "Bail out! cannot create user.ldabob"; exit 1; }
+# A mailbox for the test account $LB (root -d $LB becomes that Unix user),
+# made by the admin over IMAP; looked into as the admin acting as $LB.
+$PY - "$CYRUS_IMAP_PORT" "$CYRUS_PW" "$LB" <<'EOF' || { echo "Bail out! cannot create user.$LB"; exit 1; }
 import imaplib, sys
 m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
 m.login("cyrus", sys.argv[2])
-typ, data = m.create("user.ldabob")
+typ, data = m.create("user." + sys.argv[3])
 sys.exit(0 if typ == "OK" else 1)
 EOF
 
@@ -67,8 +67,8 @@ as() {
 		predicted "$in" runuser -u "$u" -- "$LDA" "$@"
 	fi
 }
-# svc IN ARGS...: lda as the service user ldasvc, store on the unix socket
-svc() { local in=$1; shift; as ldasvc "$in" --store "$SOCK" -f sender@example.org LOGFILE="$LOG" "$@"; }
+# svc IN ARGS...: lda as the service user $SVC, store on the unix socket
+svc() { local in=$1; shift; as $SVC "$in" --store "$SOCK" -f sender@example.org LOGFILE="$LOG" "$@"; }
 # landed USER FOLDER BEFORE MSG NAME: exactly one new message, body as sent
 landed() {
 	local c; c=$(count "$1" "$2")
@@ -86,11 +86,11 @@ landed bob INBOX "$b" "$T/m" "unix socket"
 like "$(cat "$LOG")" "to=<bob>, from=<sender@example.org>, folder=bob, store=$SOCK, size=[0-9]+, status=sent \\(250 2\\.1\\.5 " \
 	"the log line names the recipient, the store and its reply"
 
-# --- root with -d: lda becomes ldabob ----------------------------------------
-mk "$T/m"; b=$(count ldabob INBOX)
-as root "$T/m" --store "$SOCK" -f sender@example.org LOGFILE="$LOG" -d ldabob
-is "$st" 0 "root with -d ldabob: exit 0"
-landed ldabob INBOX "$b" "$T/m" "root -d ldabob"
+# --- root with -d: lda becomes the test account $LB ----------------------------
+mk "$T/m"; b=$(count $LB INBOX)
+as root "$T/m" --store "$SOCK" -f sender@example.org LOGFILE="$LOG" -d $LB
+is "$st" 0 "root with -d $LB: exit 0"
+landed $LB INBOX "$b" "$T/m" "root -d $LB"
 
 # --- root without -d: delivers as root, and Cyrus has no user root ----------
 mk "$T/m"
@@ -151,7 +151,7 @@ mk "$T/m"; b=$(count bob INBOX.Spam)
 svc "$T/m" --config "$T/rc" MAILDIR=/ -d bob
 is "$st" 0 ":0: on the store folder Spam/ with MAILDIR=/ (where no lockfile could be made): exit 0"
 landed bob INBOX.Spam "$b" "$T/m" ":0: on a store folder: filed there"
-h=$(getent passwd ldasvc | cut -d: -f6)
+h=$(getent passwd $SVC | cut -d: -f6)
 mk "$T/m"
 svc "$T/m" --config "$T/rc" -d bob
 ok $([ ! -e "$h/Spam/.lock" ] && [ ! -e "$h/Spam" ] && ! grep -q 'lock' "$LOG"; echo $?) ":0: on a store folder: no Spam/.lock under \$MAILDIR, no lock in the log"
@@ -167,8 +167,8 @@ like "$out" '^4\.2\.2 carol: 452 4\.2\.2 Over quota' "over quota: the status lin
 like "$(cat "$LOG")" 'to=<carol>.*status=deferred \(452 4\.2\.2 Over quota' "over quota: logged"
 
 # --- TCP with SASL ------------------------------------------------------------------
-printf 'lmtpadmin:%s\n' "$CYRUS_PW" >"$T/creds"; chown ldasvc "$T/creds"; chmod 600 "$T/creds"
-tcp() { local in=$1; shift; as ldasvc "$in" --store "$TCP" -f sender@example.org LOGFILE="$LOG" STORE_CREDENTIALS="$T/creds" "$@"; }
+printf 'lmtpadmin:%s\n' "$CYRUS_PW" >"$T/creds"; chown $SVC "$T/creds"; chmod 600 "$T/creds"
+tcp() { local in=$1; shift; as $SVC "$in" --store "$TCP" -f sender@example.org LOGFILE="$LOG" STORE_CREDENTIALS="$T/creds" "$@"; }
 mk "$T/m"; b=$(count bob INBOX)
 tcp "$T/m" -d bob
 is "$st" 0 "TCP + SASL, strongest mechanism: exit 0"
@@ -176,9 +176,9 @@ like "$(cat "$LOG")" "store=$TCP \\(AUTH SCRAM-SHA-256\\).*status=sent" "the str
 landed bob INBOX "$b" "$T/m" "TCP + SCRAM-SHA-256"
 # libsasl2 is loaded by the first AUTH only (lda/dl.h; LD_DEBUG=files
 # names every library ld.so opens, dlopen included)
-ldfiles() { # ldfiles OUT MSG ARGS...: lda as ldasvc; the libraries it opened
+ldfiles() { # ldfiles OUT MSG ARGS...: lda as $SVC; the libraries it opened
 	local out=$1 in=$2; shift 2
-	runuser -u ldasvc -- env LD_DEBUG=files "$LDA" -f sender@example.org "$@" <"$in" >/dev/null 2>"$out" || true
+	runuser -u $SVC -- env LD_DEBUG=files "$LDA" -f sender@example.org "$@" <"$in" >/dev/null 2>"$out" || true
 	grep -o 'file=[^ ]*' "$out" | sort -u | tr '\n' ' '
 }
 mk "$T/m"
@@ -196,7 +196,7 @@ for mech in PLAIN CRAM-MD5 DIGEST-MD5; do
 	is "$(count bob INBOX)" "$((b + 1))" "TCP + AUTH $mech: delivered once"
 done
 
-printf 'lmtpadmin:wrong\n' >"$T/bad"; chown ldasvc "$T/bad"; chmod 600 "$T/bad"
+printf 'lmtpadmin:wrong\n' >"$T/bad"; chown $SVC "$T/bad"; chmod 600 "$T/bad"
 mk "$T/m"; b=$(count bob INBOX)
 tcp "$T/m" STORE_CREDENTIALS="$T/bad" -d bob
 is "$st" 75 "wrong password: 75"
@@ -209,12 +209,12 @@ tcp "$T/m" -d bob
 is "$st" 75 "credentials file readable by others: 75"
 like "$(cat "$LOG")" "STORE_CREDENTIALS $T/creds: owned by uid [0-9]+ with mode 0644; it must be .* mode 0600" \
 	"a credentials file others can read is refused, clearly"
-chmod 600 "$T/creds"; chown ldabob "$T/creds"
+chmod 600 "$T/creds"; chown $LB "$T/creds"
 tcp "$T/m" -d bob
 is "$st" 75 "credentials file of another user: 75"
-chown ldasvc "$T/creds"
+chown $SVC "$T/creds"
 
-as ldasvc "$T/m" --store "$TCP" -f sender@example.org LOGFILE="$LOG" -d bob
+as $SVC "$T/m" --store "$TCP" -f sender@example.org LOGFILE="$LOG" -d bob
 is "$st" 75 "TCP without credentials: the store's 430 is a 75"
 
 # --- the connection begun at start-up (--store) ---------------------------------------
@@ -223,7 +223,7 @@ is "$st" 75 "TCP without credentials: the store's 430 is a 75"
 sessions() { cat "$CYRUS_TELEMETRY"/postman/* 2>/dev/null | grep -c '^---------- postman'; }
 mk "$T/m"; b=$(count bob INBOX); n0=$(sessions)
 rm -f "$T/fifo"; mkfifo "$T/fifo"; chmod 644 "$T/fifo"
-runuser -u ldasvc -- "$LDA" --store "$SOCK" -f sender@example.org -d bob <"$T/fifo" >/dev/null 2>&1 &
+runuser -u $SVC -- "$LDA" --store "$SOCK" -f sender@example.org -d bob <"$T/fifo" >/dev/null 2>&1 &
 lpid=$!
 exec 9>"$T/fifo"
 for _ in $(seq 50); do [ "$(sessions)" -gt "$n0" ] && break; sleep 0.1; done

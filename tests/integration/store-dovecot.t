@@ -15,13 +15,14 @@ fi
 
 DD=$T/dovecot
 mkdir -p "$DD"
-if ! out=$("$P/dovecot-up.sh" "$DD" 2>&1); then
+test_user DM dv || { echo "Bail out! cannot make a test user"; exit 1; }
+if ! out=$(DOVECOT_MAIL_USER=$DM "$P/dovecot-up.sh" "$DD" 2>&1); then
 	echo "Bail out! dovecot-up.sh: $out"; exit 1
 fi
 at_exit "'$P/dovecot-down.sh' '$DD'"
 . "$DD/env"
 SOCK=lmtp:unix:$DOVECOT_LMTP_SOCK
-ensure_user ldasvc
+test_user SVC svc || { echo "Bail out! cannot make a test user"; exit 1; }
 LOG=$T/lda.log
 : >"$LOG"; chmod 666 "$LOG"
 
@@ -38,7 +39,7 @@ newest() { sed '1,/^$/d' "$(ls -t "$(md "$1" "${2:-}")"/new/* | head -n 1)"; }
 svc() { # svc IN ARGS...: lda as the service user; $st, $out
 	local in=$1; shift
 	: >"$LOG"; st=0
-	out=$(runuser -u ldasvc -- "$LDA" --store "$SOCK" -f sender@example.org \
+	out=$(runuser -u $SVC -- "$LDA" --store "$SOCK" -f sender@example.org \
 		LOGFILE="$LOG" "$@" <"$in" 2>/dev/null) || st=$?
 }
 rc() { printf '%s\n' "$@" >"$T/rc"; chmod 644 "$T/rc"; }

@@ -12,7 +12,7 @@
 P=$LDA_TOP/tests/peers
 PY=/usr/bin/python3; [ -x $PY ] || PY=python3
 if [ "$(id -u)" != 0 ]; then skip_all "needs root"; fi
-ensure_user ldasvc
+test_user SVC svc || { echo "Bail out! cannot make a test user"; exit 1; }
 LOG=$T/lda.log
 : >"$LOG"; chmod 666 "$LOG"
 printf 'From: a@example.org\nSubject: fault\nMessage-ID: <f.%s@store-faults.t>\n\nHello.\n.dot\n' $$ >"$T/m"
@@ -41,7 +41,7 @@ peer() {
 run() {
 	local store=$1 t0; shift
 	: >"$LOG"; st=0; t0=$(date +%s%N)
-	out=$(runuser -u ldasvc -- "$LDA" --store "$store" -f sender@example.org \
+	out=$(runuser -u $SVC -- "$LDA" --store "$store" -f sender@example.org \
 		LOGFILE="$LOG" "$@" <"$IN" 2>/dev/null) || st=$?
 	secs=$((($(date +%s%N) - t0) / 1000000000))
 	wait "$pid" 2>/dev/null
@@ -174,7 +174,7 @@ ok $(grep -q MISMATCH "$T/n.log"; [ $? = 1 ]; echo $?) "without PIPELINING: one 
 
 # --- AUTH PLAIN never to a non-loopback address, unless allowed ---------------------
 ip=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -v '^127\.' | grep -v ':' | head -n 1)
-printf 'admin:secret\n' >"$T/creds"; chown ldasvc "$T/creds"; chmod 600 "$T/creds"
+printf 'admin:secret\n' >"$T/creds"; chown $SVC "$T/creds"; chmod 600 "$T/creds"
 if [ -n "$ip" ]; then
 	{ hello "AUTH PLAIN LOGIN"; printf '%s\n' '<quiet 0.5'; } >"$T/o.script"
 	peer o --tcp "$ip"; port=$(cat "$T/o.log.port")

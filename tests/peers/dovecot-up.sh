@@ -3,8 +3,11 @@
 # entirely under DIR (a fresh directory, e.g. from mktemp -d). Run as root.
 #
 # What it does:
-#   * creates the system user "ldatest" if absent; it owns every Maildir (the
-#     lmtp worker runs as ldatest for every recipient);
+#   * the mail user owns every Maildir (the lmtp worker runs as it for every
+#     recipient): $DOVECOT_MAIL_USER, an account the caller made (the tests
+#     pass one of lib.sh's test_user accounts, removed when the test ends);
+#     unset, the system user "ldatest", created if absent and left in place
+#     (for the benchmarks and manual runs);
 #   * writes DIR/dovecot.conf (never /etc/dovecot) and a passwd-file DIR/users
 #     (passdb + userdb) with bob, carol, dave (password $DOVECOT_PW, default
 #     testpw); home and Maildir root are DIR/mail/<user> (Maildir++: INBOX in
@@ -42,7 +45,7 @@ set -euo pipefail
 D=${1:?usage: dovecot-up.sh DIR}
 D=$(cd "$D" && pwd -P)
 PW=${DOVECOT_PW:-testpw}
-U=ldatest
+U=${DOVECOT_MAIL_USER:-ldatest}
 CONF=$D/dovecot.conf SOCK=$D/lmtp.sock LOG=$D/dovecot.log PIDF=$D/run/master.pid
 
 [ "$(id -u)" = 0 ] || { echo "dovecot-up.sh: must run as root" >&2; exit 1; }
@@ -53,7 +56,10 @@ command -v dovecot >/dev/null && [ -x /usr/lib/dovecot/lmtp ] ||
 # seen to lose each other's updates here, so serialize on a lock (/etc/passwd
 # itself: nothing is left behind; useradd replaces the file, but only after
 # the user exists, so a late opener just finds it).
-if ! getent passwd $U >/dev/null; then
+if [ -n "${DOVECOT_MAIL_USER:-}" ]; then
+    getent passwd "$U" >/dev/null ||
+        { echo "dovecot-up.sh: DOVECOT_MAIL_USER $U does not exist" >&2; exit 1; }
+elif ! getent passwd $U >/dev/null; then
     ( flock -w 60 9
       getent passwd $U >/dev/null ||
           useradd --system --user-group --no-create-home --home-dir /nonexistent \
