@@ -225,6 +225,8 @@ if [ $DOVECOT = yes ]; then
 	rm -f "$T/users/bob.rc"
 	svc -d dave+Spam
 	dlanded "$(md dave)" "dovecot: dave has no Spam: the INBOX"
+else
+	skip_part "dovecot-lmtpd not installed: the Dovecot half"
 fi
 
 done_testing

@@ -130,9 +130,16 @@ if [ "$(id -u)" = 0 ]; then
 	like "$(head -n 1 "$T/o")" "^4\\.1\\.1 no-such-user-lda: user unknown.*copy was delivered" \
 		"... the status line names the unknown user and why it is not a bounce"
 	is "$(wc -l <"$T/o")" 1 "root -d with two recipients: one status line"
+	# a system rc the recipient cannot read (root's 0600): refused, not skipped
+	printf 'DEFAULT=%s/never/\n' "$T" >"$T/secret.rc"; chmod 600 "$T/secret.rc"
+	st=0; "$LDA" --config "$T/secret.rc" -d $U1 <"$IN" >"$T/o" 2>"$T/o.err" || st=$?
+	is "$st" 75 "root -d: a --config the recipient cannot read: 75"
+	like "$(head -n 1 "$T/o")" "^4\\.3\\.5 $U1: cannot read .*secret\\.rc: Permission denied" \
+		"... status 4.3.5 naming the recipient, the file and the error"
+	is "$(maildir_count "$h1/Maildir")" 1 "... and nothing more was delivered"
 	rm -rf "$h1/Maildir"
 else
-	echo "# not root: root's -d recipients not tested here"
+	skip_part "not root: root's -d recipients"
 fi
 
 done_testing
