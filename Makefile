@@ -57,7 +57,10 @@ OBJS       := $(SRCS:%.c=$(BUILD)/obj/%.o)
 LIBOBJS    := $(filter-out $(BUILD)/obj/lda/main.o,$(OBJS))
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_TESTS := $(UNIT_SRCS:%.c=$(BUILD)/%.t)
-INTEG      := $(wildcard tests/integration/*.t)
+INTEG      := $(wildcard tests/integration/*.t) $(wildcard tests/faults/*.t)
+# The fault tests' LD_PRELOAD shim (tests/faults/shim.c), not sanitized:
+# it is preloaded into the binary under test.
+SHIM       := $(BUILD)/tests/faults/shim.so
 # Fuzz harnesses (random inputs standalone; libFuzzer with -DLDA_LIBFUZZER),
 # run briefly by tests/integration/fuzz.t
 FUZZ_SRCS  := $(wildcard tests/fuzz/*.c)
@@ -101,6 +104,10 @@ $(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(LIBOBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -Ilda -Irc -o $@ $< $(LIBOBJS) $(ALL_LDFLAGS) $(LDLIBS)
 
+$(SHIM): tests/faults/shim.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -Wall -Wextra $(WERROR) -fPIC -shared -o $@ $< -ldl
+
 $(BUILD)/modules/%.so: filters/modules/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -shared -MMD -MP -o $@ $< $(ALL_LDFLAGS) $(MODLIBS_$*)
@@ -109,7 +116,7 @@ $(BUILD)/modules/%.so: filters/modules/%.c
 
 # Integration tests find the binary and the build tree through the
 # environment; they run in their own temporary directories.
-check: $(LDA) $(MODS) $(UNIT_TESTS) $(FUZZ)
+check: $(LDA) $(MODS) $(UNIT_TESTS) $(FUZZ) $(SHIM)
 	LDA_BIN=$(abspath $(LDA)) LDA_TOP=$(CURDIR) LDA_BUILD=$(abspath $(BUILD)) \
 	    prove $(PROVEFLAGS) $(UNIT_TESTS) $(INTEG)
 
@@ -166,12 +173,21 @@ DEPS := gcc make pkg-config perl python3 libtre-dev libtre5 \
         libclamav-dev libspf2-dev \
         procmail maildrop cyrus-imapd cyrus-clients cyrus-admin \
         dovecot-core dovecot-lmtpd spamassassin spamd spamc clamav clamav-daemon \
-        postfix hyperfine time valgrind mandoc groff
+        postfix hyperfine time valgrind mandoc groff \
+        m4 libdb5.3 libldap-2.5-0 libnsl2 libwrap0 libssl3 libsasl2-2
+# Packages the tests unpack (dpkg -x) instead of installing: sendmail-bin
+# conflicts with postfix. Fetched into LDA_DEBS (tests/peers/sendmail-up.sh).
+DEBS_ONLY  := sendmail-bin sendmail-base sendmail-cf
+LDA_DEBS   ?= /var/cache/lda/debs
 deps:
 	@if [ "$$(id -u)" != 0 ]; then \
 	    echo "make deps: run as root, or: apt-get update && apt-get install -y --no-install-recommends $(DEPS)" >&2; \
 	    exit 1; fi
 	@sh .ci/apt-install.sh $(DEPS)
+	@mkdir -p $(LDA_DEBS)
+	@cd $(LDA_DEBS) && for p in $(DEBS_ONLY); do \
+	    ls $${p}_*.deb >/dev/null 2>&1 || apt-get download -q $$p 2>&1 | grep -v '^W: Download is performed unsandboxed' || true; \
+	    ls $${p}_*.deb >/dev/null 2>&1 || { echo "make deps: apt-get download $$p failed" >&2; exit 1; }; done
 
 clean:
 	rm -rf build build-san demo

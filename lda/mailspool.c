@@ -6,8 +6,9 @@
  * nothing else; the one that becomes the user asks over a socketpair.
  * Does: start the helper (before root is dropped), serve LOCK / UNLOCK /
  * CREATE for the one mailbox named from the passwd entry, release a lock
- * the user process left when it goes, pass its exit status on; the user
- * side's three requests (mailspool.h).
+ * the user process left when it goes, pass the MTA's signals on to it
+ * (undo.c) and its exit status back; the user side's three requests
+ * (mailspool.h).
  * Does not: write into the mailbox, take any name from a request, give
  * the user process root or group mail (it is not in the user's groups
  * and it is a different process: the user cannot ptrace or signal it).
@@ -26,6 +27,7 @@
 #include "local.h"
 #include "mailspool.h"
 #include "status.h"
+#include "undo.h"
 #include "xalloc.h"
 
 #define LOCK_WAIT_MAX	3600	/* bound on a requested lock wait, seconds */
@@ -230,9 +232,11 @@ mailspool_start(const struct passwd *pw, char **err)
 		close(sv[0]);
 		ms_fd = sv[1];
 		ms_path = h.mbox;
+		undo_adopt();	/* a signal's undo and the deadline are ours */
 		return 0;
 	}
 	close(sv[1]);
+	undo_forward(pid);	/* the MTA's signals go on to the user process */
 	h.lock = xasprintf("%s.lock", h.mbox);
 	h.uid = pw->pw_uid;
 	h.gid = st.st_gid;

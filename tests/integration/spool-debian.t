@@ -113,6 +113,24 @@ ok $([ ! -e "$LK" ]; echo $?) "...and the helper removed the dotlock it held"
 echo >&"${HOLD[1]}"; wait "$HOLD_PID" 2>/dev/null
 is "$(froms)" 4 "...and nothing was appended"
 
+# The MTA's SIGTERM to lda while the user's process waits: it goes on to
+# that process (undo.c), which stops; the helper removes the dotlock.
+coproc HOLD { exec "$PY" -c 'import fcntl,sys
+f = open(sys.argv[1], "a"); fcntl.lockf(f, fcntl.LOCK_EX)
+print("held", flush=True); sys.stdin.readline()' "$MB"; }
+read -r -t 30 held <&"${HOLD[0]}"
+timeout 300 "$LDA" --config "$T/long.rc" -d "$U" <"$IN" >"$T/o" 2>&1 &
+pid=$!
+waitfor 60 test -e "$LK"
+kill -TERM "$pid"
+st=0; wait "$pid" || st=$?
+is "$st" 75 "SIGTERM to lda while the user's process waits: 75"
+like "$(head -n 1 "$T/o")" '^4\.3\.0 .*signal TERM' "...the status line says it was stopped"
+ok $(! pgrep -u "$U" -x lda >/dev/null; echo $?) "...the user's process is gone"
+ok $([ ! -e "$LK" ]; echo $?) "...and the dotlock too"
+echo >&"${HOLD[1]}"; wait "$HOLD_PID" 2>/dev/null
+is "$(froms)" 4 "...and nothing was appended"
+
 # A fresh dotlock someone else holds: lda waits for it ...
 touch "$LK"
 timeout 300 "$LDA" --config "$T/long.rc" -d "$U" <"$IN" >"$T/o" 2>&1 &
