@@ -2,7 +2,8 @@
 # store.t - a real Cyrus (and Dovecot) that fails under lda: its socket
 # gone (stopped), all of it stopped (SIGSTOP: a stall), its lmtpd killed
 # in the middle of the data, the reply lost after it committed (lda
-# killed after the final dot), over quota, failover to a second store.
+# killed after the final dot), over quota, failover to a second store,
+# DEADLINE against a stalled store.
 # After each: what the store holds, and that the MTA's retry ends with
 # exactly one copy -- or, where the store cannot tell a retry from a new
 # message (no Date, or no Message-ID, or Dovecot), the duplicate README
@@ -61,6 +62,17 @@ sleep 1
 is "$(copies "$IN")" 0 "store stalled: nothing stored (it never had the message)"
 FAULT= lda_as --store "lmtp:unix:$SOCK" -d bob
 is "$st:$(copies "$IN")" 0:1 "store stalled: the retry leaves exactly one copy"
+
+# --- the store stalled, STORE_TIMEOUT longer than DEADLINE -------------------------------
+IN=$T/m2b; mk "$IN"
+pids=$(cyrus_pids); kill -STOP $pids
+FAULT= lda_as --store "lmtp:unix:$SOCK" STORE_CONNECT_TIMEOUT=100 STORE_TIMEOUT=100 DEADLINE=2 -d bob
+kill -CONT $pids
+is "$st" 75 "store stalled, DEADLINE=2 (STORE_TIMEOUT=100): 75"
+like "$out" 'time budget \(DEADLINE=2 s\) spent' "the status line says the budget is spent"
+sleep 1
+FAULT= lda_as --store "lmtp:unix:$SOCK" -d bob
+is "$st:$(copies "$IN")" 0:1 "DEADLINE: the retry leaves exactly one copy"
 
 # --- lmtpd killed in the middle of the data ----------------------------------------------
 IN=$T/m3; mk "$IN"; head -c 3000000 /dev/zero | tr '\0' y | fold -w 70 >>"$IN"; echo "Tail $n $$." >>"$IN"
