@@ -8,17 +8,33 @@
 #ifndef LDA_LOCAL_H
 #define LDA_LOCAL_H
 
+#include <sys/types.h>
+
 #include "outcome.h"
 #include "spool.h"
 
-/* Maildir (dir ends in "/"): tmp/, fsync, link into new/, fsync new/. */
+/* A shared folder's group for the files written into it (a board): set
+   on the open descriptor before the file is linked in, never by path. */
+struct local_share {
+	gid_t gid;
+	mode_t mode;		/* its group bits (0060) are the file's */
+};
+
+/* Maildir (dir ends in "/"): tmp/, fsync, link into new/, fsync new/.
+   share (may be NULL): the group the file gets before it is linked. */
 enum outcome maildir_deliver(const struct spool *sp, const char *dir,
-    char **path_r, char **err);
+    const struct local_share *share, char **path_r, char **err);
 /* mbox file: dotlock + fcntl lock, From_ line, >From quoting, fsync;
    a failed write is truncated away. sender is the From_ line's sender;
    lock_timeout in seconds. */
 enum outcome mbox_deliver(const struct spool *sp, const char *path,
     const char *sender, int lock_timeout, char **path_r, char **err);
+/* The dotlock mbox_deliver takes (lock is "path.lock"), for the system
+   mailbox's root helper (mailspool.c): 1 taken (*fd_r an open descriptor
+   of the lock file, or -1; *prev the mbox size a dead writer recorded
+   in a stale lock it broke, or -1), 0 no permission to lock there, -1
+   with errno (ETIMEDOUT after timeout seconds). */
+int mbox_dotlock(const char *lock, int timeout, int *fd_r, long long *prev);
 /* MH folder (dir ends in "/."): next number, linked in atomically. */
 enum outcome mh_deliver(const struct spool *sp, const char *dir,
     char **path_r, char **err);

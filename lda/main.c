@@ -19,6 +19,7 @@
 #include "invocation.h"
 #include "lmtp.h"
 #include "log.h"
+#include "mailspool.h"
 #include "outcome.h"
 #include "priv.h"
 #include "session.h"
@@ -202,7 +203,7 @@ deliver_one(const struct invocation *inv, struct spool *sp,
 	if (inv->store)
 		rc_assign(rc, "STORE", inv->store);
 	if (detail)
-		rc_assign(rc, "DETAIL", detail);
+		rc_assign_t(rc, "DETAIL", detail, 1);	/* the address's */
 	/* Whatever the rc files did not deliver goes to the detail's folder
 	   (plusaddr), else to DEFAULT. */
 	if ((r = run_rc(rc, inv, &s, rcfile)) == -1)
@@ -269,12 +270,15 @@ for_recipient(const struct invocation *inv, struct spool *sp, const char *name)
 		address_free(&a);
 		return OUT_NOUSER;
 	}
-	if (priv_become(pw, &err) == -1) {
-		enum outcome po = pw->pw_uid == 0 ? OUT_NOPERM : OUT_TEMPFAIL;
+	/* root's own mail is delivered as root, as procmail does (its rc
+	   runs only when root owns it and no one else may write it); anyone
+	   else's by the user, with a root helper for the system mailbox */
+	if (pw->pw_uid != 0 && (mailspool_start(pw, &err) == -1 ||
+	    priv_become(pw, &err) == -1)) {
 		log_warn("to=<%s>, status=deferred (%s)", name, err);
-		status_fail(po, NULL, name, "%s", err);
+		status_fail(OUT_TEMPFAIL, NULL, name, "%s", err);
 		free(err);
-		return po;
+		return OUT_TEMPFAIL;
 	}
 	o = deliver_one(inv, sp, pw, pw->pw_dir, NULL, a.detail, &st, NULL);
 	address_free(&a);
@@ -417,6 +421,9 @@ log_context(const struct invocation *inv, const struct spool *sp)
 	free(mid);
 }
 
+/* stdin was closed when we started (priv_start) */
+static int no_stdin;
+
 /* delivery - spool the message, then deliver it for each recipient */
 static int
 delivery(const struct invocation *inv)
@@ -429,6 +436,13 @@ delivery(const struct invocation *inv)
 
 	/* With --store, the store accepts and greets while we spool and
 	   read the rc (each recipient's child connects for itself). */
+	if (no_stdin) {
+		/* no message at all, never an empty one (priv_start) */
+		log_warn("no message: standard input is closed");
+		status_fail(OUT_TEMPFAIL, NULL, NULL, "no message: standard "
+		    "input is closed");
+		return finish(OUT_TEMPFAIL);
+	}
 	/* Signals and the run's time budget (DEADLINE) undo what is not
 	   committed and exit 75. */
 	if (!inv->dry_run)
@@ -506,6 +520,7 @@ main(int argc, char **argv, char **envp)
 	char *err = NULL, *config = NULL;
 	int code;
 
+	no_stdin = priv_start();	/* before anything is opened */
 	log_open("lda", isatty(2));
 	/* A file size limit must fail the write (EFBIG -> 75), not kill us. */
 	signal(SIGXFSZ, SIG_IGN);
