@@ -52,7 +52,7 @@ pause_ms(int round)
 {
 	static unsigned r;
 	struct timespec ts;
-	long w = round < 5 ? 20L << round : 500;
+	long w = round < 3 ? 10L << round : 80;
 
 	r = r * 1103515245u + 12345u + (unsigned)getpid();
 	w += (long)(r >> 16) % (w / 2 + 1);
