@@ -173,6 +173,11 @@ $(BUILD)/lda.rc: $(PATHS)
 	    '# $(DOCDIR)/lda.rc.example: copy what you need.' \
 	    '# make uninstall removes this file only as long as it is unchanged.' >$@
 
+# the man pages name the paths of this install, not the defaults
+MANPATHS    = sed -e 's|/etc/lda\.rc|$(SYSCONFDIR)/lda.rc|g' \
+              -e 's|/usr/local/lib/lda|$(MODDIR)|g' \
+              -e 's|/usr/local/share/doc/lda|$(DOCDIR)|g' \
+              -e 's|/usr/local/bin/lda|$(BINDIR)/lda|g'
 INSTALLED   = $(BINDIR)/lda $(MANDIR)/man1/lda.1 $(MANDIR)/man5/lda.rc.5 \
               $(DOCDIR)/lda.rc.example $(MODS:$(BUILD)/modules/%=$(MODDIR)/%)
 install: $(LDA) $(MODS) $(BUILD)/lda.rc
@@ -181,8 +186,10 @@ install: $(LDA) $(MODS) $(BUILD)/lda.rc
 	    $(DESTDIR)$(MODDIR) $(DESTDIR)$(SYSCONFDIR)
 	install -m 0755 $(LDA) $(DESTDIR)$(BINDIR)/lda
 	install -m 0644 $(MODS) $(DESTDIR)$(MODDIR)/
-	install -m 0644 lda.1 $(DESTDIR)$(MANDIR)/man1/lda.1
-	install -m 0644 lda.rc.5 $(DESTDIR)$(MANDIR)/man5/lda.rc.5
+	$(MANPATHS) lda.1 >$(BUILD)/lda.1
+	$(MANPATHS) lda.rc.5 >$(BUILD)/lda.rc.5
+	install -m 0644 $(BUILD)/lda.1 $(DESTDIR)$(MANDIR)/man1/lda.1
+	install -m 0644 $(BUILD)/lda.rc.5 $(DESTDIR)$(MANDIR)/man5/lda.rc.5
 	install -m 0644 lda.rc.example $(DESTDIR)$(DOCDIR)/lda.rc.example
 	[ -e $(DESTDIR)$(SYSCONFDIR)/lda.rc ] || \
 	    install -m 0644 $(BUILD)/lda.rc $(DESTDIR)$(SYSCONFDIR)/lda.rc
