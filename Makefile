@@ -28,6 +28,7 @@ BUILD      ?= build
 SANFLAGS   :=
 endif
 LDA        ?= $(BUILD)/lda
+VERIFY     := $(BUILD)/lda-verify
 
 CC         ?= cc
 WERROR     := $(if $(CI),-Werror,)
@@ -55,6 +56,9 @@ ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 SRCS       := $(wildcard lda/*.c rc/*.c filters/*.c)
 OBJS       := $(SRCS:%.c=$(BUILD)/obj/%.o)
 LIBOBJS    := $(filter-out $(BUILD)/obj/lda/main.o,$(OBJS))
+# lda-verify (verify/): a second program on lda's modules (never the
+# other way round: nothing under lda/ includes verify/)
+VERIFY_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard verify/*.c))
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_TESTS := $(UNIT_SRCS:%.c=$(BUILD)/%.t)
 INTEG      := $(wildcard tests/integration/*.t)
@@ -71,7 +75,7 @@ MODLIBS_clamav := -lclamav
 MODLIBS_spf    := -lspf2
 
 .PHONY: all check demo bench install uninstall deps clean FORCE
-all: $(LDA) $(MODS)
+all: $(LDA) $(VERIFY) $(MODS)
 
 # The paths compiled into lda (the system rc, the module directory) are
 # recorded in $(BUILD)/paths, rewritten only when they change: every
@@ -89,6 +93,9 @@ $(OBJS): $(PATHS)
 $(LDA): $(OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
+$(VERIFY): $(VERIFY_OBJS) $(LIBOBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(VERIFY_OBJS) $(LIBOBJS) $(LDLIBS)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
@@ -105,11 +112,11 @@ $(BUILD)/modules/%.so: filters/modules/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -shared -MMD -MP -o $@ $< $(ALL_LDFLAGS) $(MODLIBS_$*)
 
--include $(OBJS:.o=.d) $(UNIT_TESTS:.t=.d) $(MODS:.so=.d) $(FUZZ:=.d)
+-include $(OBJS:.o=.d) $(VERIFY_OBJS:.o=.d) $(UNIT_TESTS:.t=.d) $(MODS:.so=.d) $(FUZZ:=.d)
 
 # Integration tests find the binary and the build tree through the
 # environment; they run in their own temporary directories.
-check: $(LDA) $(MODS) $(UNIT_TESTS) $(FUZZ)
+check: $(LDA) $(VERIFY) $(MODS) $(UNIT_TESTS) $(FUZZ)
 	LDA_BIN=$(abspath $(LDA)) LDA_TOP=$(CURDIR) LDA_BUILD=$(abspath $(BUILD)) \
 	    prove $(PROVEFLAGS) $(UNIT_TESTS) $(INTEG)
 
@@ -134,13 +141,14 @@ $(BUILD)/lda.rc: $(PATHS)
 	    '# $(DOCDIR)/lda.rc.example: copy what you need.' \
 	    '# make uninstall removes this file only as long as it is unchanged.' >$@
 
-INSTALLED   = $(BINDIR)/lda $(MANDIR)/man1/lda.1 $(MANDIR)/man5/lda.rc.5 \
+INSTALLED   = $(BINDIR)/lda $(BINDIR)/lda-verify $(MANDIR)/man1/lda.1 $(MANDIR)/man5/lda.rc.5 \
               $(DOCDIR)/lda.rc.example $(MODS:$(BUILD)/modules/%=$(MODDIR)/%)
-install: $(LDA) $(MODS) $(BUILD)/lda.rc
+install: $(LDA) $(VERIFY) $(MODS) $(BUILD)/lda.rc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR) \
 	    $(DESTDIR)$(MODDIR) $(DESTDIR)$(SYSCONFDIR)
 	install -m 0755 $(LDA) $(DESTDIR)$(BINDIR)/lda
+	install -m 0755 $(VERIFY) $(DESTDIR)$(BINDIR)/lda-verify
 	install -m 0644 $(MODS) $(DESTDIR)$(MODDIR)/
 	install -m 0644 lda.1 $(DESTDIR)$(MANDIR)/man1/lda.1
 	install -m 0644 lda.rc.5 $(DESTDIR)$(MANDIR)/man5/lda.rc.5
