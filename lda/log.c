@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sysexits.h>
 #include <syslog.h>
@@ -42,20 +44,35 @@ static char log_ctx[400];	/* "QUEUEID: message-id=<...>: " or "" */
 /* Where the system's copy of each line goes. */
 static enum { SYS_UNKNOWN, SYS_SYSLOG, SYS_FILE, SYS_KEPT } sys_sink;
 static int sys_fd = -1;		/* --log-file */
-static struct buf kept;		/* SYS_KEPT: the lines, for stderr */
-static pid_t kept_pid;		/* whose lines they are (fork, clone) */
-static size_t kept_lost;	/* lines beyond KEPT_MAX */
+/* SYS_KEPT: the lines, in a memory file every process of the run (a -d
+   recipient's child, a "c {" clone) appends to; the process that opened
+   the log writes them to stderr as it exits, after the one status line. */
+static int kept_fd = -1;
+static pid_t kept_owner;
+static int kept_full;		/* lines were left out */
 static char sys_why[160];	/* why syslog cannot be reached */
 
 static void log_kept_flush(void);
+static int syslog_reachable(void);
 
-/* log_open - syslog as ident; to_stderr mirrors lines to stderr */
+/* log_open - syslog as ident, or (no syslog) the kept lines; to_stderr
+   mirrors lines to stderr */
 void
 log_open(const char *ident, int to_stderr)
 {
 	log_ident = ident;
 	log_stderr = to_stderr;
 	openlog(ident, LOG_PID, LOG_MAIL);
+	sys_sink = syslog_reachable() ? SYS_SYSLOG : SYS_KEPT;
+	if (sys_sink == SYS_KEPT) {
+		kept_fd = memfd_create("lda-log", MFD_CLOEXEC);
+		if (kept_fd != -1 && fcntl(kept_fd, F_SETFL, O_APPEND) == -1) {
+			close(kept_fd);
+			kept_fd = -1;
+		}
+		kept_owner = getpid();
+		atexit(log_kept_flush);
+	}
 }
 
 /* log_set_system_file - the system's copy goes to path (see log.h) */
@@ -74,6 +91,9 @@ log_set_system_file(const char *path, char **why)
 		close(sys_fd);
 	sys_fd = fd;
 	sys_sink = SYS_FILE;
+	if (kept_fd != -1)
+		close(kept_fd);
+	kept_fd = -1;
 	return 0;
 }
 
@@ -123,15 +143,7 @@ syslog_reachable(void)
 static void
 sys_line(int prio, const char *line)
 {
-	if (sys_sink == SYS_UNKNOWN) {
-		sys_sink = syslog_reachable() ? SYS_SYSLOG : SYS_KEPT;
-		if (sys_sink == SYS_KEPT) {
-			buf_init(&kept, 0);
-			kept_pid = getpid();
-			atexit(log_kept_flush);
-		}
-	}
-	if (sys_sink == SYS_SYSLOG) {
+	if (sys_sink == SYS_SYSLOG || sys_sink == SYS_UNKNOWN) {
 		syslog(prio, "%s", line);
 	} else if (sys_sink == SYS_FILE) {
 		char stamp[64], host[128], out[2400];
@@ -151,48 +163,58 @@ sys_line(int prio, const char *line)
 			out[m - 1] = '\n';
 		}
 		(void)fd_write_all(sys_fd, out, (size_t)m);
-	} else {
-		if (kept_pid != getpid()) {
-			/* a fork: the lines kept so far are the parent's */
-			buf_reset(&kept);
-			kept_lost = 0;
-			kept_pid = getpid();
+	} else if (log_echo == -1) {	/* --test shows them itself */
+		char out[2200];
+		struct stat st;
+		int m = snprintf(out, sizeof out, "%s[%ld]: %s\n", log_ident,
+		    (long)getpid(), line);
+		if (m > (int)sizeof out - 1) {
+			m = (int)sizeof out - 1;
+			out[m - 1] = '\n';
 		}
-		if (kept.len + strlen(line) + 64 > KEPT_MAX)
-			kept_lost++;
-		else
-			buf_printf(&kept, "%s[%ld]: %s\n", log_ident,
-			    (long)getpid(), line);
+		if (kept_fd == -1)		/* no memory file: now */
+			(void)fd_write_all(2, out, (size_t)m);
+		else if (fstat(kept_fd, &st) == 0 && st.st_size + m <= KEPT_MAX)
+			(void)fd_write_all(kept_fd, out, (size_t)m);
+		else if (!kept_full++)	/* beyond KEPT_MAX: said once */
+			(void)fd_write_all(kept_fd, "...\n", 4);
 	}
 }
 
 /* log_kept_flush - without syslog: say so, then the lines, on stderr
-   (at exit, so after the status line; a forked child calls it) */
+   (at the exit of the process that opened the log: after the status
+   line) */
 static void
 log_kept_flush(void)
 {
-	if (sys_sink != SYS_KEPT || kept_pid != getpid() || log_echo != -1 ||
-	    (kept.len == 0 && kept_lost == 0))
+	char chunk[4096];
+	off_t off = 0;
+	ssize_t n;
+	struct stat st;
+
+	if (kept_fd == -1 || kept_owner != getpid() || log_echo != -1 ||
+	    fstat(kept_fd, &st) == -1 || st.st_size == 0)
 		return;
 	fflush(stdout);
 	fprintf(stderr, "%s: syslog cannot be reached (%s); the log lines "
 	    "of this delivery follow (set --log-file for a file)\n", log_ident,
 	    sys_why);
-	if (!log_stderr)	/* already on stderr as they came */
-		fputs(kept.s ? kept.s : "", stderr);
-	if (kept_lost)
-		fprintf(stderr, "%s: ... and %zu more lines\n", log_ident,
-		    kept_lost);
 	fflush(stderr);
-	buf_reset(&kept);
-	kept_lost = 0;
+	while (!log_stderr && (n = pread(kept_fd, chunk, sizeof chunk,
+	    off)) > 0) {	/* (with log_stderr they came as they went) */
+		(void)fd_write_all(2, chunk, (size_t)n);
+		off += n;
+	}
+	close(kept_fd);
+	kept_fd = -1;
 }
 
-/* log_end - a process that ends with _exit: the kept lines now */
+/* log_end - a process that ends with _exit: its kept lines are in the
+   shared memory file already; the parent writes them */
 void
 log_end(void)
 {
-	log_kept_flush();
+	log_kept_flush();	/* only does anything in the log's opener */
 }
 
 /* log_set_verbose - how much log_debug says (0: nothing) */

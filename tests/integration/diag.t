@@ -107,6 +107,15 @@ lda_nolog -m DEFAULT=/nonexistent/md/ ORGMAIL=/nonexistent/mbox /dev/null
 is "$st" 75 "no syslog, a failure: 75"
 like "$(head -n 1 "$T/nl")" '^4\.[0-9]\.[0-9] ' "no syslog: the status line still comes first (postfix reads it)"
 like "$(cat "$T/nl")" 'status=failed \(create maildir /nonexistent/md' "no syslog: the failure's lines follow it"
+if [ "$(id -u)" = 0 ]; then
+	test_user DU diag || { echo "Bail out! cannot make a test user"; exit 1; }
+	printf 'DEFAULT=/nonexistent/md/\nORGMAIL=/nonexistent/mbox\n' >"$T/bad.rc"; chmod 644 "$T/bad.rc"
+	lda_nolog --config "$T/bad.rc" -d "$DU"
+	is "$st" 75 "no syslog, root -d user (a child per recipient), a failure: 75"
+	like "$(head -n 1 "$T/nl")" '^4\.[0-9]\.[0-9] ' "root -d: the status line still comes first"
+	like "$(cat "$T/nl")" "to=<$DU>.*status=failed" "root -d: the child's lines are kept too"
+	is "$(grep -c 'syslog cannot be reached' "$T/nl")" 1 "root -d: said once"
+fi
 
 # --- --log-file: the system log in a file; the queue ID and Message-ID ----
 st=0; "$LDA" --log-file "$T/sys.log" --queue-id 4XyZ1abc -m DEFAULT="$T/lf-md/" /dev/null <"$IN" \
