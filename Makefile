@@ -61,7 +61,10 @@ LIBOBJS    := $(filter-out $(BUILD)/obj/lda/main.o,$(OBJS))
 VERIFY_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard verify/*.c))
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_TESTS := $(UNIT_SRCS:%.c=$(BUILD)/%.t)
-INTEG      := $(wildcard tests/integration/*.t)
+INTEG      := $(wildcard tests/integration/*.t) $(wildcard tests/faults/*.t)
+# The fault tests' LD_PRELOAD shim (tests/faults/shim.c), not sanitized:
+# it is preloaded into the binary under test.
+SHIM       := $(BUILD)/tests/faults/shim.so
 # Fuzz harnesses (random inputs standalone; libFuzzer with -DLDA_LIBFUZZER),
 # run briefly by tests/integration/fuzz.t
 FUZZ_SRCS  := $(wildcard tests/fuzz/*.c)
@@ -108,6 +111,10 @@ $(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(LIBOBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -Ilda -Irc -o $@ $< $(LIBOBJS) $(ALL_LDFLAGS) $(LDLIBS)
 
+$(SHIM): tests/faults/shim.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -Wall -Wextra $(WERROR) -fPIC -shared -o $@ $< -ldl
+
 $(BUILD)/modules/%.so: filters/modules/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -shared -MMD -MP -o $@ $< $(ALL_LDFLAGS) $(MODLIBS_$*)
@@ -116,7 +123,7 @@ $(BUILD)/modules/%.so: filters/modules/%.c
 
 # Integration tests find the binary and the build tree through the
 # environment; they run in their own temporary directories.
-check: $(LDA) $(VERIFY) $(MODS) $(UNIT_TESTS) $(FUZZ)
+check: $(LDA) $(VERIFY) $(MODS) $(UNIT_TESTS) $(FUZZ) $(SHIM)
 	LDA_BIN=$(abspath $(LDA)) LDA_TOP=$(CURDIR) LDA_BUILD=$(abspath $(BUILD)) \
 	    prove $(PROVEFLAGS) $(UNIT_TESTS) $(INTEG)
 

@@ -19,6 +19,7 @@
 #include "local.h"
 #include "log.h"
 #include "store.h"
+#include "undo.h"
 #include "xalloc.h"
 
 /* deliver_kind - procmail's folder name rules */
@@ -55,6 +56,19 @@ msg_prefix(const struct session *s)
 	const char *p = s->rc ? rc_get(s->rc, "MSGPREFIX") : NULL;
 
 	return p && *p && strchr(p, '/') == NULL ? p : "msg.";
+}
+
+/* lock_wait - seconds to wait for an mbox's locks: LOCKTIMEOUT, within
+   what is left of the run's time budget */
+static int
+lock_wait(const struct session *s)
+{
+	const char *v = s->rc ? rc_get(s->rc, "LOCKTIMEOUT") : NULL;
+	long t = v && *v ? strtol(v, NULL, 10) : 1024, left = undo_left();
+
+	if (t <= 0)
+		t = 1024;
+	return (int)(t < left ? t : left);
 }
 
 /* strip - the directory name without the kind's suffix */
@@ -147,7 +161,7 @@ write_copy(struct session *s, const char *folder, enum dest_kind kind,
 		o = mh_deliver(s->msg, dir, path_r, err);
 		break;
 	case DEST_MBOX:
-		o = mbox_deliver(s->msg, dir, s->sender, s->lock_timeout,
+		o = mbox_deliver(s->msg, dir, s->sender, lock_wait(s),
 		    path_r, err);
 		break;
 	case DEST_MSGDIR:

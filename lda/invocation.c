@@ -149,7 +149,8 @@ long_opt(struct invocation *inv, const char *opt, const char *next, char **err)
 		*(const char **)((char *)inv + opts[i].off) = next;
 		return 1;
 	}
-	return inv_err(err, "unknown option", opt);
+	return xerr(err, "unknown option --%s; lda takes procmail's options "
+	    "and its own (lda --help)", opt);
 }
 
 /* Options of other delivery agents that lda does not take: said by

@@ -149,14 +149,22 @@ static int
 connect_fd(int family, const struct sockaddr *sa, socklen_t len,
     long long deadline)
 {
-	int fd = connect_start(family, sa, len), e;
+	for (int pause = 2;; pause = pause < 200 ? pause * 2 : 200) {
+		int fd = connect_start(family, sa, len), e;
 
-	if (fd == -1 || connect_end(fd, deadline) == 0)
-		return fd;
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
+		if (fd != -1 && connect_end(fd, deadline) == 0)
+			return fd;
+		e = errno;
+		if (fd != -1)
+			close(fd);
+		/* EAGAIN from a unix socket: its listen queue is full, the
+		   store busy, not down. Ask again until the deadline. */
+		if (e != EAGAIN || now_ms() >= deadline) {
+			errno = e;
+			return -1;
+		}
+		poll(NULL, 0, pause + (int)(now_ms() % (pause + 1)));
+	}
 }
 
 /* unix_addr - path as a socket address; -1 when it is too long */

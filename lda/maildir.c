@@ -2,7 +2,8 @@
  * maildir.c - one copy of the message into a Maildir.
  * Does: create the Maildir if missing (as procmail does), write the file in
  * tmp/, fsync it, link it into new/ (rename where links are impossible),
- * fsync new/; unique names as the Maildir spec says (time.MusecPpidQn.host).
+ * fsync new/ (a link whose fsync fails is taken back, so 75 never leaves
+ * a copy behind); unique names as the Maildir spec says (time.MusecPpidQn.host).
  * Does not: Maildir++ quota, folder naming (deliver.c), logging.
  */
 #include <errno.h>
@@ -17,6 +18,7 @@
 
 #include "buf.h"
 #include "local.h"
+#include "undo.h"
 #include "xalloc.h"
 
 /* host_part - the host name with '/' and ':' encoded, as the spec says */
@@ -96,6 +98,46 @@ write_tmp(const struct spool *sp, const char *tmp)
 	return close(fd);
 }
 
+/*
+ * link_durably - link src as new in newdir and fsync newdir; 0, or -1
+ * with *err and errno. A link whose fsync fails is taken back: the
+ * caller exits 75 and the MTA's retry must not find a copy already
+ * there. Until the fsync, a signal or the deadline takes it back too.
+ * rename_ok: where links are impossible, rename src instead.
+ */
+static int
+link_durably(const char *src, const char *new, const char *newdir,
+    int rename_ok, char **err)
+{
+	int e;
+
+	undo_hold(1);
+	if (link(src, new) == -1 && (!rename_ok || errno == EEXIST ||
+	    rename(src, new) == -1)) {
+		/* Never rename over an existing message (EEXIST). */
+		e = errno;
+		undo_hold(0);
+		local_fail(err, "link into", newdir, e);
+		errno = e;
+		return -1;
+	}
+	undo_file(1, new);
+	undo_hold(0);
+	if (rename_ok)
+		unlink(src);
+	if (local_fsync_dir(newdir) == -1) {
+		e = errno;
+		unlink(new);
+		undo_file(1, NULL);
+		*err = xasprintf("fsync %s: %s (the copy is taken back)",
+		    newdir, strerror(e));
+		errno = e;
+		return -1;
+	}
+	undo_file(1, NULL);
+	return 0;
+}
+
 /* maildir_link - another name in dir's new/ for the file src */
 enum outcome
 maildir_link(const char *src, const char *dir, char **path_r, char **err)
@@ -108,10 +150,8 @@ maildir_link(const char *src, const char *dir, char **path_r, char **err)
 	name = unique_name();
 	new = xasprintf("%s/new/%s", dir, name);
 	newdir = xasprintf("%s/new", dir);
-	if (link(src, new) == -1)
-		o = local_fail(err, "link into", newdir, errno);
-	else if (local_fsync_dir(newdir) == -1)
-		o = local_fail(err, "fsync", newdir, errno);
+	if (link_durably(src, new, newdir, 0, err) == -1)
+		o = local_errno_outcome(errno);
 	if (o == OUT_DELIVERED && path_r)
 		*path_r = xstrdup(new);
 	free(name);
@@ -139,18 +179,14 @@ maildir_deliver(const struct spool *sp, const char *dir, char **path_r,
 	 * leaves a stray tmp/ file, never a half-written message in new/.
 	 * Then fsync new/ so the link itself survives a crash.
 	 */
+	undo_file(0, tmp);
 	if (write_tmp(sp, tmp) == -1)
 		o = local_fail(err, "write", tmp, errno);
-	else if (link(tmp, new) == -1 && (errno == EEXIST ||
-	    rename(tmp, new) == -1)) {
-		/* Never rename over an existing message (EEXIST). */
-		o = local_fail(err, "link into", newdir, errno);
+	else if (link_durably(tmp, new, newdir, 1, err) == -1) {
+		o = local_errno_outcome(errno);
 		unlink(tmp);
-	} else {
-		unlink(tmp);
-		if (local_fsync_dir(newdir) == -1)
-			o = local_fail(err, "fsync", newdir, errno);
 	}
+	undo_file(0, NULL);
 	if (o == OUT_DELIVERED && path_r)
 		*path_r = xstrdup(new);
 	free(name);

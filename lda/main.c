@@ -25,6 +25,7 @@
 #include "spool.h"
 #include "status.h"
 #include "store.h"
+#include "undo.h"
 #include "xalloc.h"
 #include "../rc/rc.h"
 #include "../filters/filter.h"
@@ -32,8 +33,6 @@
 #include "virtual.h"
 #include "../filters/bboard.h"
 #include "../filters/plusaddr.h"
-
-#define DEFAULT_LOCK_TIMEOUT 60
 
 /* Set under --test: the exit code is said as the last line. */
 static int dry_run;
@@ -196,7 +195,6 @@ deliver_one(const struct invocation *inv, struct spool *sp,
 	s.home = home;
 	s.uid = pw->pw_uid;
 	s.tmpdir = inv->tmpdir;
-	s.lock_timeout = DEFAULT_LOCK_TIMEOUT;
 	s.dry_run = inv->dry_run;
 	s.outcome = OUT_DELIVERED;
 	rc = rc_new(&s);
@@ -304,14 +302,19 @@ fork_recipients(const struct invocation *inv, struct spool *sp)
 			enum outcome o;
 			int code;
 			status_child(p);
+			undo_child_start(p[1]);
 			o = for_recipient(inv, sp, inv->recipients[i]);
 			code = status_end(o);
 			fflush(stdout);
 			log_end();	/* after the status line */
 			_exit(code);
 		}
+		/* A signal to us goes on to the child (undo.c); we exit
+		   when it has, so no copy is made after the MTA saw us go. */
+		undo_forward(pid);
 		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 			;
+		undo_forward(0);
 		code = WIFEXITED(status) ? WEXITSTATUS(status) : EX_TEMPFAIL;
 		if (!WIFEXITED(status))
 			status_fail(OUT_TEMPFAIL, NULL, inv->recipients[i],
@@ -320,6 +323,11 @@ fork_recipients(const struct invocation *inv, struct spool *sp)
 		if (code == EX_OK)
 			status_delivered();
 		all = outcome_worse(all, outcome_from_exit(code));
+		if (undo_stopping() && i + 1 < inv->nrecipients) {
+			status_fail(OUT_TEMPFAIL, NULL, NULL, "stopped by a "
+			    "signal before the remaining recipients");
+			return outcome_worse(all, OUT_TEMPFAIL);
+		}
 	}
 	return all;
 }
@@ -421,6 +429,10 @@ delivery(const struct invocation *inv)
 
 	/* With --store, the store accepts and greets while we spool and
 	   read the rc (each recipient's child connects for itself). */
+	/* Signals and the run's time budget (DEADLINE) undo what is not
+	   committed and exit 75. */
+	if (!inv->dry_run)
+		undo_init();
 	if (inv->store && !forking && !inv->dry_run)
 		(void)store_preconnect(inv->store, &pre);
 	if (spool_read(0, inv->tmpdir, 1, &sp, &err) == -1) {

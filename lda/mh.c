@@ -3,7 +3,8 @@
  * Does: write a temporary file in the folder (the From_ line kept and an
  * empty line at the end, as procmail writes MH messages), fsync it, then
  * link it to the next free message number (link fails on a taken number,
- * so two deliveries never share one), fsync the folder.
+ * so two deliveries never share one), fsync the folder (a link whose
+ * fsync fails is taken back, so 75 never leaves a copy behind).
  * Also procmail's plain directory folder (a name without "/" that is a
  * directory: files prefix + 4 random characters, written as MH's), and
  * further names for a file already delivered (several folders on one
@@ -21,6 +22,7 @@
 
 #include "fdio.h"
 #include "local.h"
+#include "undo.h"
 #include "xalloc.h"
 
 /* highest_number - the largest all-digit name in dir, 0 if none */
@@ -77,11 +79,17 @@ write_temp(const struct spool *sp, const char *dir)
 {
 	char *tmp = xasprintf("%s/,lda.%ld", dir, (long)getpid());
 	char *err = NULL;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	int fd;
+
+	undo_file(0, tmp);	/* removed if the run is stopped */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 	    LOCAL_FILE_MODE);
 
 	if (fd == -1) {
+		int e = errno;
+		undo_file(0, NULL);
 		free(tmp);
+		errno = e;
 		return NULL;
 	}
 	if (write_message(sp, fd, &err) == -1 || fsync(fd) == -1 ||
@@ -89,6 +97,7 @@ write_temp(const struct spool *sp, const char *dir)
 		int e = errno;
 		free(err);
 		unlink(tmp);
+		undo_file(0, NULL);
 		free(tmp);
 		errno = e;
 		return NULL;
@@ -110,17 +119,32 @@ link_free(const char *src, const char *dir,
 	enum outcome o = OUT_DELIVERED;
 
 	for (int tries = 0;; tries++) {
+		int e;
 		free(path);
 		path = next_name(dir, state);
-		if (link(src, path) == 0)
+		undo_hold(1);
+		if (link(src, path) == 0) {
+			undo_file(1, path);	/* taken back until durable */
+			undo_hold(0);
 			break;
-		if (errno != EEXIST || tries > 1000) {
-			o = local_fail(err, "link", path, errno);
+		}
+		e = errno;
+		undo_hold(0);
+		if (e != EEXIST || tries > 1000) {
+			o = local_fail(err, "link", path, e);
 			break;
 		}
 	}
-	if (o == OUT_DELIVERED && local_fsync_dir(dir) == -1)
-		o = local_fail(err, "fsync", dir, errno);
+	/* A link whose fsync fails is taken back: 75 leaves no copy for
+	   the retry to duplicate. */
+	if (o == OUT_DELIVERED && local_fsync_dir(dir) == -1) {
+		int e = errno;
+		unlink(path);
+		*err = xasprintf("fsync %s: %s (the copy is taken back)", dir,
+		    strerror(e));
+		o = local_errno_outcome(e);
+	}
+	undo_file(1, NULL);
 	if (o == OUT_DELIVERED && path_r)
 		*path_r = path;
 	else
@@ -196,6 +220,7 @@ deliver_named(const struct spool *sp, const char *dir, const char *prefix,
 	o = prefix ? link_prefixed(tmp, dir, prefix, path_r, err) :
 	    link_numbered(tmp, dir, path_r, err);
 	unlink(tmp);
+	undo_file(0, NULL);
 	free(tmp);
 	return o;
 }

@@ -32,7 +32,6 @@ struct session {
 	struct rc *rc;		/* the rc variables: settings such as STORE */
 	int foreign;		/* delivering for another user without root:
 				   only the store may take copies */
-	int lock_timeout;	/* seconds to wait for a folder lock */
 
 	int delivered;		/* copies delivered (or accepted for the store) */
 	int dry_run;		/* --test: nothing is written, nothing run */

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lda/undo.h"
 #include "../lda/xalloc.h"
 #include "rcint.h"
 
@@ -96,6 +97,7 @@ exec_child(struct rc *rc, char **argv, int in, int out)
 	int devnull = open("/dev/null", O_RDWR);
 
 	signal(SIGPIPE, SIG_DFL);
+	setpgid(0, 0);	/* its own group: stopped whole (lda/undo.c) */
 	if (dup2(in != -1 ? in : devnull, 0) == -1 ||
 	    dup2(out != -1 ? out : 2, 1) == -1)
 		_exit(127);
@@ -351,6 +353,8 @@ rc_exec(struct rc *rc, const struct rc_prog *p, char **err)
 	}
 	if (pid == 0)
 		exec_child(rc, argv, in[0], p->out ? out[1] : p->out_fd);
+	setpgid(pid, pid);
+	undo_program(pid);	/* stopped if the run is (lda/undo.c) */
 	close(in[0]);
 	in[0] = -1;
 	if (p->out) {
@@ -362,6 +366,7 @@ rc_exec(struct rc *rc, const struct rc_prog *p, char **err)
 	    &timedout, &werr);
 	in[1] = out[0] = -1;
 	st = exec_wait(pid, deadline, &timedout);
+	undo_program(0);
 	if (p->unread_r)
 		*p->unread_r = werr;
 	if (p->fed_r)

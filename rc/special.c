@@ -2,7 +2,8 @@
  * special.c - what assigning a special variable does besides storing it:
  * MAILDIR changes directory, LOGFILE opens the log, LOG writes to it,
  * INCLUDERC and SWITCHRC run files, HOST may end the file, LOCKFILE
- * takes a lock, UMASK, VERBOSE, SHIFT, EXITCODE; and the system rc's
+ * takes a lock, UMASK, VERBOSE, SHIFT, EXITCODE, DEADLINE (the run's
+ * time budget, lda/undo.c); and the system rc's
  * LOCKED_VARS, which user rc files cannot assign afterwards.
  * Does not: store the value (rc_assign), parse or evaluate recipes.
  */
@@ -18,6 +19,7 @@
 
 #include "../lda/fdio.h"
 #include "../lda/log.h"
+#include "../lda/undo.h"
 #include "../lda/xalloc.h"
 #include "rcint.h"
 
@@ -329,4 +331,6 @@ rc_special(struct rc *rc, const char *name, const char *value)
 		special_shift(rc, value);
 	else if (strcmp(name, "LOCKED_VARS") == 0)
 		special_locked(rc, value);
+	else if (strcmp(name, "DEADLINE") == 0 && !rc->s->dry_run)
+		undo_deadline(rc_var_long(value, 0));
 }

@@ -113,6 +113,17 @@ like "$(head -n 1 "$T/o")" "^4\\.[0-9]\\.[0-9] [a-z0-9]+: .*ro/md.*(Permission d
 unlike "$(head -n 1 "$T/o")" "no/such/dir" "... not the ORGMAIL fallback's"
 chmod 755 "$T/ro/md"
 
+# a full disk on DEFAULT (a file size limit stands in for it: EFBIG; the
+# mbox copy outgrows the spool by its quoted "From " lines), and an ORGMAIL
+# that cannot be made either: the status line is DEFAULT's error
+{ printf 'Subject: big\n\n'; yes 'From x' | head -n 140000; } >"$T/big"
+: >"$T/none.rc"
+st=0; (ulimit -f 1024; exec "$LDA" -m DEFAULT="$T/full.mbox" ORGMAIL="$T/no/such/dir/mbox" "$T/none.rc" <"$T/big" >"$T/o" 2>"$T/o.err") || st=$?
+is "$st" 75 "DEFAULT hits the file size limit, ORGMAIL cannot be made: 75"
+like "$(head -n 1 "$T/o")" "^4\\.[0-9]\\.[0-9] [^ ]+: .*full\\.mbox.*File too large" \
+	"... the status line is DEFAULT's File too large, with the folder"
+unlike "$(head -n 1 "$T/o")" "no/such/dir" "... not ORGMAIL's error"
+
 printf ':0 c\n{\n:0\n%s/nodir/a/\n}\n' "$T" >"$T/clone.rc"
 run "$T/o" -m DEFAULT="$T/nodir2/x/mbox" ORGMAIL="$T/nodir3/mbox" "$T/clone.rc"
 is "$st" 75 "a \"c {\" clone, the recipe, DEFAULT and ORGMAIL all fail: 75"
