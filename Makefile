@@ -61,7 +61,8 @@ LIBOBJS    := $(filter-out $(BUILD)/obj/lda/main.o,$(OBJS))
 VERIFY_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard verify/*.c))
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_TESTS := $(UNIT_SRCS:%.c=$(BUILD)/%.t)
-INTEG      := $(wildcard tests/integration/*.t) $(wildcard tests/faults/*.t)
+INTEG      := $(wildcard tests/integration/*.t) $(wildcard tests/faults/*.t) \
+              $(wildcard tests/security/*.t)
 # The fault tests' LD_PRELOAD shim (tests/faults/shim.c), not sanitized:
 # it is preloaded into the binary under test.
 SHIM       := $(BUILD)/tests/faults/shim.so

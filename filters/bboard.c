@@ -10,8 +10,9 @@
  * the run: FILTERS runs after the system rc and before the user rc, so
  * no user's rc ever sees a board post, and bboard_settle() (main, right
  * after FILTERS) ends a post that could not be delivered with 75 rather
- * than let the user rc and DEFAULT have it; for a post it delivered, it
- * gives the message file the board's group permissions.
+ * than let the user rc and DEFAULT have it. A local post's file gets the
+ * board's group and group bits on its descriptor before it is linked
+ * (s->share, lda/maildir.c): no name is ever touched after.
  * Does not: create boards (a board is the administrator's to make, with
  * its group and permissions), run for anything but a post.
  *
@@ -69,14 +70,19 @@ refuse(struct verdict *v, const char *fmt, const char *a, const char *b)
 	return 0;
 }
 
-/* local_board - BOARD_ROOT/name/ when it is a Maildir, else NULL */
+/* local_board - BOARD_ROOT/name/ when it is a Maildir, else NULL;
+   *board_r: the board directory's status */
 static char *
-local_board(const char *root, const char *name)
+local_board(const char *root, const char *name, struct stat *board_r)
 {
 	static const char *const sub[] = { "new", "cur", "tmp" };
 	char *dir = xasprintf("%s/%s/", root, name);
 	struct stat st;
 
+	if (stat(dir, board_r) == -1) {
+		free(dir);
+		return NULL;
+	}
 	for (unsigned i = 0; i < 3; i++) {
 		char *p = xasprintf("%s%s", dir, sub[i]);
 		int r = stat(p, &st);
@@ -96,6 +102,7 @@ bb_run(struct filter_ctx *c, const struct spool *msg, struct verdict *v,
 {
 	const char *detail = c->s->detail, *root, *why;
 	int store = filter_setting(c, "STORE") != NULL;
+	struct stat board;
 	char *name, *vis;
 
 	(void)msg;
@@ -116,7 +123,7 @@ bb_run(struct filter_ctx *c, const struct spool *msg, struct verdict *v,
 		name = NULL;
 	} else if ((root = filter_setting(c, "BOARD_ROOT")) == NULL) {
 		refuse(v, "board \"%s\": %s", vis, "no BOARD_ROOT for local boards");
-	} else if ((v->folder = local_board(root, name)) == NULL) {
+	} else if ((v->folder = local_board(root, name, &board)) == NULL) {
 		refuse(v, "no board %s in %s", name, root);
 	} else {
 		log_info("bboard: post to board %s", v->folder);
@@ -128,6 +135,15 @@ bb_run(struct filter_ctx *c, const struct spool *msg, struct verdict *v,
 		 * POSTUSER without an account writes it as itself.
 		 */
 		c->s->foreign = 0;
+		/*
+		 * The board's group may read (and write, when it may write
+		 * the board) the post: its group and group bits, set on the
+		 * descriptor before the file is linked (maildir.c), never
+		 * on a name a member of the group could swap for a symlink.
+		 */
+		c->s->share = 1;
+		c->s->share_gid = board.st_gid;
+		c->s->share_mode = board.st_mode;
 	}
 	free(name);
 	free(vis);
@@ -144,45 +160,16 @@ const struct filter filter_bboard = {
 	.run = bb_run,
 };
 
-/*
- * group_perms - the board's group may read (and write, if it may write
- * the board) the message file: the board directory's group bits, and
- * its group when it is not already the file's (a setgid board gives it).
- */
-static void
-group_perms(const char *file)
-{
-	char *dir = xstrdup(file), *slash;
-	struct stat d, f;
-
-	/* file is BOARD/new/NAME: the board is two levels up */
-	for (int i = 0; i < 2 && (slash = strrchr(dir, '/')) != NULL; i++)
-		*slash = '\0';
-	if (stat(dir, &d) == 0 && stat(file, &f) == 0) {
-		if (f.st_gid != d.st_gid && chown(file, (uid_t)-1, d.st_gid) == -1)
-			log_warn("bboard: %s: cannot give it group %lu: %s", file,
-			    (unsigned long)d.st_gid, strerror(errno));
-		if (chmod(file, (f.st_mode & 0700) | (d.st_mode & 0060)) == -1)
-			log_warn("bboard: %s: chmod: %s", file, strerror(errno));
-	}
-	free(dir);
-}
-
 /* bboard_settle - after FILTERS: a board post is over (bboard.h) */
 int
 bboard_settle(struct session *s, struct rc *rc, int done)
 {
 	const char *board = rc_get(rc, "BOARD");
-	const char *store = rc_get(rc, "STORE");
 
 	if (board == NULL || *board == '\0' || done == -1)
 		return done;
-	if (done == 1) {
-		if ((store == NULL || *store == '\0') && s->last_folder &&
-		    !s->dry_run)
-			group_perms(s->last_folder);
+	if (done == 1)
 		return 1;
-	}
 	log_warn("to=<%s>, board %s: the post was not delivered; try again "
 	    "later", s->recipient ? s->recipient : "", board);
 	s->outcome = outcome_worse(s->outcome, OUT_TEMPFAIL);

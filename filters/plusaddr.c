@@ -85,7 +85,7 @@ make_folder(const char *dir, char **err)
 		free(p);
 	}
 	p = xasprintf("%smaildirfolder", dir);
-	fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(p, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd != -1)
 		close(fd);
 	free(p);

@@ -151,11 +151,13 @@ write_copy(struct session *s, const char *folder, enum dest_kind kind,
     char **path_r, char **err)
 {
 	char *dir = strip(folder, kind);
+	struct local_share share = { s->share_gid, s->share_mode };
 	enum outcome o;
 
 	switch (kind) {
 	case DEST_MAILDIR:
-		o = maildir_deliver(s->msg, dir, path_r, err);
+		o = maildir_deliver(s->msg, dir, s->share ? &share : NULL,
+		    path_r, err);
 		break;
 	case DEST_MH:
 		o = mh_deliver(s->msg, dir, path_r, err);

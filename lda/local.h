@@ -8,12 +8,22 @@
 #ifndef LDA_LOCAL_H
 #define LDA_LOCAL_H
 
+#include <sys/types.h>
+
 #include "outcome.h"
 #include "spool.h"
 
-/* Maildir (dir ends in "/"): tmp/, fsync, link into new/, fsync new/. */
+/* A shared folder's group for the files written into it (a board): set
+   on the open descriptor before the file is linked in, never by path. */
+struct local_share {
+	gid_t gid;
+	mode_t mode;		/* its group bits (0060) are the file's */
+};
+
+/* Maildir (dir ends in "/"): tmp/, fsync, link into new/, fsync new/.
+   share (may be NULL): the group the file gets before it is linked. */
 enum outcome maildir_deliver(const struct spool *sp, const char *dir,
-    char **path_r, char **err);
+    const struct local_share *share, char **path_r, char **err);
 /* mbox file: dotlock + fcntl lock, From_ line, >From quoting, fsync;
    a failed write is truncated away. sender is the From_ line's sender;
    lock_timeout in seconds. */

@@ -77,9 +77,33 @@ make_maildir(const char *dir)
 	return 0;
 }
 
+/*
+ * share_fd - a shared folder's group and group bits on the new file's
+ * descriptor, before any other name for it exists (a member of the group
+ * could otherwise swap the name for a symlink to a file of ours).
+ */
+static void
+share_fd(int fd, const struct local_share *share)
+{
+	struct stat st;
+
+	if (share == NULL || fstat(fd, &st) == -1)
+		return;
+	/* A setgid board gave the group already; without it and outside
+	   the group, the file stays ours alone (the group bits then give
+	   nothing away). */
+	if (st.st_gid != share->gid &&
+	    fchown(fd, (uid_t)-1, share->gid) == -1)
+		return;
+	if (fchmod(fd, (st.st_mode & 0700) | (share->mode & 0060)) == -1)
+		return;
+
+}
+
 /* write_tmp - the message into tmp/name, synced; returns fd result */
 static int
-write_tmp(const struct spool *sp, const char *tmp)
+write_tmp(const struct spool *sp, const char *tmp,
+    const struct local_share *share)
 {
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	    LOCAL_FILE_MODE);
@@ -87,6 +111,7 @@ write_tmp(const struct spool *sp, const char *tmp)
 
 	if (fd == -1)
 		return -1;
+	share_fd(fd, share);
 	if (spool_copy(sp, 0, sp->size, fd, &cerr) == -1 || fsync(fd) == -1) {
 		int e = errno;
 		free(cerr);
@@ -162,8 +187,8 @@ maildir_link(const char *src, const char *dir, char **path_r, char **err)
 
 /* maildir_deliver - tmp/, fsync, link into new/, fsync new/ */
 enum outcome
-maildir_deliver(const struct spool *sp, const char *dir, char **path_r,
-    char **err)
+maildir_deliver(const struct spool *sp, const char *dir,
+    const struct local_share *share, char **path_r, char **err)
 {
 	char *name, *tmp, *new, *newdir;
 	enum outcome o = OUT_DELIVERED;
@@ -180,7 +205,7 @@ maildir_deliver(const struct spool *sp, const char *dir, char **path_r,
 	 * Then fsync new/ so the link itself survives a crash.
 	 */
 	undo_file(0, tmp);
-	if (write_tmp(sp, tmp) == -1)
+	if (write_tmp(sp, tmp, share) == -1)
 		o = local_fail(err, "write", tmp, errno);
 	else if (link_durably(tmp, new, newdir, 1, err) == -1) {
 		o = local_errno_outcome(errno);

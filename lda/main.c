@@ -202,7 +202,7 @@ deliver_one(const struct invocation *inv, struct spool *sp,
 	if (inv->store)
 		rc_assign(rc, "STORE", inv->store);
 	if (detail)
-		rc_assign(rc, "DETAIL", detail);
+		rc_assign_t(rc, "DETAIL", detail, 1);	/* the address's */
 	/* Whatever the rc files did not deliver goes to the detail's folder
 	   (plusaddr), else to DEFAULT. */
 	if ((r = run_rc(rc, inv, &s, rcfile)) == -1)
@@ -417,6 +417,9 @@ log_context(const struct invocation *inv, const struct spool *sp)
 	free(mid);
 }
 
+/* stdin was closed when we started (priv_start) */
+static int no_stdin;
+
 /* delivery - spool the message, then deliver it for each recipient */
 static int
 delivery(const struct invocation *inv)
@@ -429,6 +432,13 @@ delivery(const struct invocation *inv)
 
 	/* With --store, the store accepts and greets while we spool and
 	   read the rc (each recipient's child connects for itself). */
+	if (no_stdin) {
+		/* no message at all, never an empty one (priv_start) */
+		log_warn("no message: standard input is closed");
+		status_fail(OUT_TEMPFAIL, NULL, NULL, "no message: standard "
+		    "input is closed");
+		return finish(OUT_TEMPFAIL);
+	}
 	/* Signals and the run's time budget (DEADLINE) undo what is not
 	   committed and exit 75. */
 	if (!inv->dry_run)
@@ -506,6 +516,7 @@ main(int argc, char **argv, char **envp)
 	char *err = NULL, *config = NULL;
 	int code;
 
+	no_stdin = priv_start();	/* before anything is opened */
 	log_open("lda", isatty(2));
 	/* A file size limit must fail the write (EFBIG -> 75), not kill us. */
 	signal(SIGXFSZ, SIG_IGN);

@@ -82,8 +82,14 @@ write_temp(const struct spool *sp, const char *dir)
 	int fd;
 
 	undo_file(0, tmp);	/* removed if the run is stopped */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	/* A new file, never one found under the name (a crash's leftover,
+	   or a link someone else who may write the folder put there). */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	    LOCAL_FILE_MODE);
+
+	if (fd == -1 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    LOCAL_FILE_MODE);
 
 	if (fd == -1) {
 		int e = errno;

@@ -72,7 +72,10 @@ sasl_creds_read(const char *path, struct sasl_creds *c, char **err)
 	int fd;
 
 	memset(c, 0, sizeof *c);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+	/* O_NONBLOCK: a FIFO would wait for a writer forever; it is
+	   refused below, as anything but a regular file is */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
+	    -1)
 		return sasl_fail(err, path, strerror(errno));
 	/*
 	 * The password is an LMTP admin's: refuse a file anyone else could

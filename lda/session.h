@@ -32,6 +32,13 @@ struct session {
 	struct rc *rc;		/* the rc variables: settings such as STORE */
 	int foreign;		/* delivering for another user without root:
 				   only the store may take copies */
+	int rc_restricted;	/* the user rc that runs is a virtual user's
+				   (USERS_RC_DIR): USERS_RC_RESTRICT applies */
+	int share;		/* a board post: each file written gets the
+				   group share_gid and share_mode's group bits
+				   on its descriptor, before it is linked in */
+	gid_t share_gid;
+	mode_t share_mode;
 
 	int delivered;		/* copies delivered (or accepted for the store) */
 	int dry_run;		/* --test: nothing is written, nothing run */

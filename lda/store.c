@@ -397,12 +397,15 @@ atext_ok(const char *s, size_t n)
 	return n > 0;
 }
 
-/* has_ctl - control bytes (which could end an LMTP command)? */
+/* has_ctl - control bytes (which could end an LMTP command), DEL, or
+   the brackets that would end its address (lmtp.c refuses to send any
+   of them)? */
 static int
 has_ctl(const char *s)
 {
 	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '<' ||
+		    *s == '>')
 			return 1;
 	return 0;
 }
@@ -1189,8 +1192,13 @@ store_take(struct session *s, const char *folder, enum outcome *o_r,
 		    "to RCPT follows)", addr ? addr : folder, s->store->set.spec);
 	}
 	if (addr == NULL) {
+		/* a recipient no LMTP command can carry: refused for good
+		   (5.1.3, bad address syntax), never deferred forever */
 		log_warn("to=<%s>, folder=%s, status=bounced (no usable store "
 		    "address for the user)", s->recipient, folder);
+		status_fail(OUT_NOUSER, "5.1.3", NULL, "no usable store address "
+		    "for the recipient (control bytes, DEL, < or >, or too "
+		    "long)");
 		*o_r = OUT_NOUSER;
 	} else {
 		free(s->last_folder);

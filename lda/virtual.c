@@ -2,7 +2,8 @@
  * virtual.c - recipients without a Unix account, delivered for by a
  * service user into a store (virtual.h).
  * Does: the "no STORE, no account: unknown" rule; USERS_RC_DIR/<user>.rc
- * and its ownership check.
+ * and its ownership check; marks that file's run as a virtual user's
+ * (s->rc_restricted: rc/ then forbids programs, see USERS_RC_RESTRICT).
  * Does not: run the file, talk to the store, log deliveries.
  */
 #include <errno.h>
@@ -28,6 +29,20 @@ virtual_user(struct session *s, struct rc *rc, char **path_r)
 	char *path, *why = NULL;
 
 	*path_r = NULL;
+	for (const char *p = user; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '<' ||
+		    *p == '>') {
+			/* no LMTP command can carry it: refused for good,
+			   never deferred until the MTA gives up */
+			char *vis = address_visible(user, 64);
+			log_warn("to=<%s>, status=bounced (a control byte, DEL, "
+			    "< or > in the address)", vis);
+			status_fail(OUT_NOUSER, "5.1.3", NULL, "bad recipient "
+			    "address \"%s\": a control byte, DEL, < or >", vis);
+			free(vis);
+			s->outcome = outcome_worse(s->outcome, OUT_NOUSER);
+			return 1;
+		}
 	if ((store == NULL || *store == '\0') && getpwnam(user) == NULL) {
 		/*
 		 * Only a store knows users that have no account here; a
@@ -53,6 +68,7 @@ virtual_user(struct session *s, struct rc *rc, char **path_r)
 	/* The administrator's file: ours or root's, nobody else may write. */
 	if (rc_user_file_ok(path, s->uid, &why)) {
 		*path_r = path;
+		s->rc_restricted = 1;	/* rc.c: USERS_RC_RESTRICT */
 		return 0;
 	}
 	if (errno != ENOENT)

@@ -96,8 +96,18 @@ act_lockname(struct rc *rc, const struct rc_recipe *r, const char *target)
 
 	if (!r->lock || rc->s->dry_run)
 		return NULL;
-	if (r->lockfile)
-		return rc_expand_str(rc, r->lockfile, RC_EXP_ASSIGN);
+	if (r->lockfile) {
+		char *l = rc_expand_str(rc, r->lockfile, RC_EXP_ASSIGN);
+		const char *why = rc_tainted_path(rc, l, strlen(l));
+		if (why == NULL)
+			return l;
+		/* a lockfile is made, and removed when stale: never one a
+		   header names */
+		log_warn("%s:%d: lockfile \"%s\": %s, not used",
+		    rc->cur_file, r->action_line, l, why);
+		free(l);
+		return NULL;
+	}
 	if (r->act == RC_ACT_FOLDER) {
 		/* A folder on the store has no file to lock here: the store
 		   locks its own mailboxes. */
@@ -217,28 +227,18 @@ act_one_folder(struct rc *rc, const struct rc_recipe *r, const char *folder,
 	return 1;
 }
 
-/* dotdots - how many ".." path components name has */
-static int
-dotdots(const char *name)
+/* act_visible - words (NUL-separated) shown as one line, blanks between */
+static char *
+act_visible(const char *w, size_t len)
 {
-	int n = 0;
+	char *v = xmalloc(len + 1);
 
-	for (const char *p = name; (p = strstr(p, "..")) != NULL; p += 2)
-		if ((p == name || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
-			n++;
-	return n;
-}
-
-/*
- * climbs_by_expansion - a folder name that climbs with ".." where the rc
- * text did not: the ".." came from a variable, i.e. from the message
- * ($MATCH of "X-Folder: ../../.ssh/x"). procmail writes there; lda refuses
- * the recipe, so a header can never pick a path outside the folders.
- */
-static int
-climbs_by_expansion(const struct rc_recipe *r, const char *folder)
-{
-	return dotdots(folder) > dotdots(r->action);
+	for (size_t i = 0; i < len; i++)
+		v[i] = w[i] == '\0' ? ' ' : w[i];
+	v[len] = '\0';
+	while (len > 0 && v[len - 1] == ' ')
+		v[--len] = '\0';
+	return v;
 }
 
 /*
@@ -257,6 +257,7 @@ act_folders(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 	struct spool *orig = rc->s->msg, *part = NULL;
 	long long size = 0;
 	char *src = NULL;
+	const char *why;
 	enum dest_kind first;
 
 	buf_init(&w, RC_VALUE_MAX);
@@ -270,14 +271,18 @@ act_folders(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 		buf_free(&w);
 		return 0;
 	}
-	for (size_t i = 0, o = 0; i < n; i++, o += strlen(w.s + o) + 1)
-		if (climbs_by_expansion(r, w.s + o)) {
-			rc_error(rc, r->action_line, "folder \"%s\": \"..\" "
-			    "from a variable, refused", w.s + o);
-			buf_free(&w);
-			buf_free(&names);
-			return 0;
-		}
+	/* A header or an address never chooses a path outside the
+	   folders ($MATCH of "X-Folder: /home/u/.procmailrc"): procmail
+	   writes there; lda refuses the recipe. */
+	if ((why = rc_tainted_path(rc, w.s, w.len)) != NULL) {
+		char *vis = act_visible(w.s, w.len);
+		rc_error(rc, r->action_line, "folder \"%s\": %s, refused",
+		    vis, why);
+		free(vis);
+		buf_free(&w);
+		buf_free(&names);
+		return 0;
+	}
 	if (!whole && !rc->s->dry_run) {
 		if ((part = act_partial_spool(rc, p, &err)) == NULL) {
 			rc_error(rc, r->action_line, "%s", err);
@@ -328,15 +333,16 @@ act_folders(struct rc *rc, const struct rc_recipe *r, const struct part *p)
  */
 static int
 act_run(struct rc *rc, const struct rc_recipe *r, const struct part *p,
-    char *const *argv, struct buf *out, int out_fd, char **name_r,
-    long long *fed_r)
+    char *const *argv, struct buf *out, int out_fd, int *out_err_r,
+    char **name_r, long long *fed_r)
 {
 	int unread = 0;
 	struct rc_prog prog = { .cmd = r->action, .argv = argv,
 	    .in = rc->s->msg, .from = p->from, .to = p->to,
 	    .with_from = p->head && argv == NULL,
 	    .tail = act_needs_nl(rc, r->flags, p), .out = out,
-	    .out_fd = out_fd, .unread_r = &unread, .fed_r = fed_r,
+	    .out_fd = out_fd, .out_err_r = out_err_r, .unread_r = &unread,
+	    .fed_r = fed_r,
 	    .name_r = name_r };
 	char *err = NULL;
 	int st = rc_exec(rc, &prog, &err);
@@ -378,7 +384,7 @@ act_capture(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 		return 1;
 	}
 	buf_init(&out, RC_CAPTURE_MAX);
-	st = act_run(rc, r, p, NULL, &out, -1, NULL, NULL);
+	st = act_run(rc, r, p, NULL, &out, -1, NULL, NULL, NULL);
 	if (st < 0 || (st != 0 && (r->flags & (RC_F_w | RC_F_W)))) {
 		buf_free(&out);
 		return 0;
@@ -386,7 +392,7 @@ act_capture(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 	if (out.len && out.s[out.len - 1] == '\n')
 		out.s[--out.len] = '\0';
 	rc->pending = RC_GO;
-	rc_assign(rc, r->capture, out.s);
+	rc_assign_t(rc, r->capture, out.s, 1);	/* it read the message */
 	buf_free(&out);
 	return 1;
 }
@@ -453,16 +459,32 @@ act_filtered(struct rc *rc, const struct part *p, int fd, char **err)
 	}
 }
 
+/* act_spool_fail - our own spool could not be written (TMPDIR full):
+   the run ends with 75, never with a cut or unfiltered message; -1 */
+static int
+act_spool_fail(struct rc *rc, const struct rc_recipe *r, const char *what,
+    int e)
+{
+	rc_error(rc, r->action_line, "filter \"%s\": %s: %s; try again "
+	    "later", r->action, what, strerror(e));
+	rc->s->outcome = outcome_worse(rc->s->outcome, OUT_TEMPFAIL);
+	status_fail(OUT_TEMPFAIL, NULL, rc->s->recipient, "filter \"%s\": "
+	    "%s: %s", r->action, what, strerror(e));
+	return -1;
+}
+
 /*
  * act_filter - "f": the program's output replaces the message (or its
  * header or body). A failing filter under w/W leaves the message as it
  * was (procmail); without w, procmail takes the output anyway; we do
  * too, unless the output is empty: an empty message is never kept.
+ * The output comes through a pipe into our spool (exec.c): when we
+ * cannot write it (ENOSPC), the run ends with 75 (-1).
  */
 static int
 act_filter(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 {
-	int fd, st;
+	int fd, st, werr = 0;
 	struct spool *sp;
 	char *err = NULL;
 	off_t size;
@@ -472,12 +494,13 @@ act_filter(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 		    "the message stays as it is)", r->action);
 		return 1;
 	}
-	if ((fd = fd_tmpfile(rc->s->tmpdir ? rc->s->tmpdir : "/tmp")) == -1) {
-		rc_error(rc, r->action_line, "filter: temporary file: %s",
-		    strerror(errno));
-		return 0;
+	if ((fd = fd_tmpfile(rc->s->tmpdir ? rc->s->tmpdir : "/tmp")) == -1)
+		return act_spool_fail(rc, r, "temporary file", errno);
+	st = act_run(rc, r, p, NULL, NULL, fd, &werr, NULL, NULL);
+	if (werr) {
+		close(fd);
+		return act_spool_fail(rc, r, "its output", werr);
 	}
-	st = act_run(rc, r, p, NULL, NULL, fd, NULL, NULL);
 	size = lseek(fd, 0, SEEK_END);
 	if (st < 0 || (st != 0 && (r->flags & (RC_F_w | RC_F_W))) ||
 	    size <= 0 || lseek(fd, 0, SEEK_SET) != 0) {
@@ -487,12 +510,14 @@ act_filter(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 		close(fd);
 		return 0;
 	}
+	errno = 0;
 	sp = act_filtered(rc, p, fd, &err);
 	close(fd);
 	if (sp == NULL) {
-		rc_error(rc, r->action_line, "filter: %s", err);
+		int e = errno ? errno : EIO;
+		act_spool_fail(rc, r, err ? err : "new spool", e);
 		free(err);
-		return 0;
+		return -1;
 	}
 	rc_set_msg(rc, sp);
 	return 1;
@@ -519,7 +544,7 @@ act_pipe(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 	}
 	if (act_lock(rc, r, r->action, &lock, NULL) == -1)
 		return 0;
-	st = act_run(rc, r, p, NULL, NULL, -1, &name, &fed);
+	st = act_run(rc, r, p, NULL, NULL, -1, NULL, &name, &fed);
 	rc_unlock(rc, &lock);
 	/* Without w, procmail ignores the exit status; a program that
 	   could not be started or was killed by TIMEOUT still failed. */
@@ -576,7 +601,7 @@ act_forward(struct rc *rc, const struct rc_recipe *r, struct part *p)
 		buf_free(&d);
 		st = 0;
 	} else
-		st = act_run(rc, r, p, argv, NULL, -1, &name, &fed);
+		st = act_run(rc, r, p, argv, NULL, -1, NULL, &name, &fed);
 	free(argv);
 	buf_free(&cmd);
 	if (st < 0 || (st != 0 && (r->flags & (RC_F_w | RC_F_W)))) {
@@ -679,6 +704,10 @@ rc_action(struct rc *rc, const struct rc_recipe *r, int *succeed_r)
 		}
 		ok = act_pipe(rc, r, &p);
 		delivering = !r->capture && !(r->flags & RC_F_f);
+		if (ok == -1) {		/* our spool failed: 75 (act_filter) */
+			*succeed_r = 0;
+			return RC_DELIVERED;
+		}
 		break;
 	case RC_ACT_FORWARD:
 		ok = act_forward(rc, r, &p);

@@ -114,7 +114,7 @@ static void
 set_match(struct rc *rc, const struct rc_cond *c, const struct buf *m)
 {
 	if (strstr(c->text, "\\/") != NULL) {
-		rc_vars_set(&rc->vars, "MATCH", m->s);
+		rc_vars_set_t(&rc->vars, "MATCH", m->s, 1);
 		rc_yell(rc, "Matched", m->s);
 	}
 }

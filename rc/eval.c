@@ -54,16 +54,19 @@ eval_assign(struct rc *rc, const struct rc_node *n)
 {
 	char *v = NULL;
 	enum rc_flow f;
+	int tainted = 0;
 
-	if (n->value)
+	if (n->value) {
 		v = rc_expand_str(rc, n->value, RC_EXP_ASSIGN);
+		tainted = rc->exp_tainted;
+	}
 	if (v)
 		rc_yell_assign(rc, n->name, v);
 	else
 		rc_yell(rc, "Unsetting", n->name);
 	rc->pending = RC_GO;
 	rc->cur_line = n->line;
-	rc_assign(rc, n->name, v);
+	rc_assign_t(rc, n->name, v, tainted);
 	rc->cur_line = 0;
 	free(v);
 	f = (enum rc_flow)rc->pending;
@@ -152,7 +155,12 @@ eval_block(struct rc *rc, const struct rc_recipe *r, int line)
 	if (r->lock && r->lockfile && !rc->s->dry_run) {
 		char *err = NULL, *path = rc_expand_str(rc, r->lockfile,
 		    RC_EXP_ASSIGN);
-		if (rc_lock(rc, path, &err) == 0)
+		const char *why = rc_tainted_path(rc, path, strlen(path));
+		if (why) {
+			rc_error(rc, line, "lockfile \"%s\": %s, not used",
+			    path, why);
+			free(path);
+		} else if (rc_lock(rc, path, &err) == 0)
 			lock = path;
 		else {
 			rc_error(rc, line, "%s", err);

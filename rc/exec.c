@@ -3,8 +3,15 @@
  * when the command has a SHELLMETAS character, else split into words and
  * exec'd directly; the rc variables are its environment; the message (or
  * a part) on its stdin; its stdout collected, or sent to a descriptor;
- * TIMEOUT enforced by killing it.
- * Does not: decide what an exit status means, log (errors are returned).
+ * TIMEOUT enforced by killing it. Its environment is the rc variables,
+ * each value cut to LINEBUF bytes as procmail's are (a 128 KB header in
+ * a variable would otherwise stop every program from starting: E2BIG);
+ * a program that cannot be started is an error the caller sees (the
+ * child reports exec's errno through a close-on-exec pipe), not an exit
+ * status; output for a descriptor goes through a pipe and is written by
+ * us, so a full disk there is our error, not a program's silent one.
+ * Does not: decide what an exit status means, log (errors are returned;
+ * only a cut environment is logged, as information).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,9 +24,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lda/fdio.h"
+#include "../lda/log.h"
 #include "../lda/undo.h"
 #include "../lda/xalloc.h"
 #include "rcint.h"
+
+/* procmail's LINEBUF on Linux (its 2048, raised to MAXPATHLEN), and its
+   floor; the whole environment stays under ENV_TOTAL_MAX */
+#define ENV_VALUE_DEFAULT	4096
+#define ENV_VALUE_MIN		128
+#define ENV_VALUE_MAX		(128 * 1024 - 256)
+#define ENV_TOTAL_MAX		(1024 * 1024)
 
 /* Feeding the program: the pieces of its stdin in order. */
 struct feed {
@@ -90,36 +106,116 @@ exec_name(const struct rc_prog *p, char **argv, int shell, char sep)
 	return buf_steal(&b);
 }
 
-/* exec_child - in the child: wire descriptors and exec; never returns */
-static void
-exec_child(struct rc *rc, char **argv, int in, int out)
+/*
+ * exec_env - the programs' environment: the rc variables, each value cut
+ * to LINEBUF bytes (procmail's limit on a variable), the whole under
+ * ENV_TOTAL_MAX (later variables are left out). *cut_r: how many were cut
+ * or left out. Entries are rc->vars' own unless cut (then in *own).
+ */
+static char **
+exec_env(struct rc *rc, char ***own_r, size_t *cut_r)
 {
-	int devnull = open("/dev/null", O_RDWR);
+	long max = rc_var_long(rc_get(rc, "LINEBUF"), ENV_VALUE_DEFAULT);
+	size_t n = rc->vars.n, total = 0, k = 0, o = 0;
+	char **env = xcalloc(n + 1, sizeof *env);
+	char **own = xcalloc(n + 1, sizeof *own);
+
+	if (max < ENV_VALUE_MIN)
+		max = ENV_VALUE_MIN;
+	if (max > ENV_VALUE_MAX)
+		max = ENV_VALUE_MAX;
+	*cut_r = 0;
+	for (size_t i = 0; i < n; i++) {
+		char *v = rc->vars.v[i], *eq = strchr(v, '=');
+		if (rc_vars_private(&rc->vars, i))
+			continue;	/* a virtual user's rc set it */
+		size_t name = eq ? (size_t)(eq - v) + 1 : 0;
+		size_t len = strlen(v);
+		if (len - name > (size_t)max) {
+			v = own[o++] = xstrndup(v, name + (size_t)max);
+			len = name + (size_t)max;
+			++*cut_r;
+		}
+		if (total + len + 1 + sizeof(char *) > ENV_TOTAL_MAX) {
+			++*cut_r;
+			continue;
+		}
+		total += len + 1 + sizeof(char *);
+		env[k++] = v;
+	}
+	*own_r = own;
+	return env;
+}
+
+/* exec_env_free - what exec_env allocated */
+static void
+exec_env_free(char **env, char **own)
+{
+	for (char **p = own; p && *p; p++)
+		free(*p);
+	free(own);
+	free(env);
+}
+
+/* exec_report - in the child: exec failed with e; tell the parent */
+static void
+exec_report(int errfd, int e)
+{
+	(void)!write(errfd, &e, sizeof e);
+	_exit(127);
+}
+
+/*
+ * exec_child - in the child: wire descriptors and exec; never returns.
+ * errfd (close-on-exec) gets exec's errno when the program cannot start.
+ */
+static void
+exec_child(struct rc *rc, char **argv, char **env, int in, int out,
+    int errfd)
+{
+	int devnull = open("/dev/null", O_RDWR), e = ENOENT;
 
 	signal(SIGPIPE, SIG_DFL);
 	setpgid(0, 0);	/* its own group: stopped whole (lda/undo.c) */
 	if (dup2(in != -1 ? in : devnull, 0) == -1 ||
 	    dup2(out != -1 ? out : 2, 1) == -1)
-		_exit(127);
+		exec_report(errfd, errno);
 	/* procmail: what programs say on stderr goes to LOGFILE. */
 	if (rc->logfd != -1)
 		(void)dup2(rc->logfd, 2);
 	for (int fd = 3; fd < 256; fd++)
-		if (fd != 2)
+		if (fd != errfd)
 			close(fd);
-	if (strchr(argv[0], '/') != NULL)
-		execve(argv[0], argv, rc->vars.v);
-	else {
+	if (strchr(argv[0], '/') != NULL) {
+		execve(argv[0], argv, env);
+		e = errno;
+	} else {
 		const char *path = rc_get(rc, "PATH");
 		char *copy = xstrdup(path ? path : "/usr/bin:/bin"), *save = NULL;
 		for (char *d = strtok_r(copy, ":", &save); d;
 		    d = strtok_r(NULL, ":", &save)) {
 			char *full = xasprintf("%s/%s", *d ? d : ".", argv[0]);
-			execve(full, argv, rc->vars.v);
+			execve(full, argv, env);
+			/* as execvp: a program found but not runnable says
+			   more than "not found" in a later directory */
+			if (errno != ENOENT && errno != ENOTDIR && e == ENOENT)
+				e = errno;
 			free(full);
 		}
 	}
-	_exit(127);
+	exec_report(errfd, e);
+}
+
+/* exec_started - in the parent: 0 when the child exec'd, else its errno */
+static int
+exec_started(int errfd)
+{
+	int e = 0;
+	ssize_t n;
+
+	while ((n = read(errfd, &e, sizeof e)) == -1 && errno == EINTR)
+		;
+	return n == (ssize_t)sizeof e ? e : 0;
 }
 
 /* feed_more - refill the chunk; 0 when all was fed */
@@ -194,9 +290,17 @@ exec_write(int fd, struct feed *f)
 	return -1;
 }
 
-/* exec_read - take what the program wrote; -1 at its end */
+/* Where the program's output goes: collected, or written into a file. */
+struct sink {
+	struct buf *out;	/* collect here, or */
+	int fd;			/* write here (-1: neither) */
+	int err;		/* the first write error into fd (ENOSPC...) */
+};
+
+/* exec_read - take what the program wrote; -1 at its end. A write
+   error into the sink's file is kept, and the rest is drained. */
 static int
-exec_read(int fd, struct buf *out)
+exec_read(int fd, struct sink *k)
 {
 	char tmp[8192];
 	ssize_t n = read(fd, tmp, sizeof tmp);
@@ -205,8 +309,11 @@ exec_read(int fd, struct buf *out)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
 	if (n == 0)
 		return -1;
-	if (out)
-		buf_append(out, tmp, (size_t)n);	/* past the cap: dropped */
+	if (k->out)
+		buf_append(k->out, tmp, (size_t)n);	/* past the cap: dropped */
+	else if (k->fd != -1 && k->err == 0 &&
+	    fd_write_all(k->fd, tmp, (size_t)n) == -1)
+		k->err = errno ? errno : EIO;
 	return 0;
 }
 
@@ -243,7 +350,7 @@ exec_wait(pid_t pid, long long deadline, int *timedout)
  * of its input; procmail's "Error while writing").
  */
 static void
-exec_io(pid_t pid, int in_w, int out_r, struct buf *out, struct feed *f,
+exec_io(pid_t pid, int in_w, int out_r, struct sink *out, struct feed *f,
     long long deadline, int *timedout, int *werr)
 {
 	while (in_w != -1 || out_r != -1) {
@@ -307,15 +414,23 @@ exec_feed_init(const struct rc_prog *p, struct feed *f)
 int
 rc_exec(struct rc *rc, const struct rc_prog *p, char **err)
 {
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, timedout = 0, st;
-	int shell = 0, werr = 0;
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, ep[2] = { -1, -1 };
+	int shell = 0, werr = 0, timedout = 0, st, e = 0, piped;
+	struct sink sink = { p->out, p->out ? -1 : p->out_fd, 0 };
 	struct buf words;
 	struct feed *f = xmalloc(sizeof *f);
-	char **argv;
+	char **argv, **env = NULL, **own = NULL;
+	size_t cut = 0;
 	long tmo = exec_timeout(rc);
 	long long deadline = tmo ? exec_now() + tmo : 0;
 	pid_t pid;
 
+	if (rc->restricted) {
+		*err = xstrdup("no programs in a virtual user's rc "
+		    "(USERS_RC_RESTRICT)");
+		free(f);
+		return -1;
+	}
 	buf_init(&words, RC_VALUE_MAX);
 	if (p->argv) {
 		size_t n = 0;
@@ -339,8 +454,14 @@ rc_exec(struct rc *rc, const struct rc_prog *p, char **err)
 		free(name);
 	}
 	exec_feed_init(p, f);
-	if (pipe2(in, O_CLOEXEC) == -1 || (p->out && pipe2(out,
-	    O_CLOEXEC) == -1)) {
+	env = exec_env(rc, &own, &cut);
+	if (cut)
+		log_info("%s: %zu variable%s cut to LINEBUF (or left out) in "
+		    "the environment of \"%s\"", rc->cur_file ? rc->cur_file :
+		    "rc", cut, cut > 1 ? "s" : "", argv[0]);
+	piped = p->out || p->out_fd != -1;
+	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(ep, O_CLOEXEC) == -1 ||
+	    (piped && pipe2(out, O_CLOEXEC) == -1)) {
 		*err = xasprintf("pipe: %s", strerror(errno));
 		st = -1;
 		goto done;
@@ -352,29 +473,38 @@ rc_exec(struct rc *rc, const struct rc_prog *p, char **err)
 		goto done;
 	}
 	if (pid == 0)
-		exec_child(rc, argv, in[0], p->out ? out[1] : p->out_fd);
+		exec_child(rc, argv, env, in[0], piped ? out[1] : -1, ep[1]);
 	setpgid(pid, pid);
 	undo_program(pid);	/* stopped if the run is (lda/undo.c) */
 	close(in[0]);
-	in[0] = -1;
-	if (p->out) {
+	close(ep[1]);
+	in[0] = ep[1] = -1;
+	if (piped) {
 		close(out[1]);
 		out[1] = -1;
 	}
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
-	exec_io(pid, in[1], p->out ? out[0] : -1, p->out, f, deadline,
+	exec_io(pid, in[1], piped ? out[0] : -1, &sink, f, deadline,
 	    &timedout, &werr);
 	in[1] = out[0] = -1;
 	st = exec_wait(pid, deadline, &timedout);
 	undo_program(0);
+	if ((e = exec_started(ep[0])) != 0) {
+		/* It never ran: an error, whatever the recipe's flags. */
+		*err = xasprintf("cannot run %s: %s", argv[0], strerror(e));
+		st = -1;
+		timedout = werr = 0;
+	}
 	if (p->unread_r)
 		*p->unread_r = werr;
 	if (p->fed_r)
 		*p->fed_r = f->fed;
+	if (p->out_err_r)
+		*p->out_err_r = sink.err;
 	if (timedout) {
 		*err = xasprintf("timed out after %ld s, killed", tmo / 1000);
 		st = -2;
-	} else if (st == -1)
+	} else if (st == -1 && e == 0)
 		*err = xasprintf("wait: %s", strerror(errno));
 done:
 	for (int i = 0; i < 2; i++) {
@@ -382,7 +512,10 @@ done:
 			close(in[i]);
 		if (out[i] != -1)
 			close(out[i]);
+		if (ep[i] != -1)
+			close(ep[i]);
 	}
+	exec_env_free(env, own);
 	for (char **a = argv; *a; a++)
 		free(*a);
 	free(argv);

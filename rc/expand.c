@@ -2,7 +2,10 @@
  * expand.c - procmail's "readparse": quoting, $VAR, ${VAR:-x}, $\VAR,
  * backquotes, and splitting into words, for text the parser kept raw.
  * Does: the three modes procmail uses (action words, one assignment
- * value, a double-quoted condition); backquotes run through rc_exec.
+ * value, a double-quoted condition); backquotes run through rc_exec; the
+ * provenance of every byte (from the rc text, or from the message and
+ * the envelope: rc->exp_mask) and the rule that such bytes never choose
+ * a path outside the user's folders (rc_tainted_path).
  * Does not: decide what the words mean; log (errors come back as text).
  */
 #include <stdio.h>
@@ -26,14 +29,48 @@ struct exp {
 	int skip;		/* inside an alternative that is not taken */
 	int bracelev, qbracelev;
 	int over;		/* the value cap was reached */
+	int tainting;		/* what is written now came from the message */
+	unsigned char *mask;	/* mask[i]: out byte i did */
+	size_t maskcap;
 };
+
+/* exp_mark - the provenance of out's bytes from from to its end */
+static void
+exp_mark(struct exp *e, size_t from)
+{
+	size_t len = e->out->len;
+
+	if (len > e->maskcap) {
+		size_t cap = e->maskcap ? e->maskcap : 256;
+		while (cap < len)
+			cap *= 2;
+		e->mask = xreallocarray(e->mask, cap, 1);
+		e->maskcap = cap;
+	}
+	if (from < len)
+		memset(e->mask + from, e->tainting, len - from);
+}
 
 /* exp_putc - one byte of output */
 static void
 exp_putc(struct exp *e, int c)
 {
+	size_t at = e->out->len;
+
 	if (buf_putc(e->out, c) == -1)
 		e->over = 1;
+	exp_mark(e, at);
+}
+
+/* exp_puts - text of output */
+static void
+exp_puts(struct exp *e, const char *s)
+{
+	size_t at = e->out->len;
+
+	if (buf_puts(e->out, s) == -1)
+		e->over = 1;
+	exp_mark(e, at);
 }
 
 /* exp_getc - the next input byte, or -1 at the end */
@@ -43,15 +80,19 @@ exp_getc(struct exp *e)
 	return e->i < e->len ? (unsigned char)e->s[e->i++] : -1;
 }
 
-/* exp_split - append value, split into words where the mode wants it */
+/* exp_split - append value, split into words where the mode wants it;
+   tainted: it came from the message or the envelope */
 static void
-exp_split(struct exp *e, const char *v)
+exp_split_t(struct exp *e, const char *v, int tainted)
 {
+	int was = e->tainting;
+
+	e->tainting = tainted != 0;
 	if (e->got == DOUBLE_QUOTED || e->mode != RC_EXP_WORDS) {
-		if (buf_puts(e->out, v) == -1)
-			e->over = 1;
+		exp_puts(e, v);
 		if (*v && e->got <= SKIPPING_SPACE)
 			e->got = NORMAL_TEXT;
+		e->tainting = was;
 		return;
 	}
 	for (; *v; v++) {
@@ -65,6 +106,14 @@ exp_split(struct exp *e, const char *v)
 		exp_putc(e, *v);
 		e->got = NORMAL_TEXT;
 	}
+	e->tainting = was;
+}
+
+/* exp_split - a value from the rc's own text */
+static void
+exp_split(struct exp *e, const char *v)
+{
+	exp_split_t(e, v, 0);
 }
 
 /* exp_alnum - a character of a variable name */
@@ -75,16 +124,21 @@ exp_alnum(int c)
 	    (c >= '0' && c <= '9');
 }
 
-/* exp_value - the value of a $name (numbers are positional) */
+/* exp_value - the value of a $name (numbers are positional: $1.. are
+   the MTA's -a arguments or the address detail, the envelope's);
+   *tainted_r: it came from the message or the envelope */
 static const char *
-exp_value(struct exp *e, const char *name)
+exp_value(struct exp *e, const char *name, int *tainted_r)
 {
+	*tainted_r = 0;
 	if (name[0] >= '0' && name[0] <= '9') {
 		size_t n = (size_t)(name[0] - '0');
 		if (n == 0)
 			return "lda";
+		*tainted_r = 1;
 		return n <= e->rc->nargs ? e->rc->args[n - 1] : NULL;
 	}
+	*tainted_r = rc_vars_tainted(&e->rc->vars, name);
 	return rc_vars_get(&e->rc->vars, name);
 }
 
@@ -124,14 +178,16 @@ exp_backquote(struct exp *e)
 		    .with_from = 1, .out_fd = -1, .out = &res };
 		char *err = NULL;
 		int st = rc_exec(e->rc, &p, &err);
-		if (st < 0)
+		if (st < 0) {
+			rc_error(e->rc, 0, "backquote `%s`: %s", cmd.s, err);
 			free(err);
+		}
 		rc_trace(e->rc, "Backquote \"%s\" ran (also under --test): "
 		    "exit %d", cmd.s, st);
 	}
 	while (res.len && res.s[res.len - 1] == '\n')
 		res.s[--res.len] = '\0';
-	exp_split(e, res.s);
+	exp_split_t(e, res.s, 1);	/* it read the message */
 	if (e->got <= SKIPPING_SPACE && e->mode != RC_EXP_WORDS)
 		e->got = NORMAL_TEXT;
 	buf_free(&res);
@@ -148,6 +204,7 @@ exp_brace(struct exp *e)
 	size_t n = 0;
 	int c, use_alt;
 	const char *v;
+	int t;
 
 	while ((c = exp_getc(e)) != -1 && exp_alnum(c)) {
 		if (n < sizeof name - 1)
@@ -156,9 +213,9 @@ exp_brace(struct exp *e)
 	if (c == -1 && n == 0)
 		return;
 	name[n] = '\0';
-	v = exp_value(e, name);
+	v = exp_value(e, name, &t);
 	if (c == '}') {
-		exp_split(e, v ? v : "");
+		exp_split_t(e, v ? v : "", t);
 		return;
 	}
 	if (c == ':') {
@@ -190,7 +247,7 @@ exp_brace(struct exp *e)
 			e->got = got;
 			if (c == '+')
 				v = NULL;	/* ${x:+alt} not taken: empty */
-			exp_split(e, v ? v : "");
+			exp_split_t(e, v ? v : "", t);
 		}
 	}
 }
@@ -209,9 +266,10 @@ exp_number(struct exp *e, long v)
 
 /* exp_quoted - $\name: the value with regex specials escaped */
 static void
-exp_quoted(struct exp *e, const char *v)
+exp_quoted(struct exp *e, const char *v, int tainted)
 {
 	struct buf q;
+	int was = e->tainting;
 
 	buf_init(&q, RC_VALUE_MAX);
 	buf_puts(&q, "()");
@@ -220,8 +278,9 @@ exp_quoted(struct exp *e, const char *v)
 			buf_putc(&q, '\\');
 		buf_putc(&q, *v);
 	}
-	if (buf_puts(e->out, q.s) == -1)
-		e->over = 1;
+	e->tainting = tainted != 0;
+	exp_puts(e, q.s);
+	e->tainting = was;
 	if (e->got <= SKIPPING_SPACE)
 		e->got = NORMAL_TEXT;
 	buf_free(&q);
@@ -268,17 +327,18 @@ exp_dollar(struct exp *e)
 				if (i)
 					exp_putc(e, e->mode == RC_EXP_WORDS ?
 					    '\0' : ' ');
-				exp_split(e, e->rc->args[i]);
+				exp_split_t(e, e->rc->args[i], 1);
 			}
 		else
 			exp_putc(e, '@');
 		return;
 	}
 	if (c >= '0' && c <= '9') {
+		int t;
 		name[0] = (char)c;
 		name[1] = '\0';
-		const char *v = exp_value(e, name);
-		exp_split(e, v ? v : "");
+		const char *v = exp_value(e, name, &t);
+		exp_split_t(e, v ? v : "", t);
 		return;
 	}
 	if (c == '\\') {
@@ -302,11 +362,13 @@ exp_dollar(struct exp *e)
 	if (c != -1)
 		e->i--;
 	name[n] = '\0';
-	if (quoted)
-		exp_quoted(e, exp_value(e, name));
-	else {
-		const char *v = exp_value(e, name);
-		exp_split(e, v ? v : "");
+	{
+		int t;
+		const char *v = exp_value(e, name, &t);
+		if (quoted)
+			exp_quoted(e, v, t);
+		else
+			exp_split_t(e, v ? v : "", t);
 	}
 }
 
@@ -442,6 +504,9 @@ rc_expand(struct rc *rc, const char *raw, enum rc_expand_mode mode,
 	buf_reset(out);
 	exp_run(&e);
 	if (e.over) {
+		free(e.mask);
+		rc->exp_tainted = 0;
+		rc->exp_masklen = 0;
 		*err = xasprintf("expanded value longer than %u bytes",
 		    RC_VALUE_MAX);
 		return -1;
@@ -455,7 +520,44 @@ rc_expand(struct rc *rc, const char *raw, enum rc_expand_mode mode,
 		n = 1;
 	if (nwords_r)
 		*nwords_r = n;
+	/* the provenance of this output, for the caller (rc_tainted_path) */
+	free(rc->exp_mask);
+	rc->exp_mask = e.mask;
+	rc->exp_masklen = e.mask ? out->len : 0;
+	rc->exp_tainted = e.mask && memchr(e.mask, 1, out->len) != NULL;
 	return 0;
+}
+
+/*
+ * rc_tainted_path - a header or an address never chooses a path outside
+ * the user's folders (rcint.h). What the rc text itself writes stays as
+ * procmail reads it; only bytes from the message or the envelope count.
+ */
+const char *
+rc_tainted_path(const struct rc *rc, const char *s, size_t len)
+{
+	const unsigned char *m = rc->exp_mask;
+
+	if (m == NULL || !rc->exp_tainted)
+		return NULL;
+	if (len > rc->exp_masklen)
+		len = rc->exp_masklen;
+	for (size_t i = 0; i < len; i++) {
+		int word = i == 0 || s[i - 1] == '\0';
+		int part = word || s[i - 1] == '/';
+		if (s[i] == '\0' && m[i] && i + 1 < len)
+			return "a word break from the message makes another "
+			    "folder";
+		if (word && s[i] == '/' && m[i])
+			return "an absolute path from the message";
+		if (part && s[i] == '.' && m[i])
+			return "a name beginning with \".\" from the message";
+		if (part && s[i] == '.' && i + 1 < len && s[i + 1] == '.' &&
+		    m[i + 1] && (i + 2 >= len || s[i + 2] == '/' ||
+		    s[i + 2] == '\0'))
+			return "\"..\" from the message";
+	}
+	return NULL;
 }
 
 /* rc_expand_str - one expanded string (allocated); "" on error */

@@ -39,6 +39,12 @@ rc_lock(struct rc *rc, const char *path, char **err)
 
 	if (sleep_s < 1)
 		sleep_s = 1;
+	if (rc->restricted) {
+		/* a stale lockfile is removed: never a name a virtual
+		   user's rc chose (USERS_RC_RESTRICT) */
+		*err = xasprintf("%s: no lockfiles in a virtual user's rc", path);
+		return -1;
+	}
 	rc_yell(rc, "Locking", path);
 	for (;;) {
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);

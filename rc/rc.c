@@ -41,7 +41,9 @@ rc_default_vars(struct rc *rc)
 			char *eq = strchr(*e, '=');
 			if (eq && rc_var_name_ok(*e, (size_t)(eq - *e))) {
 				char *n = xstrndup(*e, (size_t)(eq - *e));
-				rc_vars_set(&rc->vars, n, eq + 1);
+				/* the MTA's: the envelope (EXTENSION,
+				   RECIPIENT, ...) */
+				rc_vars_set_t(&rc->vars, n, eq + 1, 1);
 				free(n);
 			}
 		}
@@ -78,7 +80,7 @@ rc_default_vars(struct rc *rc)
 	rc_vars_set(&rc->vars, "UMASK", "077");
 	rc_vars_set(&rc->vars, "PROCMAIL_VERSION", "3.22");
 	if (s->sender)
-		rc_vars_set(&rc->vars, "SENDER", s->sender);
+		rc_vars_set_t(&rc->vars, "SENDER", s->sender, 1);
 	free(org);
 	free(path);
 }
@@ -158,6 +160,8 @@ rc_free(struct rc **rcp)
 		free(rc->locked[i]);
 	free(rc->locked);
 	rc_vars_free(&rc->vars);
+	free(rc->exp_mask);
+	free(rc->trusted);
 	buf_free(&rc->hdr);
 	buf_free(&rc->dests);
 	free(rc->abs_folder);
@@ -171,6 +175,32 @@ rc_free(struct rc **rcp)
 void
 rc_assign(struct rc *rc, const char *name, const char *value)
 {
+	rc_assign_t(rc, name, value, 0);
+}
+
+/* rc_assign_t - rc_assign, and where the value came from (rc.h) */
+void
+rc_assign_t(struct rc *rc, const char *name, const char *value, int tainted)
+{
+	/* What steers programs and files is the administrator's, never a
+	   virtual user's rc's (USERS_RC_RESTRICT); all else it sets stays
+	   out of the environment of programs a trusted include runs. */
+	static const char *const steer[] = { "PATH", "SHELL", "SHELLFLAGS",
+	    "SHELLMETAS", "SENDMAIL", "SENDMAILFLAGS", "TRAP", "LOGFILE",
+	    "LOCKFILE", "LINEBUF", "TRUSTED_RC_DIR", "USERS_RC_RESTRICT",
+	    NULL };
+
+	if (rc->restricted) {
+		for (const char *const *n = steer; *n; n++)
+			if (strcmp(name, *n) == 0) {
+				log_warn("%s: %s: not in a virtual user's rc "
+				    "(USERS_RC_RESTRICT); not assigned",
+				    rc->cur_file ? rc->cur_file : "rc", name);
+				return;
+			}
+		tainted = (tainted ? RC_VAR_TAINTED : 0) | RC_VAR_PRIVATE;
+	} else
+		tainted = tainted ? RC_VAR_TAINTED : 0;
 	if (!rc->in_system && rc_is_locked(rc, name)) {
 		log_warn("rc: %s is locked by the system rc; not assigned",
 		    name);
@@ -185,7 +215,7 @@ rc_assign(struct rc *rc, const char *name, const char *value)
 	if (value == NULL)
 		rc_vars_unset(&rc->vars, name);
 	else
-		rc_vars_set(&rc->vars, name, value);
+		rc_vars_set_t(&rc->vars, name, value, tainted);
 	rc_special(rc, name, value);
 }
 
@@ -228,7 +258,17 @@ rc_run_file(struct rc *rc, const char *path, int system, char **err)
 		return -1;
 	}
 	rc->in_system = system;
+	if (!system && rc->s->rc_restricted &&
+	    rc_var_long(rc_get(rc, "USERS_RC_RESTRICT"), 1) != 0) {
+		/* A virtual user's rc: no programs (exec.c), INCLUDERC only
+		   from TRUSTED_RC_DIR as it is now (special.c) */
+		const char *t = rc_get(rc, "TRUSTED_RC_DIR");
+		free(rc->trusted);
+		rc->trusted = t && *t ? realpath(t, NULL) : NULL;
+		rc->restricted = 1;
+	}
 	r = rc_run_path(rc, path, system);
+	rc->restricted = 0;
 	rc->in_system = 0;
 	/* Delivered: nothing more runs, this is procmail's exit. */
 	if (r == 1)

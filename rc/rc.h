@@ -23,6 +23,11 @@ void rc_free(struct rc **rcp);
 /* Assign a variable as a "VAR=value" line would (side effects included:
    MAILDIR changes directory, LOGFILE reopens the log, ...). */
 void rc_assign(struct rc *rc, const char *name, const char *value);
+/* The same, for a value that came from the message or the envelope
+   (tainted): such a value never chooses a path outside the user's
+   folders (doc/procmail-differences.md). */
+void rc_assign_t(struct rc *rc, const char *name, const char *value,
+    int tainted);
 /*
  * Make sp the current message (a filter's result): the rc owns it from
  * now on and frees the message it replaces, unless that is the one the

@@ -24,6 +24,8 @@
 /* The variables: "NAME=value" strings, NULL-terminated (usable as envp). */
 struct rc_vars {
 	char **v;
+	unsigned char *t;	/* t[i]: v[i]'s value came from the message
+				   or the envelope (its provenance) */
 	size_t n, cap;
 };
 
@@ -67,6 +69,14 @@ struct rc {
 	struct buf hdr;		/* the header search area, cached */
 	const struct spool *hdr_of;	/* ... for this message */
 	pid_t mainpid;
+	/* The provenance of the last rc_expand's output: exp_mask[i] is 1
+	   when byte i came from the message or the envelope. */
+	unsigned char *exp_mask;
+	size_t exp_masklen;
+	int exp_tainted;	/* ... any byte did */
+	int restricted;		/* a virtual user's rc runs (USERS_RC_RESTRICT):
+				   no programs, INCLUDERC only from trusted */
+	char *trusted;		/* TRUSTED_RC_DIR, resolved, or NULL */
 };
 
 /* var.c */
@@ -74,6 +84,13 @@ void rc_vars_init(struct rc_vars *vs);
 void rc_vars_free(struct rc_vars *vs);
 const char *rc_vars_get(const struct rc_vars *vs, const char *name);
 void rc_vars_set(struct rc_vars *vs, const char *name, const char *value);
+void rc_vars_set_t(struct rc_vars *vs, const char *name, const char *value,
+    int tainted);
+int rc_vars_tainted(const struct rc_vars *vs, const char *name);
+int rc_vars_private(const struct rc_vars *vs, size_t i);
+#define RC_VAR_TAINTED	1	/* from the message or the envelope */
+#define RC_VAR_PRIVATE	2	/* set by a virtual user's restricted rc:
+				   kept out of programs' environments */
 void rc_vars_unset(struct rc_vars *vs, const char *name);
 int rc_var_name_ok(const char *name, size_t len);
 long rc_var_long(const char *value, long dflt);
@@ -98,6 +115,16 @@ int rc_expand(struct rc *rc, const char *raw, enum rc_expand_mode mode,
     struct buf *out, size_t *nwords_r, char **err);
 char *rc_expand_str(struct rc *rc, const char *raw,
     enum rc_expand_mode mode);
+/*
+ * A path the message chose: why the last rc_expand's output (s, len
+ * bytes: NUL-separated words, or one value) is a file name that a header
+ * or the envelope may not pick -- a word break, a leading "/", a "..",
+ * or a name beginning with "." that came from the message or the
+ * envelope ($MATCH, $1, $DETAIL, $SENDER, backquotes and "VAR=|"
+ * output, and variables assigned from them). NULL when it is not.
+ */
+const char *rc_tainted_path(const struct rc *rc, const char *s, size_t len);
+
 
 /* exec.c */
 struct rc_prog {
@@ -109,7 +136,10 @@ struct rc_prog {
 	off_t from, to;		/* part of in to feed */
 	int with_from;		/* prepend in's From_ line */
 	const char *tail;	/* bytes to feed last ("\n" or NULL) */
-	int out_fd;		/* stdout to this fd (-1: /dev/null or log) */
+	int out_fd;		/* stdout, through a pipe, written by us into
+				   this fd (-1: to our stderr or the log) */
+	int *out_err_r;		/* not NULL: the errno of a failed write
+				   into out_fd (ENOSPC), else 0 */
 	struct buf *out;	/* or collect stdout here */
 	int *unread_r;		/* not NULL: set to 1 when it closed its
 				   stdin before it had all (EPIPE) */

@@ -273,7 +273,26 @@ special_run(struct rc *rc, const char *value, int sw)
 			rc->pending = RC_END_FILE;
 		return;
 	}
-	r = rc_run_path(rc, value, rc->in_system);
+	if (rc->restricted) {
+		/* a virtual user's rc: only files of TRUSTED_RC_DIR, and
+		   they run as the administrator's (programs allowed) */
+		char *real = realpath(value, NULL);
+		size_t n = rc->trusted ? strlen(rc->trusted) : 0;
+		if (real == NULL || n == 0 || strncmp(real, rc->trusted, n) != 0 ||
+		    real[n] != '/') {
+			log_warn("%s: %s %s: not a file of TRUSTED_RC_DIR; not "
+			    "run (USERS_RC_RESTRICT)", rc->cur_file ?
+			    rc->cur_file : "rc", sw ? "SWITCHRC" : "INCLUDERC",
+			    value);
+			free(real);
+			return;
+		}
+		rc->restricted = 0;
+		r = rc_run_path(rc, real, rc->in_system);
+		rc->restricted = 1;
+		free(real);
+	} else
+		r = rc_run_path(rc, value, rc->in_system);
 	if (r == 1)
 		rc->pending = RC_DELIVERED;
 	else if (sw)

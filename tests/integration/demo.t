@@ -15,6 +15,8 @@ for pair in 01-hello.eml:new 02-list.eml:.lists.linux-announce/new \
 	is "$got" 1 "$m: in $dir, once"
 done
 is "$(find "$md" -type f | wc -l)" 4 "four messages, four files"
+is "$(printf '%s\n' "$out" | wc -l)" 5 "the demo prints one line per message and the Maildir, nothing else (lda's log lines go to a file)" ||
+	diag "$out"
 f=$(grep -l 'demo-01@' "$md/new"/*)
 is "$(head -n 1 "$f")" "From: Alice <alice@example.org>" "the mbox From_ line of the sample is not in the Maildir copy"
 st=0; "$LDA" --check "$LDA_TOP/lda.rc.example" >"$T/check" 2>&1 || st=$?

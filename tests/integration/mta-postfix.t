@@ -8,7 +8,7 @@
 #     store is down): Postfix defers and keeps the message; once the cause
 #     is gone, a queue run delivers it, once;
 #   - set-up 2, the store's domain relayed to the lda pipe(8) transport as
-#     user cyrus into Cyrus (tests/peers/cyrus-up.sh): the message over
+#     a service user (not cyrus) into Cyrus (tests/peers/cyrus-up.sh): the message over
 #     IMAP in the INBOX and in the folder of the extension; a user the
 #     store does not know (submitted locally): exit 67, and Postfix
 #     bounces it with lda's status line (5.1.1);
@@ -24,7 +24,7 @@ PY=/usr/bin/python3
 if [ "$(id -u)" != 0 ]; then skip_all "needs root"; fi
 command -v postfix >/dev/null || skip_all "postfix is not installed"
 [ -x /usr/lib/cyrus/bin/master ] || skip_all "cyrus-imapd is not installed"
-test_user U pfx || { echo "Bail out! cannot make users"; exit 1; }
+test_user U pfx && test_user SVC pfs || { echo "Bail out! cannot make users"; exit 1; }
 H=$(getent passwd $U | cut -d: -f6)
 MD=$H/Maildir
 rm -rf "$MD" "$H/.procmailrc" "$H/.ldarc"
@@ -48,14 +48,15 @@ chmod 755 "$T"
 # lines uncommented, with only these substitutions: the binary
 # /usr/local/bin/lda is this build's, reading the rc a test gives it
 # (--config, instead of /etc/lda.rc), and Cyrus's /run/cyrus/socket/lmtp
-# is the test store's socket. The pipe transport runs as user cyrus, as
-# written.
+# is the test store's socket; the pipe transport's service user ldasvc
+# is a test account (the test Cyrus's socket is open to every user).
 CX=$LDA_TOP/contrib/postfix
 sed -n 's/^#\([a-z]\)/\1/; /^[a-z]/p' "$CX/main.cf.example" |
 	sed -e "/^mailbox_command/s|/usr/local/bin/lda|$LDA --config $T/local.rc|" \
 	    -e "s|/run/cyrus/socket/lmtp|$CYRUS_LMTP_SOCK|" >"$T/main.extra"
 grep -v '^#' "$CX/master.cf.example" |
-	sed -e "s|/usr/local/bin/lda|$LDA --config $T/store.rc|" >"$T/master.extra"
+	sed -e "s|/usr/local/bin/lda|$LDA --config $T/store.rc|" \
+	    -e "s|user=ldasvc|user=$SVC|" >"$T/master.extra"
 PF=$T/postfix
 at_exit "'$P/postfix-down.sh' '$PF'"
 "$P/postfix-up.sh" "$PF" "$T/main.extra" "$T/master.extra" >/dev/null ||

@@ -74,7 +74,7 @@ test_maildir(void)
 	char dir[300], sub[320], *path = NULL, *err = NULL;
 
 	snprintf(dir, sizeof dir, "%s/Maildir", top);
-	is_int(maildir_deliver(sp, dir, &path, &err), OUT_DELIVERED, "maildir: delivered");
+	is_int(maildir_deliver(sp, dir, NULL, &path, &err), OUT_DELIVERED, "maildir: delivered");
 	like(path, "/Maildir/new/", "maildir: file is in new/");
 	is(path ? slurp(path) : NULL, "Subject: m\n\nbody\n",
 	    "maildir: bytes intact, no From_ line");
@@ -82,14 +82,14 @@ test_maildir(void)
 	is_int(count_dir(sub), 0, "maildir: nothing left in tmp/");
 	free(path);
 	path = NULL;
-	maildir_deliver(sp, dir, &path, &err);
+	maildir_deliver(sp, dir, NULL, &path, &err);
 	snprintf(sub, sizeof sub, "%s/new", dir);
 	is_int(count_dir(sub), 2, "maildir: a second copy gets a new name");
 	free(path);
 	snprintf(dir, sizeof dir, "%s/file/Maildir", top);
 	snprintf(sub, sizeof sub, "%s/file", top);
 	close(open(sub, O_CREAT | O_WRONLY, 0600));
-	is_int(maildir_deliver(sp, dir, &path, &err), OUT_CANTCREAT,
+	is_int(maildir_deliver(sp, dir, NULL, &path, &err), OUT_CANTCREAT,
 	    "maildir: below a plain file is 73");
 	like(err, "Not a directory", "maildir: the error says why");
 	free(err);
