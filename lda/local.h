@@ -29,6 +29,12 @@ enum outcome maildir_deliver(const struct spool *sp, const char *dir,
    lock_timeout in seconds. */
 enum outcome mbox_deliver(const struct spool *sp, const char *path,
     const char *sender, int lock_timeout, char **path_r, char **err);
+/* The dotlock mbox_deliver takes (lock is "path.lock"), for the system
+   mailbox's root helper (mailspool.c): 1 taken (*fd_r an open descriptor
+   of the lock file, or -1; *prev the mbox size a dead writer recorded
+   in a stale lock it broke, or -1), 0 no permission to lock there, -1
+   with errno (ETIMEDOUT after timeout seconds). */
+int mbox_dotlock(const char *lock, int timeout, int *fd_r, long long *prev);
 /* MH folder (dir ends in "/."): next number, linked in atomically. */
 enum outcome mh_deliver(const struct spool *sp, const char *dir,
     char **path_r, char **err);

@@ -19,6 +19,7 @@
 #include "invocation.h"
 #include "lmtp.h"
 #include "log.h"
+#include "mailspool.h"
 #include "outcome.h"
 #include "priv.h"
 #include "session.h"
@@ -269,12 +270,15 @@ for_recipient(const struct invocation *inv, struct spool *sp, const char *name)
 		address_free(&a);
 		return OUT_NOUSER;
 	}
-	if (priv_become(pw, &err) == -1) {
-		enum outcome po = pw->pw_uid == 0 ? OUT_NOPERM : OUT_TEMPFAIL;
+	/* root's own mail is delivered as root, as procmail does (its rc
+	   runs only when root owns it and no one else may write it); anyone
+	   else's by the user, with a root helper for the system mailbox */
+	if (pw->pw_uid != 0 && (mailspool_start(pw, &err) == -1 ||
+	    priv_become(pw, &err) == -1)) {
 		log_warn("to=<%s>, status=deferred (%s)", name, err);
-		status_fail(po, NULL, name, "%s", err);
+		status_fail(OUT_TEMPFAIL, NULL, name, "%s", err);
 		free(err);
-		return po;
+		return OUT_TEMPFAIL;
 	}
 	o = deliver_one(inv, sp, pw, pw->pw_dir, NULL, a.detail, &st, NULL);
 	address_free(&a);

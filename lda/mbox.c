@@ -29,6 +29,7 @@
 #include "buf.h"
 #include "fdio.h"
 #include "local.h"
+#include "mailspool.h"
 #include "undo.h"
 #include "xalloc.h"
 
@@ -171,6 +172,14 @@ dotlock(const char *lock, int timeout, int *fd_r, long long *prev)
 		}
 		pause_ms(round);
 	}
+}
+
+/* mbox_dotlock - dotlock() for the system mailbox's root helper
+   (mailspool.c), so that both lock and break stale locks alike */
+int
+mbox_dotlock(const char *lock, int timeout, int *fd_r, long long *prev)
+{
+	return dotlock(lock, timeout, fd_r, prev);
 }
 
 /* fcntl_lock - an exclusive fcntl lock, waiting up to timeout seconds */
@@ -392,10 +401,15 @@ mbox_deliver(const struct spool *sp, const char *path, const char *sender,
 	char *lock = xasprintf("%s.lock", path);
 	enum outcome o = OUT_DELIVERED;
 	struct stat st;
+	/* The recipient's system mailbox on a spool it may not write: the
+	   root helper takes the dotlock and creates the file (mailspool.h);
+	   it removes the lock too, also when we are killed. */
+	int helped = mailspool_mine(path);
 	long long prev;
-	int fd, lockfd = -1, locked;
+	int fd = -1, lockfd = -1, locked;
 
-	locked = dotlock(lock, lock_timeout, &lockfd, &prev);
+	locked = helped ? mailspool_lock(lock_timeout, &lockfd, &prev) :
+	    dotlock(lock, lock_timeout, &lockfd, &prev);
 	if (locked == -1) {
 		o = local_fail(err, "lock", lock, errno);
 		if (errno == ETIMEDOUT)
@@ -404,8 +418,10 @@ mbox_deliver(const struct spool *sp, const char *path, const char *sender,
 		return o;
 	}
 	if (locked == 1)
-		undo_mbox(-1, 0, lock);
-	if ((fd = open_mbox(path, &st, err, &o)) == -1)
+		undo_mbox(-1, 0, helped ? NULL : lock);
+	if (helped && mailspool_create() == -1)
+		o = local_fail(err, "create mbox", path, errno);
+	else if ((fd = open_mbox(path, &st, err, &o)) == -1)
 		;
 	else if (fcntl_lock(fd, lock_timeout) == -1 || fstat(fd, &st) == -1)
 		o = errno == ETIMEDOUT ? (*err = xasprintf("lock %s: timeout", path),
@@ -421,7 +437,7 @@ mbox_deliver(const struct spool *sp, const char *path, const char *sender,
 		}
 		if (lockfd != -1)
 			lock_record(lockfd, (long long)st.st_size);
-		undo_mbox(fd, st.st_size, locked == 1 ? lock : NULL);
+		undo_mbox(fd, st.st_size, locked == 1 && !helped ? lock : NULL);
 		if (close_tail(fd, st.st_size) == -1 ||
 		    append(sp, fd, sender) == -1) {
 			o = local_fail(err, "write mbox", path, errno);
@@ -436,7 +452,9 @@ mbox_deliver(const struct spool *sp, const char *path, const char *sender,
 	if (lockfd != -1)
 		close(lockfd);
 	undo_mbox_done();
-	if (locked == 1)
+	if (locked == 1 && helped)
+		mailspool_unlock();
+	else if (locked == 1)
 		unlink(lock);
 	if (o == OUT_DELIVERED && path_r)
 		*path_r = xstrdup(path);

@@ -174,6 +174,20 @@ undo_child_start(int status_fd)
 	alarm((unsigned)(undo_left() > 0 ? undo_left() : 1));
 }
 
+/* undo_adopt - a fork that goes on as the -d child (mailspool.c: the
+   process that becomes the user, its root helper forwarding to it): the
+   registry, the handler's work and the alarm are its own */
+void
+undo_adopt(void)
+{
+	if (owner == 0)		/* no undo_init: a dry run */
+		return;
+	owner = getpid();
+	forward_to = 0;
+	stopping = 0;
+	alarm((unsigned)(undo_left() > 0 ? undo_left() : 1));
+}
+
 /* undo_deadline - the budget counted from the start of the run */
 void
 undo_deadline(long secs)

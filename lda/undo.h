@@ -30,6 +30,9 @@ void undo_deadline(long secs);
 /* Whole seconds left of the budget (at least 0). */
 long undo_left(void);
 
+/* In a process forked from the -d child that goes on as it (the one
+   that becomes the user, mailspool.c): the handlers act for it now. */
+void undo_adopt(void);
 /* An mbox append under way: fd truncated back to size, lock (may be
    NULL) removed. fd -1: only the lock is held so far. */
 void undo_mbox(int fd, off_t size, const char *lock);

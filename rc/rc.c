@@ -18,6 +18,7 @@
 #include "../lda/deliver.h"
 #include "../lda/invocation.h"
 #include "../lda/log.h"
+#include "../lda/mailspool.h"
 #include "../lda/status.h"
 #include "../lda/xalloc.h"
 #include "rc.h"
@@ -32,7 +33,7 @@ rc_default_vars(struct rc *rc)
 	struct session *s = rc->s;
 	const char *user = s->recipient ? s->recipient : "";
 	const char *home = s->home ? s->home : "/";
-	char *org = xasprintf("/var/mail/%s", user);
+	char *org = xasprintf(MAIL_SPOOL_DIR "/%s", user);
 	char *path = xasprintf("%s/bin:/usr/local/bin:/usr/bin:/bin", home);
 	const char *tz = getenv("TZ");
 
