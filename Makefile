@@ -4,6 +4,7 @@
 #   make check SANITIZE=1  the same with ASan+UBSan (objects under build-san/)
 #   make demo            deliver the bundled sample messages into demo/Maildir
 #   make bench           run the benchmarks under tests/bench/ (slow, not a test)
+#   make fuzz            the libFuzzer campaign (clang): FUZZ_TIME s per harness
 #   make install         PREFIX (/usr/local), DESTDIR, SYSCONFDIR (/etc);
 #                        the paths are compiled in: a new PREFIX rebuilds
 #   make uninstall       remove what install put there (same variables)
@@ -23,6 +24,12 @@ VERSION    := 0.1.0
 ifeq ($(SANITIZE),1)
 BUILD      ?= build-san
 SANFLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else ifeq ($(SANITIZE),fuzz)
+# make fuzz: clang's libFuzzer drives the harnesses of tests/fuzz/
+BUILD      ?= build-fuzz
+CC         := clang
+SANFLAGS   := -fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_FLAGS := -DLDA_LIBFUZZER -fsanitize=fuzzer
 else
 BUILD      ?= build
 SANFLAGS   :=
@@ -67,9 +74,12 @@ INTEG      := $(wildcard tests/integration/*.t) $(wildcard tests/faults/*.t) \
 # it is preloaded into the binary under test.
 SHIM       := $(BUILD)/tests/faults/shim.so
 # Fuzz harnesses (random inputs standalone; libFuzzer with -DLDA_LIBFUZZER),
-# run briefly by tests/integration/fuzz.t
+# run briefly by tests/integration/fuzz.t, each with its seed corpus
+# tests/fuzz/corpus/NAME/. They link the objects from an archive, so a
+# harness may include a source file to reach its static parsers.
 FUZZ_SRCS  := $(wildcard tests/fuzz/*.c)
 FUZZ       := $(FUZZ_SRCS:%.c=$(BUILD)/%)
+FUZZ_TIME  ?= 60
 # Filters that bring heavy libraries are modules, never linked into lda:
 # filters/modules/NAME.c -> $(BUILD)/modules/NAME.so, installed in MODDIR,
 # loaded on first use from MODULE_PATH (an rc variable, default MODDIR).
@@ -108,9 +118,12 @@ $(BUILD)/tests/unit/%.t: tests/unit/%.c $(LIBOBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Wno-missing-field-initializers -MMD -MP -Ilda -Irc -Ifilters -Itests -o $@ $< $(LIBOBJS) $(ALL_LDFLAGS) $(LDLIBS)
 
-$(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(LIBOBJS)
+$(BUILD)/libtest.a: $(LIBOBJS)
+	rm -f $@ && ar rcs $@ $(LIBOBJS)
+
+$(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(BUILD)/libtest.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -Ilda -Irc -o $@ $< $(LIBOBJS) $(ALL_LDFLAGS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -MMD -MP -Ilda -Irc -Ifilters -o $@ $< $(BUILD)/libtest.a $(ALL_LDFLAGS) $(LDLIBS)
 
 $(SHIM): tests/faults/shim.c
 	@mkdir -p $(dir $@)
@@ -127,6 +140,24 @@ $(BUILD)/modules/%.so: filters/modules/%.c
 check: $(LDA) $(VERIFY) $(MODS) $(UNIT_TESTS) $(FUZZ) $(SHIM)
 	LDA_BIN=$(abspath $(LDA)) LDA_TOP=$(CURDIR) LDA_BUILD=$(abspath $(BUILD)) \
 	    prove $(PROVEFLAGS) $(UNIT_TESTS) $(INTEG)
+
+# make fuzz: every harness under libFuzzer for FUZZ_TIME seconds (60),
+# one after the other, from its seed corpus (new inputs go to
+# build-fuzz/corpus/NAME, crashes to build-fuzz/crash-NAME-*). Needs clang.
+fuzz:
+	$(MAKE) SANITIZE=fuzz fuzz-run
+
+fuzz-run: $(FUZZ)
+	@for h in $(FUZZ); do n=$$(basename $$h); \
+	    mkdir -p $(BUILD)/corpus/$$n tests/fuzz/corpus/$$n; \
+	    echo "== $$n: $(FUZZ_TIME) s"; \
+	    $$h -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+	        -artifact_prefix=$(abspath $(BUILD))/crash-$$n- -print_final_stats=1 \
+	        $(abspath $(BUILD))/corpus/$$n $(CURDIR)/tests/fuzz/corpus/$$n \
+	        2>$(BUILD)/$$n.log || \
+	        { tail -n 30 $(BUILD)/$$n.log; exit 1; }; \
+	    grep -E '^stat::(number_of_executed_units|new_units_added)' $(BUILD)/$$n.log; \
+	done
 
 demo: $(LDA)
 	@sh tests/demo.sh $(abspath $(LDA))
@@ -149,6 +180,11 @@ $(BUILD)/lda.rc: $(PATHS)
 	    '# $(DOCDIR)/lda.rc.example: copy what you need.' \
 	    '# make uninstall removes this file only as long as it is unchanged.' >$@
 
+# the man pages name the paths of this install, not the defaults
+MANPATHS    = sed -e 's|/etc/lda\.rc|$(SYSCONFDIR)/lda.rc|g' \
+              -e 's|/usr/local/lib/lda|$(MODDIR)|g' \
+              -e 's|/usr/local/share/doc/lda|$(DOCDIR)|g' \
+              -e 's|/usr/local/bin/lda|$(BINDIR)/lda|g'
 INSTALLED   = $(BINDIR)/lda $(BINDIR)/lda-verify $(MANDIR)/man1/lda.1 $(MANDIR)/man5/lda.rc.5 \
               $(DOCDIR)/lda.rc.example $(MODS:$(BUILD)/modules/%=$(MODDIR)/%)
 install: $(LDA) $(VERIFY) $(MODS) $(BUILD)/lda.rc
@@ -158,8 +194,10 @@ install: $(LDA) $(VERIFY) $(MODS) $(BUILD)/lda.rc
 	install -m 0755 $(LDA) $(DESTDIR)$(BINDIR)/lda
 	install -m 0755 $(VERIFY) $(DESTDIR)$(BINDIR)/lda-verify
 	install -m 0644 $(MODS) $(DESTDIR)$(MODDIR)/
-	install -m 0644 lda.1 $(DESTDIR)$(MANDIR)/man1/lda.1
-	install -m 0644 lda.rc.5 $(DESTDIR)$(MANDIR)/man5/lda.rc.5
+	$(MANPATHS) lda.1 >$(BUILD)/lda.1
+	$(MANPATHS) lda.rc.5 >$(BUILD)/lda.rc.5
+	install -m 0644 $(BUILD)/lda.1 $(DESTDIR)$(MANDIR)/man1/lda.1
+	install -m 0644 $(BUILD)/lda.rc.5 $(DESTDIR)$(MANDIR)/man5/lda.rc.5
 	install -m 0644 lda.rc.example $(DESTDIR)$(DOCDIR)/lda.rc.example
 	[ -e $(DESTDIR)$(SYSCONFDIR)/lda.rc ] || \
 	    install -m 0644 $(BUILD)/lda.rc $(DESTDIR)$(SYSCONFDIR)/lda.rc
@@ -199,4 +237,4 @@ deps:
 	    ls $${p}_*.deb >/dev/null 2>&1 || { echo "make deps: apt-get download $$p failed" >&2; exit 1; }; done
 
 clean:
-	rm -rf build build-san demo
+	rm -rf build build-san build-fuzz demo

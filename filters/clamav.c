@@ -232,12 +232,15 @@ clam_run(struct filter_ctx *c, const struct spool *msg, struct verdict *v,
 }
 
 static const char *const clam_vars[] = { "VIRUS_NAME", NULL };
+static const char *const clam_fields[] = { "X-Virus-Status",
+	"X-Virus-Scanned", NULL };
 
 const struct filter filter_clamav = {
 	.name = "clamav",
 	.prefix = "CLAMAV",
 	.fail_closed = 1,
 	.vars = clam_vars,
+	.fields = clam_fields,
 	.open = clam_open,
 	.run = clam_run,
 	.close = clam_close,

@@ -240,21 +240,23 @@ verdict_var(struct verdict *v, const char *name, const char *value)
 	must(buf_putc(&v->vars, '\0'));
 }
 
-/* dropped - does field i of msg match one of v's drop names? */
+/* dropped - does field i of msg match one of v's drop names? (by the
+   name the store will see: spool_field_is) */
 static int
 dropped(const struct spool *msg, size_t i, const struct verdict *v)
 {
-	const struct spool_field *f = &msg->fields[i];
-	const char *name = msg->hdr + f->off;
+	char name[128];
 
 	for (size_t d = 0; d < v->ndrop; d++) {
 		size_t n = strlen(v->drop[d]);
-		if (n > 0 && v->drop[d][n - 1] == '*') {
-			if (f->name_len >= n - 1 &&
-			    strncasecmp(name, v->drop[d], n - 1) == 0)
-				return 1;
-		} else if (f->name_len == n &&
-		    strncasecmp(name, v->drop[d], n) == 0)
+		int prefix = n > 0 && v->drop[d][n - 1] == '*';
+		if (prefix)
+			n--;
+		if (n >= sizeof name)
+			log_panic("filter: drop name %s too long", v->drop[d]);
+		memcpy(name, v->drop[d], n);
+		name[n] = '\0';
+		if (spool_field_is(msg, i, name, prefix))
 			return 1;
 	}
 	return 0;
@@ -375,7 +377,8 @@ fail_closed(const struct filter_ctx *c)
  * failed - the filter could not check the message. Closed: the MTA keeps
  * the message and retries (75). Open: the message goes on unchanged but
  * for one X-LDA-Unscanned field saying which filter did not look at it and
- * why, and the filter's variables are emptied so that no stale result from
+ * why, without the fields the filter would have written (forged copies),
+ * and the filter's variables are emptied so that no stale result from
  * an earlier call is taken for this one.
  */
 static int
@@ -397,6 +400,8 @@ failed(struct filter_ctx *c, const char *why)
 	text = xasprintf("%s (%.*s)", f->name, REASON_MAX, why);
 	verdict_field(&v, 1, "X-LDA-Unscanned", text);
 	free(text);
+	for (const char *const *n = f->fields; n && *n; n++)
+		verdict_drop(&v, *n);	/* a forged verdict is no verdict */
 	for (const char *const *n = f->vars; n && *n; n++)
 		verdict_var(&v, *n, "");
 	had = c->rc ? rc_get(c->rc, "FILTER_UNSCANNED") : NULL;

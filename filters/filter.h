@@ -75,6 +75,10 @@ struct filter {
 				   --test-filters */
 	const char *const *vars;/* the rc variables it sets, NULL-terminated:
 				   all are set to "" when it fails */
+	const char *const *fields;/* the header fields it writes (a name, or
+				   a prefix ending in '*'), NULL-terminated:
+				   forged copies in the message are dropped
+				   even when it fails open */
 	int (*open)(struct filter_ctx *c, char **err);
 	int (*run)(struct filter_ctx *c, const struct spool *msg,
 	    struct verdict *v, char **err);

@@ -287,8 +287,12 @@ add_xspam(struct verdict *v, const char *hdr, size_t len)
 		if (line[0] != ' ' && line[0] != '\t')
 			keep = n > 7 && strncasecmp(line, "X-Spam-", 7) == 0;
 		if (keep) {
-			(void)buf_append(&field, line, n && line[n - 1] == '\r' ?
-			    n - 1 : n);
+			/* a CR or NUL inside would end or bend the line in
+			   the store (repair.c): spamd adds no other field */
+			size_t m = n && line[n - 1] == '\r' ? n - 1 : n;
+			for (size_t k = 0; k < m; k++)
+				(void)buf_putc(&field, line[k] == '\r' ||
+				    line[k] == '\0' ? ' ' : line[k]);
 			(void)buf_putc(&field, '\n');
 		}
 		i += n + 1;
@@ -373,8 +377,10 @@ spamd_run(struct filter_ctx *c, const struct spool *msg, struct verdict *v,
 
 	if (spamd_settings(c, &set, err) == -1)
 		return -1;
-	/* As spamc does: a message too big for spamd passes unscanned. */
+	/* As spamc does: a message too big for spamd passes unscanned;
+	   unlike spamc, without the X-Spam-* fields it came with (forged). */
 	if (msg->size > set.maxsize) {
+		verdict_drop(v, "X-Spam-*");
 		verdict_var(v, "SPAM_FLAG", "");
 		verdict_var(v, "SPAM_SCORE", "");
 		verdict_var(v, "SPAM_THRESHOLD", "");
@@ -391,6 +397,7 @@ spamd_run(struct filter_ctx *c, const struct spool *msg, struct verdict *v,
 
 static const char *const spamd_vars[] = { "SPAM_FLAG", "SPAM_SCORE",
 	"SPAM_THRESHOLD", "SPAM_SYMBOLS", NULL };
+static const char *const spamd_fields[] = { "X-Spam-*", NULL };
 
 const struct filter filter_spamassassin = {
 	.name = "spamassassin",
@@ -398,5 +405,6 @@ const struct filter filter_spamassassin = {
 	.fail_closed = 0,
 	.rewrites = 1,		/* SPAMD_COMMAND=PROCESS hands back a new spool */
 	.vars = spamd_vars,
+	.fields = spamd_fields,
 	.run = spamd_run,
 };

@@ -36,11 +36,13 @@ struct spf {
 	char *receiver;
 };
 
-/* word_end - the end of the word at p (up to a blank, '(' or ';') */
+/* word_end - the end of the word at p (up to a blank, a control byte,
+   '(' or ';') */
 static const char *
 word_end(const char *p)
 {
-	while (*p && !isspace((unsigned char)*p) && *p != '(' && *p != ';')
+	while (*p && !isspace((unsigned char)*p) && !iscntrl((unsigned char)*p) &&
+	    *p != '(' && *p != ';')
 		p++;
 	return p;
 }

@@ -850,6 +850,36 @@ send_body(struct lmtp_conn *lc, struct lmtp_txn *t, char **err)
 	return write_out(lc, err);
 }
 
+/*
+ * in_step - nothing from the store waits unread before a new command: a
+ * reply line nobody asked for would be taken for the answer to the next
+ * one (a stray 250 for DATA's). Such a link is broken. An EOF is left to
+ * the next read (a dropped link). 0, or -1 with *err.
+ */
+static int
+in_step(struct lmtp_conn *lc, const char *before, char **err)
+{
+	char c;
+
+	if (lc->in_off < lc->in_len ||
+	    recv(lc->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1) {
+		lc->broken = 1;
+		return xerr(err, "connection out of step: the store sent a "
+		    "reply nobody asked for before %s", before);
+	}
+	return 0;
+}
+
+/* out_of_step - reply r is none the command can have (a 2xx or 3xx
+   where it means nothing): the link is broken. -1 with *err */
+static int
+out_of_step(struct lmtp_conn *lc, const struct lmtp_reply *r, char **err)
+{
+	lc->broken = 1;
+	return xerr(err, "connection out of step: the store answered %s "
+	    "with \"%.80s\"", phase_names[lc->phase], r->text ? r->text : "");
+}
+
 /* final_replies - one reply per accepted recipient, in RCPT order */
 static int
 final_replies(struct lmtp_conn *lc, struct lmtp_txn *t,
@@ -860,6 +890,11 @@ final_replies(struct lmtp_conn *lc, struct lmtp_txn *t,
 	for (size_t i = 0; i < nacc; i++) {
 		if (read_reply(lc, &r, NULL, err) == -1)
 			return -1;	/* the rest stay unanswered */
+		if (r.code >= 300 && r.code < 400) {	/* no final answer */
+			out_of_step(lc, &r, err);
+			lmtp_reply_free(&r);
+			return -1;
+		}
 		set_reply(t, acc[i], &r);
 		lmtp_reply_free(&r);
 	}
@@ -912,6 +947,10 @@ reset(struct lmtp_conn *lc)
 	struct lmtp_reply r;
 	char *err = NULL;
 
+	if (in_step(lc, "RSET", &err) == -1) {
+		free(err);
+		return;
+	}
 	command(lc, "RSET");
 	if (exchange(lc, LMTP_RSET, &r, NULL, &err) == 0) {
 		if (r.code != 250)
@@ -928,6 +967,9 @@ reset(struct lmtp_conn *lc)
  * when the store offers PIPELINING, else one at a time; replies come back
  * in the same order and each is handled in the phase of its command. A
  * 354 to DATA leads to BODY and DOT: one reply per accepted recipient.
+ * Any 2xx or 3xx reply but 250 to MAIL, 250/251 to RCPT and 354 to DATA,
+ * or a reply waiting before MAIL, breaks the link (-1): the store and lda
+ * no longer agree which reply answers what.
  */
 int
 lmtp_send(struct lmtp_conn *lc, struct lmtp_txn *t, char **err)
@@ -947,6 +989,8 @@ lmtp_send(struct lmtp_conn *lc, struct lmtp_txn *t, char **err)
 		return -1;
 	if (too_big(lc, t))
 		return 0;
+	if (in_step(lc, "MAIL", err) == -1)
+		return -1;
 	acc = xcalloc(t->nrcpts + 1, sizeof *acc);
 	for (k = 0; k < ncmd; k++) {
 		while (nsent < ncmd && nsent - k < window) {
@@ -961,6 +1005,14 @@ lmtp_send(struct lmtp_conn *lc, struct lmtp_txn *t, char **err)
 		if (write_out(lc, err) == -1 || read_reply(lc, &r, NULL,
 		    err) == -1) {
 			rc = -1;
+			break;
+		}
+		/* A 2xx or 3xx no command of ours can get: out of step. */
+		if (r.code < 400 && (lc->phase == LMTP_DATA ? r.code != 354 :
+		    lc->phase == LMTP_MAIL ? r.code != 250 :
+		    r.code != 250 && r.code != 251)) {
+			rc = out_of_step(lc, &r, err);
+			lmtp_reply_free(&r);
 			break;
 		}
 		switch (lc->phase) {

@@ -6,11 +6,13 @@
  * Does not: parse, deliver or decide anything itself.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
@@ -466,6 +468,35 @@ delivery(const struct invocation *inv)
 	return finish(o);
 }
 
+/* looks_like_mail - does the file at path begin as a mail message (a
+   From_ line, or a header field no rc statement can be)? dovecot-lda's
+   -p names the message file; lda's -p is procmail's, and the word after
+   it is taken for an rcfile. */
+static int
+looks_like_mail(const char *path)
+{
+	static const char *const fields[] = { "Return-Path:", "Received:",
+	    "Delivered-To:", "From:", "To:", "Subject:", "Date:",
+	    "Message-ID:", "MIME-Version:" };
+	char head[256];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd == -1)
+		return 0;
+	n = read(fd, head, sizeof head - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	head[n] = '\0';
+	if (strncmp(head, "From ", 5) == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		if (strncasecmp(head, fields[i], strlen(fields[i])) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * settled - the administrator's part of the command line, checked before
  * the message is read: --config made absolute (it is read after lda
@@ -496,6 +527,12 @@ settled(struct invocation *inv, char **config_r)
 		    strerror(errno), inv->mode == INV_MAILFILTER ? " (lda's "
 		    "-m takes an rcfile, as procmail's does, not a mailbox as "
 		    "Cyrus deliver's and dovecot-lda's -m)" : "");
+		goto fail;
+	}
+	if (inv->rcfile && looks_like_mail(inv->rcfile)) {
+		what = xasprintf("rcfile %s is a mail message, not an rc file "
+		    "(dovecot-lda's -p names the message; lda reads it on "
+		    "standard input)", inv->rcfile);
 		goto fail;
 	}
 	if (inv->store) {

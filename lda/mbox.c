@@ -52,7 +52,7 @@ pause_ms(int round)
 {
 	static unsigned r;
 	struct timespec ts;
-	long w = round < 5 ? 20L << round : 500;
+	long w = round < 3 ? 10L << round : 80;
 
 	r = r * 1103515245u + 12345u + (unsigned)getpid();
 	w += (long)(r >> 16) % (w / 2 + 1);
@@ -161,10 +161,17 @@ dotlock(const char *lock, int timeout, int *fd_r, long long *prev)
 			return -1;
 		if (stale(lock, &p, &ino)) {
 			/* only the lock we judged, not a new one */
-			if (lstat(lock, &st) == 0 && st.st_ino == ino &&
-			    unlink(lock) == 0)
+			if (lstat(lock, &st) == -1 || st.st_ino != ino)
+				continue;
+			if (unlink(lock) == 0) {
 				*prev = p;
-			continue;
+				continue;
+			}
+			/* a stale lock in a spool we may not write (lda as
+			   the user on Debian's 2775 /var/mail): fcntl alone,
+			   as when we may not create one; never spin on it */
+			if (errno == EACCES || errno == EPERM || errno == EROFS)
+				return 0;
 		}
 		if (ms() >= give_up) {
 			errno = ETIMEDOUT;

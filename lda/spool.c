@@ -3,9 +3,11 @@
  * Does: bounded chunked reads; keeps the header section (up to
  * SPOOL_HEADER_MAX) in memory with an index of its fields; removes and
  * remembers a leading mbox "From " line; leaves the body on disk.
+ * Indexes the header as the store repair (repair.c) will write it.
  * Does not: parse MIME, repair bytes, choose a destination, log.
  * Errors: returns -1 and sets *err; never logs, never exits.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <sys/mman.h>
 #include <stdlib.h>
@@ -133,18 +135,60 @@ feed(struct reader *r, const char *p, size_t n, char **err)
 	return 0;
 }
 
-/* index_fields - find each field of the header section */
+/*
+ * line_len - bytes of the header line at s (n bytes left), its line end
+ * included, as repair.c will write it to a store: a line ends at an LF
+ * (the CRs and NULs before it belong to that one line end) or at a bare
+ * CR (one line end per CR). *empty: nothing but NULs before the line end.
+ */
+static size_t
+line_len(const char *s, size_t n, int *empty)
+{
+	*empty = 1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n')
+			return i + 1;
+		if (s[i] == '\r') {
+			size_t j = i + 1;
+			while (j < n && (s[j] == '\r' || s[j] == '\0'))
+				j++;
+			return j < n && s[j] == '\n' ? j + 1 : i + 1;
+		}
+		if (s[i] != '\0')
+			*empty = 0;
+	}
+	*empty = 0;	/* no line end: the rest of a cut header */
+	return n;
+}
+
+/*
+ * index_fields - find each field of the header section, the way the
+ * store repair (repair.c) will write them, so that what a filter drops
+ * (a forged X-Spam-Flag) cannot come back as a field in the store: a bare
+ * CR ends a line, NULs count for nothing, and a line that is empty but
+ * for them ends the header (the rest is body, as the repair will make
+ * it). A field's name is compared with its NULs and trailing blanks
+ * left out (spool_field_is).
+ */
 static void
 index_fields(struct spool *sp)
 {
 	size_t off = 0, cap = 0;
 
 	while (off < sp->hdr_len) {
-		const char *line = sp->hdr + off;
-		const char *nl = memchr(line, '\n', sp->hdr_len - off);
-		size_t len = nl ? (size_t)(nl - line) + 1 : sp->hdr_len - off;
+		const char *line = sp->hdr + off, *first = line;
+		int empty;
+		size_t len = line_len(line, sp->hdr_len - off, &empty);
 
-		if ((*line == ' ' || *line == '\t') && sp->nfields > 0) {
+		if (empty) {	/* the header ends here, the body starts */
+			sp->hdr_len = off;
+			sp->body_off = (off_t)off;
+			sp->hdr[off] = '\0';
+			break;
+		}
+		while (first < line + len - 1 && *first == '\0')
+			first++;
+		if ((*first == ' ' || *first == '\t') && sp->nfields > 0) {
 			sp->fields[sp->nfields - 1].len += len;
 		} else {
 			const char *colon = memchr(line, ':', len);
@@ -326,17 +370,38 @@ spool_copy(const struct spool *sp, off_t from, off_t to, int fd, char **err)
 	return 0;
 }
 
+/*
+ * spool_field_is - is field i called name (case-insensitive), as a store
+ * or a mail reader sees the name: its NUL bytes left out (the store
+ * repair removes them) and blanks before the colon ignored. prefix: name
+ * is the start of the field's name.
+ */
+int
+spool_field_is(const struct spool *sp, size_t i, const char *name, int prefix)
+{
+	const struct spool_field *f = &sp->fields[i];
+	const char *p = sp->hdr + f->off, *end = p + f->name_len;
+
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\0'))
+		end--;
+	for (; p < end; p++) {
+		if (*p == '\0')
+			continue;
+		if (*name == '\0' ||
+		    tolower((unsigned char)*p) != tolower((unsigned char)*name))
+			return prefix && *name == '\0';
+		name++;
+	}
+	return *name == '\0' && f->name_len > 0;
+}
+
 /* spool_field_find - first field named name at or after start */
 long
 spool_field_find(const struct spool *sp, const char *name, size_t start)
 {
-	size_t n = strlen(name);
-
-	for (size_t i = start; i < sp->nfields; i++) {
-		const struct spool_field *f = &sp->fields[i];
-		if (f->name_len == n && strncasecmp(sp->hdr + f->off, name, n) == 0)
+	for (size_t i = start; i < sp->nfields; i++)
+		if (spool_field_is(sp, i, name, 0))
 			return (long)i;
-	}
 	return -1;
 }
 

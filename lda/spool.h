@@ -65,6 +65,12 @@ ssize_t spool_pread(const struct spool *sp, void *p, size_t n, off_t off);
 int spool_copy(const struct spool *sp, off_t from, off_t to, int fd,
     char **err);
 
+/* Is field i named name (case-insensitive; NULs in the field's name and
+   blanks before its colon do not count, as the store repair and readers
+   see it)? prefix: name starts the field's name. */
+int spool_field_is(const struct spool *sp, size_t i, const char *name,
+    int prefix);
+
 /* Index of the first field named name (case-insensitive) at or after
    *start; -1 when none. */
 long spool_field_find(const struct spool *sp, const char *name, size_t start);

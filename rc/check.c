@@ -4,7 +4,8 @@
  * that do not compile, recipes that can never match, flags that make no
  * sense together, assignments to variables the system rc locks (by
  * name), size conditions that are no number, an empty "!" forward, and
- * filter names (FILTERS, "| @name") no filter is registered as.
+ * filter names (FILTERS, "| @name") no filter is registered as, and
+ * ${...} nested deeper than the run expands.
  * Does not: run anything or read the message.
  */
 #include <stdio.h>
@@ -155,12 +156,26 @@ check_recipe(struct check *c, const char *path, const struct rc_node *n)
 		    "it with the MTA)");
 }
 
+/* check_deep - text the run would refuse to expand (RC_EXPAND_DEPTH) */
+static void
+check_deep(struct check *c, const char *path, int line, const char *raw)
+{
+	char msg[80];
+
+	if (raw == NULL || rc_expand_depth(raw) <= RC_EXPAND_DEPTH)
+		return;
+	snprintf(msg, sizeof msg, "${...} nested more than %d deep: the run "
+	    "refuses to expand it", RC_EXPAND_DEPTH);
+	check_report(c, path, line, 0, msg);
+}
+
 /* check_list - walk the tree */
 static void
 check_list(struct check *c, const char *path, const struct rc_node *n)
 {
 	for (; n; n = n->next) {
 		if (n->kind == RC_NODE_ASSIGN) {
+			check_deep(c, path, n->line, n->value);
 			for (size_t i = 0; i < c->nlocked; i++)
 				if (strcmp(c->locked[i], n->name) == 0) {
 					char *m = xasprintf("%s is locked by "
@@ -174,6 +189,10 @@ check_list(struct check *c, const char *path, const struct rc_node *n)
 			continue;
 		}
 		check_recipe(c, path, n);
+		check_deep(c, path, n->line, n->recipe->action);
+		for (size_t i = 0; i < n->recipe->nconds; i++)
+			check_deep(c, path, n->recipe->conds[i].line,
+			    n->recipe->conds[i].text);
 		if (n->recipe->act == RC_ACT_BLOCK)
 			check_list(c, path, n->recipe->block);
 	}

@@ -420,13 +420,15 @@ rc_cond_eval(struct rc *rc, const struct rc_recipe *r, int line)
 	struct buf hdr;
 	int i = cond_chain(rc, r->flags);
 
-	(void)line;
 	if (!i)
 		rc_trace(rc, "Skipped: the A/a/E/e flag and the previous "
 		    "recipe");
 	buf_init(&hdr, 0);
-	for (size_t k = 0; i && k < r->nconds; k++)
+	for (size_t k = 0; i && k < r->nconds; k++) {
+		rc->cur_line = r->conds[k].line;	/* errors name it */
 		i = cond_one(rc, &r->conds[k], r->flags, &hdr, &sc);
+	}
+	rc->cur_line = line;
 	buf_free(&hdr);
 	rc->lastscore = (long)sc.score;
 	if (rc->lastscore == 0 && sc.score > 0)

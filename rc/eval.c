@@ -30,6 +30,8 @@ rc_error(struct rc *rc, int line, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	rc->errors++;
+	if (line <= 0)
+		line = rc->cur_line;
 	if (line > 0)
 		log_warn("%s:%d: %s", rc->cur_file ? rc->cur_file : "rc", line,
 		    msg);
@@ -56,6 +58,7 @@ eval_assign(struct rc *rc, const struct rc_node *n)
 	enum rc_flow f;
 	int tainted = 0;
 
+	rc->cur_line = n->line;
 	if (n->value) {
 		v = rc_expand_str(rc, n->value, RC_EXP_ASSIGN);
 		tainted = rc->exp_tainted;
@@ -65,7 +68,6 @@ eval_assign(struct rc *rc, const struct rc_node *n)
 	else
 		rc_yell(rc, "Unsetting", n->name);
 	rc->pending = RC_GO;
-	rc->cur_line = n->line;
 	rc_assign_t(rc, n->name, v, tainted);
 	rc->cur_line = 0;
 	free(v);
@@ -184,6 +186,7 @@ eval_recipe(struct rc *rc, const struct rc_node *n)
 	int succeed = 0;
 	enum rc_flow f;
 
+	rc->cur_line = n->line;
 	if (r->broken) {
 		rc_trace(rc, "Skipped recipe at %s:%d (error above)",
 		    rc->cur_file, n->line);
@@ -223,6 +226,7 @@ int
 rc_run_path(struct rc *rc, const char *path, int system)
 {
 	const char *saved = rc->cur_file;
+	int saved_line = rc->cur_line;
 	struct rc_file *f;
 	enum rc_flow flow;
 	char *err = NULL;
@@ -246,6 +250,7 @@ rc_run_path(struct rc *rc, const char *path, int system)
 		rc->lastcond = rc->prevcond = rc->lastsucc = 0;
 	flow = rc_eval_list(rc, f->first);
 	rc->cur_file = saved;
+	rc->cur_line = saved_line;
 	rc->depth--;
 	rc_file_free(&f);
 	return flow == RC_DELIVERED;

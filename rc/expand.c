@@ -29,6 +29,7 @@ struct exp {
 	int skip;		/* inside an alternative that is not taken */
 	int bracelev, qbracelev;
 	int over;		/* the value cap was reached */
+	int deep;		/* ${...} nested past RC_EXPAND_DEPTH */
 	int tainting;		/* what is written now came from the message */
 	unsigned char *mask;	/* mask[i]: out byte i did */
 	size_t maskcap;
@@ -232,6 +233,11 @@ exp_brace(struct exp *e)
 		use_alt = v != NULL;
 	else
 		return;
+	if (e->bracelev >= RC_EXPAND_DEPTH) {	/* the stack is finite */
+		e->deep = 1;
+		e->i = e->len;
+		return;
+	}
 	/* Parse the alternative either way; keep it only when used. */
 	{
 		size_t mark = e->out->len;
@@ -432,7 +438,7 @@ exp_run(struct exp *e)
 {
 	int c, lev = e->bracelev;
 
-	while ((c = exp_getc(e)) != -1 && !e->over) {
+	while ((c = exp_getc(e)) != -1 && !e->over && !e->deep) {
 		if (e->got == SINGLE_QUOTED && c != '\'') {
 			exp_putc(e, c);
 			continue;
@@ -503,12 +509,13 @@ rc_expand(struct rc *rc, const char *raw, enum rc_expand_mode mode,
 
 	buf_reset(out);
 	exp_run(&e);
-	if (e.over) {
+	if (e.over || e.deep) {
 		free(e.mask);
 		rc->exp_tainted = 0;
 		rc->exp_masklen = 0;
-		*err = xasprintf("expanded value longer than %u bytes",
-		    RC_VALUE_MAX);
+		*err = e.deep ? xasprintf("${...} nested more than %d deep",
+		    RC_EXPAND_DEPTH) : xasprintf("expanded value longer than "
+		    "%u bytes", RC_VALUE_MAX);
 		return -1;
 	}
 	if (mode == RC_EXP_WORDS) {
@@ -526,6 +533,26 @@ rc_expand(struct rc *rc, const char *raw, enum rc_expand_mode mode,
 	rc->exp_masklen = e.mask ? out->len : 0;
 	rc->exp_tainted = e.mask && memchr(e.mask, 1, out->len) != NULL;
 	return 0;
+}
+
+/* rc_expand_depth - how deep ${...} nest in raw, as text (for --check:
+   rc_expand refuses past RC_EXPAND_DEPTH) */
+int
+rc_expand_depth(const char *raw)
+{
+	int d = 0, max = 0;
+
+	for (; *raw; raw++) {
+		if (raw[0] == '\\' && raw[1])
+			raw++;
+		else if (raw[0] == '$' && raw[1] == '{') {
+			if (++d > max)
+				max = d;
+			raw++;
+		} else if (raw[0] == '}' && d > 0)
+			d--;
+	}
+	return max;
 }
 
 /*

@@ -19,6 +19,7 @@
 #define RC_INCLUDE_MAX	32		/* INCLUDERC / SWITCHRC nesting */
 #define RC_FILE_MAX	(16u << 20)	/* bytes of one rc file */
 #define RC_VALUE_MAX	(1u << 20)	/* bytes of one expanded value */
+#define RC_EXPAND_DEPTH	64		/* ${a:-${b:-...}} nested at most */
 #define RC_CAPTURE_MAX	(1u << 20)	/* bytes kept of a program's output */
 
 /* The variables: "NAME=value" strings, NULL-terminated (usable as envp). */
@@ -39,7 +40,8 @@ struct rc {
 	size_t nargs;
 	int depth;		/* rc files being run (INCLUDERC nesting) */
 	const char *cur_file;	/* $_ */
-	int cur_line;		/* the line of the assignment being run */
+	int cur_line;		/* the line being run (assignment, recipe,
+				   condition; 0 outside): errors name it */
 	char *filters_at;	/* "file:line" where FILTERS was set */
 	int lastcond, prevcond, lastsucc;	/* procmail's A/a/E/e state */
 	long lastscore;		/* $= */
@@ -115,6 +117,8 @@ int rc_expand(struct rc *rc, const char *raw, enum rc_expand_mode mode,
     struct buf *out, size_t *nwords_r, char **err);
 char *rc_expand_str(struct rc *rc, const char *raw,
     enum rc_expand_mode mode);
+/* The deepest ${...} nesting in raw, read as text (for --check). */
+int rc_expand_depth(const char *raw);
 /*
  * A path the message chose: why the last rc_expand's output (s, len
  * bytes: NUL-separated words, or one value) is a file name that a header

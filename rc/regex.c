@@ -54,6 +54,10 @@ static struct {
 #define RX_OPS_MAX	8		/* stacked operators (extended) */
 #define RX_PROG_MAX	65536		/* NFA instructions after {n,m} */
 #define RX_TRE_MAX	(1024u * 1024)	/* wide characters of TRE pattern */
+#define RX_FUZZ_MAX	128		/* rx_size of a pattern with {~...} */
+#define RX_FUZZ_OPS	2		/* approximate operators in a pattern */
+#define RX_STR_(x)	#x
+#define RX_STR(x)	RX_STR_(x)
 #define RX_CHUNK	65536		/* spool bytes read at a time */
 #define RX_NOSTART	SIZE_MAX	/* a thread that has not crossed \/ */
 #define RX_FUZZ_READS	4		/* approximate counting: texts' worth */
@@ -98,7 +102,7 @@ struct rx_parse {
 	size_t nnode, capnode;
 	struct rx_set *set;
 	size_t nset, capset;
-	int bom, fuzz;			/* seen \/, seen {~...} */
+	int bom, fuzz;			/* seen \/, {~...} seen (how many) */
 	int known[RX_KNOWN];		/* rx_sameset: 1 + a set, or 0 */
 	char *err;
 };
@@ -540,6 +544,8 @@ rx_bound(struct rx_parse *ps, int n, const char *s, const char *e)
 	return 0;
 }
 
+static size_t rx_size(const struct rx_parse *ps, int n);
+
 /* rx_has - whether the tree under node n holds a node of kind k */
 static int
 rx_has(const struct rx_parse *ps, int n, enum rx_kind k)
@@ -575,11 +581,16 @@ rx_brace(struct rx_parse *ps, int a)
 	/* TRE 0.8.0 crashes matching b{~1}(x{~1})?{~1}y{~1}. */
 	if (rx_has(ps, a, RX_FUZZ))
 		return rx_fail(ps, "approximate matching inside another");
+	/* TRE 0.8.0 overruns its stack matching a{~1}b{~1}c{~1}d{~1}e (and
+	   see rx_parse_all). */
+	if (ps->fuzz == RX_FUZZ_OPS)
+		return rx_fail(ps, "more than " RX_STR(RX_FUZZ_OPS)
+		    " approximate {~...} in one pattern");
 	ps->p = e + 1;
 	n = rx_wrap(ps, RX_FUZZ, a);
 	ps->node[n].off = (size_t)(s - ps->s);
 	ps->node[n].len = (size_t)(e - s);
-	ps->fuzz = 1;
+	ps->fuzz++;
 	return n;
 }
 
@@ -711,6 +722,13 @@ rx_parse_all(struct rx_parse *ps)
 		return -1;
 	if (ps->p != ps->end)
 		return rx_fail(ps, "unmatched )");
+	/* TRE 0.8.0 overruns its stack (^TO_{20~}, ^FROM_MAILER{7~},
+	   .*{7~}^FROM_DAEMON) or runs for minutes ((a|b1|...|b35){7~}) when
+	   a pattern with approximate matching is big. */
+	if (ps->fuzz && rx_size(ps, root) > RX_FUZZ_MAX)
+		return rx_fail(ps, "approximate matching in a pattern of more "
+		    "than " RX_STR(RX_FUZZ_MAX) " positions (a keyword such as "
+		    "^TO_ is more)");
 	rx_ends(ps, root, 1);
 	return root;
 }

@@ -5,7 +5,8 @@
  * demand (EIO on fsync, EDQUOT on write, a kill in the middle of an
  * append) can be tested against the real binary.
  * LDA_FAULT="CALL:ACTION:MATCH[:AFTER]" (several joined by ';'):
- *   CALL    fsync | write
+ *   CALL    fsync | write | send (as write, for sockets) | dot (after a write that ends with the
+ *           final "\r\n.\r\n" of an LMTP DATA: the store has all of it)
  *   ACTION  an errno name (EIO, ENOSPC, EDQUOT, EFBIG, EROFS): the call
  *           fails with it; SIGTERM SIGHUP SIGINT SIGALRM SIGKILL: the
  *           process raises it; SLEEPn: sleeps n seconds, then goes on
@@ -278,7 +279,16 @@ write(int fd, const void *p, size_t n)
 	if (real == NULL)
 		real = (ssize_t (*)(int, const void *, size_t))dlsym(RTLD_NEXT,
 		    "write");
-	if (nfaults == 0 || (f = find("write", fd)) == NULL)
+	if (nfaults == 0)
+		return real(fd, p, n);
+	if (n >= 5 && memcmp((const char *)p + n - 5, "\r\n.\r\n", 5) == 0 &&
+	    (f = find("dot", fd)) != NULL) {
+		ssize_t w = real(fd, p, n);
+		if (w == (ssize_t)n)
+			act(f);	/* the reply is never read */
+		return w;
+	}
+	if ((f = find("write", fd)) == NULL)
 		return real(fd, p, n);
 	if (f->after >= 0 && written + (long long)n < f->after) {
 		ssize_t w = real(fd, p, n);
@@ -300,4 +310,37 @@ write(int fd, const void *p, size_t n)
 	if (act(f) == -1)
 		return -1;
 	return real(fd, p, n);
+}
+
+/* send - lda's LMTP client writes with send(): the "dot" fault */
+ssize_t
+send(int fd, const void *p, size_t n, int flags)
+{
+	static ssize_t (*real)(int, const void *, size_t, int);
+	struct fault *f;
+	ssize_t w;
+
+	if (real == NULL)
+		real = (ssize_t (*)(int, const void *, size_t, int))dlsym(
+		    RTLD_NEXT, "send");
+	if (nfaults != 0 && (f = find("send", fd)) != NULL && f->after >= 0 &&
+	    written + (long long)n >= f->after) {
+		/* up to the fault point, act (a stall, a signal), go on */
+		size_t cut = written < f->after ? (size_t)(f->after - written) : 0;
+		w = cut ? real(fd, p, cut, flags) : 0;
+		if (w != (ssize_t)cut)
+			return w;
+		written += w;
+		if (act(f) == -1)
+			return cut ? w : -1;
+		return cut ? w : real(fd, p, n, flags);
+	}
+	w = real(fd, p, n, flags);
+	if (nfaults != 0 && w > 0 && find("send", fd) != NULL)
+		written += w;
+	if (nfaults != 0 && w == (ssize_t)n && n >= 5 &&
+	    memcmp((const char *)p + n - 5, "\r\n.\r\n", 5) == 0 &&
+	    (f = find("dot", fd)) != NULL)
+		act(f);	/* the store has it all; its reply is never read */
+	return w;
 }

@@ -11,8 +11,8 @@ storm() {
 	local dir=$1 n=$2 i t0; shift 2
 	mkdir -p "$dir"
 	for i in $(seq "$n"); do
-		printf 'From: a@example.org\nTo: bob@example.org\nSubject: storm %d\nMessage-ID: <storm.%d.%d@load>\nDate: Sat, 21 Nov 2026 10:00:00 +0000\n\nMessage %d of the storm.\nFrom the load test.\n' \
-			"$i" "$i" $$ "$i" >"$dir/m$i"
+		printf 'From: a@example.org\nTo: bob@example.org\nSubject: storm %d\nMessage-ID: <storm.%d.%d.%s@load>\nDate: Sat, 21 Nov 2026 10:00:00 +0000\n\nMessage %d of the storm.\nFrom the load test.\n' \
+			"$i" "$i" $$ "${dir//[^a-zA-Z0-9]/}" "$i" >"$dir/m$i"
 	done
 	rm -f "$dir/go"; mkfifo "$dir/go"
 	exec 9<>"$dir/go"	# open both ways: never blocks, keeps it open

@@ -14,10 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "buf.h"
 #include "regex.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* LLVMFuzzerTestOneInput - one input; aborts on a disagreement */
 int
@@ -61,7 +60,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 static const char *const pieces[] = { "a", "b", "A", ".", "^", "$", "^^",
 	"*", "+", "?", "(", ")", "|", "[ab]", "[^a]", "[]a-]", "\\<", "\\>",
 	"\\/", "\\.", "{2}", "{1,3}", "{~1}", "[[:alpha:]]", "\\w", " ", "\\",
-	"^TO_", "^FROM_DAEMON", "[", "x" };
+	"^TO_", "^FROM_DAEMON", "[", "x", "{7~}", "{~20}", "{+2-1#3~5}",
+	"^FROM_MAILER", ".*", "(a|b|c|d)" };
 
 /* random_input - a pattern of random pieces, a NUL, a random text */
 static size_t
@@ -90,9 +90,14 @@ main(int argc, char **argv)
 	long iterations = argc > 1 ? atol(argv[1]) : 100000;
 	uint8_t buf[4096];
 
+	if (fuzz_replay(argc, argv))
+		return 0;
 	srand(argc > 2 ? (unsigned)atoi(argv[2]) : 1);
-	for (long i = 0; i < iterations; i++)
-		LLVMFuzzerTestOneInput(buf, random_input(buf, sizeof buf));
+	for (long i = 0; i < iterations; i++) {
+		size_t n = random_input(buf, sizeof buf);
+		fuzz_last(buf, n);
+		LLVMFuzzerTestOneInput(buf, n);
+	}
 	printf("%ld inputs, no disagreement\n", iterations);
 	return 0;
 }

@@ -7,7 +7,10 @@
  *     hdr_len, its name ending at its first ':' (a line without one is
  *     kept as a nameless field), no blank line inside; the body offset
  *     within the message;
- *   - every field findable by its name, and its unfolded value bounded.
+ *   - every field findable by its name, and its unfolded value bounded;
+ *   - every field the store repair (lda/repair.c) will write is a field
+ *     of the index under the same name (issue 11: a forged X-Spam-Flag
+ *     behind a bare CR or a NUL must be seen by the filters that drop it).
  * Input: the message.
  * Standalone (random message pieces):
  *   cc -std=c11 -D_GNU_SOURCE -fsanitize=address,undefined -Ilda \
@@ -24,6 +27,7 @@
 
 #include "fuzz.h"
 #include "buf.h"
+#include "repair.h"
 #include "spool.h"
 
 /* check_fields - the index against the header text */
@@ -41,8 +45,10 @@ check_fields(const struct spool *sp, const uint8_t *in, size_t n)
 		if (f->off > sp->hdr_len || f->len > sp->hdr_len - f->off)
 			fuzz_fail("a field outside the header", in, n);
 		if (k == 0) {	/* a line without a colon: kept, nameless */
-			const char *nl = memchr(s, '\n', f->len);
-			size_t first = nl ? (size_t)(nl - s) : f->len;
+			size_t first = 0;	/* its first line: to a CR or LF */
+			while (first < f->len && s[first] != '\n' &&
+			    s[first] != '\r')
+				first++;
 			if (memchr(s, ':', first) != NULL && s[0] != ':')
 				fuzz_fail("a nameless line with a colon", in, n);
 			continue;
@@ -51,11 +57,15 @@ check_fields(const struct spool *sp, const uint8_t *in, size_t n)
 			fuzz_fail("a field whose name does not end at a colon", in, n);
 		if (memmem(s, f->len, "\n\n", 2) != NULL)
 			fuzz_fail("a blank line inside a field", in, n);
-		if (f->name_len < sizeof name && memchr(s, '\0',
-		    f->name_len) == NULL) {
-			memcpy(name, s, f->name_len);
-			name[f->name_len] = '\0';
-			long j = spool_field_find(sp, name, 0);
+		if (f->name_len < sizeof name) {	/* as spool_field_is sees it */
+			size_t m = 0;
+			for (size_t c = 0; c < f->name_len; c++)
+				if (s[c] != '\0')
+					name[m++] = s[c];
+			while (m > 0 && (name[m - 1] == ' ' || name[m - 1] == '\t'))
+				m--;
+			name[m] = '\0';
+			long j = m ? spool_field_find(sp, name, 0) : 0;
 			if (j < 0 || (size_t)j > i)
 				fuzz_fail("a field not found by its name", in, n);
 		}
@@ -64,6 +74,47 @@ check_fields(const struct spool *sp, const uint8_t *in, size_t n)
 			fuzz_fail("an unfolded value longer than its field", in, n);
 		buf_free(&v);
 	}
+}
+
+/* check_repair - each field of the repaired header is in the index */
+static void
+check_repair(const struct spool *sp, const uint8_t *in, size_t n)
+{
+	struct repair r;
+	struct buf out;
+	const char *p, *end;
+
+	buf_init(&out, 0);
+	repair_init(&r);
+	if (repair_feed(&r, (const char *)in, n, &out) == -1 ||
+	    repair_end(&r, &out) == -1)
+		fuzz_fail("repair", in, n);
+	p = out.s ? out.s : "";
+	end = p + out.len;
+	while (p < end) {
+		const char *eol = memmem(p, (size_t)(end - p), "\r\n", 2);
+		size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
+		const char *colon = memchr(p, ':', len);
+		if (len == 0)
+			break;		/* the header ends */
+		if (*p != ' ' && *p != '\t' && colon != NULL) {
+			char name[1024];
+			size_t m = (size_t)(colon - p), found = 0;
+			while (m > 0 && (p[m - 1] == ' ' || p[m - 1] == '\t'))
+				m--;
+			if (m >= sizeof name)
+				fuzz_fail("a repaired name too long", in, n);
+			memcpy(name, p, m);
+			name[m] = '\0';
+			for (size_t i = 0; i < sp->nfields && !found; i++)
+				found = spool_field_is(sp, i, name, 0);
+			if (!found)
+				fuzz_fail("the repair writes a field the index does "
+				    "not have", in, n);
+		}
+		p += len + 2;
+	}
+	buf_free(&out);
 }
 
 int
@@ -101,6 +152,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_fail("the header or body offset is outside the message", data,
 		    size);
 	check_fields(sp, data, size);
+	if (sp->from_line == NULL)
+		check_repair(sp, data, size);
 	spool_free(&sp);
 	return 0;
 }

@@ -40,6 +40,8 @@ run "$T/o" -m Spam -d dave
 refused "lda -m Spam -d dave (Cyrus's -m mailbox)" "rcfile Spam.*mailbox"
 run "$T/o" -p "$T/no-such-message"
 refused "dovecot-lda's -p /path" "rcfile .*no-such-message"
+run "$T/o" -p "$IN"
+refused "dovecot-lda's -p naming a message that exists" "rcfile .* is a mail message"
 
 # --- other programs' options ------------------------------------------------
 for o in -e "-c /etc/dovecot/dovecot.conf" -k -l -q "-C /etc/imapd.conf"; do

@@ -154,6 +154,19 @@ run "$T/o" --config "$T/short.rc" -d "$U"
 is "$st/$(froms)" "0/6" "a stale dotlock is broken and the message delivered"
 ok $([ ! -e "$LK" ]; echo $?) "...and no lock is left"
 
+# --- started as the user (postfix's mailbox_command) -----------------------------
+# No group mail, no helper: an existing mailbox takes the message under an
+# fcntl lock alone, even past a stale dotlock it may not remove.
+touch -d '1 hour ago' "$LK"
+st=0; (cd / && timeout 120 su -s /bin/sh "$U" -c "$LDA" <"$IN" >"$T/o" 2>&1) || st=$?
+is "$st/$(froms)" "0/7" "as the user, a stale dotlock it cannot remove: delivered with fcntl alone"
+rm -f "$LK"
+mv "$MB" "$T/mb.saved"
+st=0; (cd / && timeout 120 su -s /bin/sh "$U" -c "$LDA" <"$IN" >"$T/o" 2>&1) || st=$?
+is "$st" 75 "as the user, no mailbox: 75 (it cannot be created; the MTA keeps the message)"
+ok $([ ! -e "$MB" ]; echo $?) "...and nothing is created in the spool"
+mv "$T/mb.saved" "$MB"
+
 # --- root's own mail ---------------------------------------------------------------
 # A uid 0 alias whose home is in $T: root's delivery without touching /root.
 RH=$T/roothome

@@ -17,26 +17,7 @@ LOG=$T/lda.log
 : >"$LOG"; chmod 666 "$LOG"
 printf 'From: a@example.org\nSubject: fault\nMessage-ID: <f.%s@store-faults.t>\n\nHello.\n.dot\n' $$ >"$T/m"
 
-# hello [CAP...]: the start of every script, greeting and LHLO offering
-# the CAPs and PIPELINING ("-" as the first CAP: no PIPELINING)
-hello() {
-	local last="PIPELINING" c
-	[ "${1:-}" = - ] && { last=HELP; shift; }
-	printf '%s\n' '> 220 fault.test LMTP ready' '< LHLO ' '> 250-fault.test' \
-		'> 250-ENHANCEDSTATUSCODES' '> 250-8BITMIME'
-	for c in "$@"; do echo "> 250-$c"; done
-	echo "> 250 $last"
-}
-# peer NAME [--tcp ADDR]: start lmtp-fault.py with script $T/NAME.script
-# on $T/NAME.sock (or ADDR:0); waits until it listens
-peer() {
-	local name=$1 where=$T/$1.sock
-	[ "${2:-}" = --tcp ] && where=$3:0
-	rm -f "$T/$name.log" "$T/$name.log.ready" "$T/$name.log.port"
-	$PY "$P/lmtp-fault.py" --timeout 20 "$where" "$T/$name.script" "$T/$name.log" &
-	pid=$!
-	for _ in $(seq 200); do [ -e "$T/$name.log.ready" ] && break; sleep 0.05; done
-}
+. "$LDA_TOP/tests/integration/fault-lib.sh"
 # run STORE ARGS...: lda as the service user for bob; $st, $out, $secs
 run() {
 	local store=$1 t0; shift
