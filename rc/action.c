@@ -156,6 +156,18 @@ act_lock(struct rc *rc, const struct rc_recipe *r, const char *target,
 		return 0;
 	}
 	if (rc_lock(rc, *held, &err) == -1) {
+		/* A Maildir or MH folder needs no lock: its implicit one
+		   (in a directory not made yet, say) never decides the
+		   delivery. procmail logs "Lock failure" and delivers. */
+		if (r->act == RC_ACT_FOLDER && r->lockfile == NULL &&
+		    deliver_kind_fs(target) != DEST_MBOX) {
+			rc_error(rc, r->action_line, "%s; delivering without "
+			    "the lock", err);
+			free(err);
+			free(*held);
+			*held = NULL;
+			return 0;
+		}
 		rc_error(rc, r->action_line, "%s", err);
 		free(err);
 		free(*held);
