@@ -55,7 +55,10 @@ rc_default_vars(struct rc *rc)
 	rc_vars_set(&rc->vars, "LOGNAME", user);
 	rc_vars_set(&rc->vars, "SHELL", "/bin/sh");
 	rc_vars_set(&rc->vars, "PATH", path);
-	rc_vars_set(&rc->vars, "ORGMAIL", org);
+	/* procmail -m has no ORGMAIL: a DEFAULT that fails is not
+	   followed by the spool of whoever ran the filter */
+	rc_vars_set(&rc->vars, "ORGMAIL", s->inv && s->inv->mode ==
+	    INV_MAILFILTER ? "" : org);
 	rc_vars_set(&rc->vars, "DEFAULT", org);
 	{
 		/* DEFAULT is $HOME/Maildir/ when that directory exists. */
