@@ -164,7 +164,7 @@ write_copy(struct session *s, const char *folder, enum dest_kind kind,
 		break;
 	case DEST_MBOX:
 		o = mbox_deliver(s->msg, dir, s->sender, lock_wait(s),
-		    path_r, err);
+		    !s->mbox_nolock, path_r, err);
 		break;
 	case DEST_MSGDIR:
 		o = msgdir_deliver(s->msg, dir, msg_prefix(s), path_r, err);

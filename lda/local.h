@@ -26,9 +26,11 @@ enum outcome maildir_deliver(const struct spool *sp, const char *dir,
     const struct local_share *share, char **path_r, char **err);
 /* mbox file: dotlock + fcntl lock, From_ line, >From quoting, fsync;
    a failed write is truncated away. sender is the From_ line's sender;
-   lock_timeout in seconds. */
+   lock_timeout in seconds. dotlock 0: the fcntl lock alone (procmail's
+   recipe without ":"); a signal still truncates the append back. */
 enum outcome mbox_deliver(const struct spool *sp, const char *path,
-    const char *sender, int lock_timeout, char **path_r, char **err);
+    const char *sender, int lock_timeout, int dotlock, char **path_r,
+    char **err);
 /* The dotlock mbox_deliver takes (lock is "path.lock"), for the system
    mailbox's root helper (mailspool.c): 1 taken (*fd_r an open descriptor
    of the lock file, or -1; *prev the mbox size a dead writer recorded

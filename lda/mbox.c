@@ -403,7 +403,7 @@ open_mbox(const char *path, struct stat *st, char **err, enum outcome *o)
 /* mbox_deliver - locked append, truncated back on failure */
 enum outcome
 mbox_deliver(const struct spool *sp, const char *path, const char *sender,
-    int lock_timeout, char **path_r, char **err)
+    int lock_timeout, int want_dotlock, char **path_r, char **err)
 {
 	char *lock = xasprintf("%s.lock", path);
 	enum outcome o = OUT_DELIVERED;
@@ -415,7 +415,9 @@ mbox_deliver(const struct spool *sp, const char *path, const char *sender,
 	long long prev;
 	int fd = -1, lockfd = -1, locked;
 
-	locked = helped ? mailspool_lock(lock_timeout, &lockfd, &prev) :
+	prev = -1;
+	locked = !want_dotlock ? 0 :
+	    helped ? mailspool_lock(lock_timeout, &lockfd, &prev) :
 	    dotlock(lock, lock_timeout, &lockfd, &prev);
 	if (locked == -1) {
 		o = local_fail(err, "lock", lock, errno);

@@ -42,6 +42,8 @@ struct session {
 
 	int delivered;		/* copies delivered (or accepted for the store) */
 	int dry_run;		/* --test: nothing is written, nothing run */
+	int mbox_nolock;	/* an mbox copy takes no dotlock (the rc's
+				   recipe without ":"), the fcntl lock only */
 	enum outcome outcome;	/* combined outcome of all copies so far */
 	char *last_folder;	/* where the last copy went (LASTFOLDER) */
 };

@@ -211,8 +211,12 @@ act_one_folder(struct rc *rc, const struct rc_recipe *r, const char *folder,
 	if (src == NULL && act_lock(rc, r, folder, &lock, &own) == -1)
 		return 0;
 	was = stat(folder, &before) == 0 && S_ISREG(before.st_mode);
+	/* procmail's locks: an mbox's own lockfile only when the recipe
+	   asks for it (":"); else the kernel lock alone */
+	rc->s->mbox_nolock = src ? !r->lock : own == NULL;
 	o = src ? deliver_link(rc->s, src, folder, &path) :
 	    deliver_folder(rc->s, folder, &path);
+	rc->s->mbox_nolock = 0;
 	rc_unlock(rc, &lock);
 	if (own)
 		rc_yell(rc, "Unlocking", own);

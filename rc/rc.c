@@ -291,7 +291,17 @@ rc_deliver_one(struct rc *rc, const char *what, const char *folder)
 	    st.st_size : 0;
 
 	rc_trace(rc, "Delivering to %s \"%s\"", what, folder);
+	{
+		/* procmail locks DEFAULT with $DEFAULT$LOCKEXT, unless the
+		   rc holds that very lock as its LOCKFILE */
+		const char *ext = rc_get(rc, "LOCKEXT");
+		char *own = xasprintf("%s%s", folder, ext ? ext : ".lock");
+		rc->s->mbox_nolock = rc->globlock &&
+		    strcmp(rc->globlock, own) == 0;
+		free(own);
+	}
 	o = deliver_folder(rc->s, folder, &path);
+	rc->s->mbox_nolock = 0;
 	if (o == OUT_DELIVERED && path) {
 		rc_yell_assign(rc, "LASTFOLDER", path);
 		rc_vars_set(&rc->vars, "LASTFOLDER", path);

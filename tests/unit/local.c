@@ -114,7 +114,7 @@ test_mbox(void)
 		char path[300], *got, *err = NULL, *p = NULL;
 		struct spool *sp = spool_of(mbox_cases[i].msg);
 		snprintf(path, sizeof path, "%s/mbox%zu", top, i);
-		is_int(mbox_deliver(sp, path, "s@x", 5, &p, &err), OUT_DELIVERED,
+		is_int(mbox_deliver(sp, path, "s@x", 5, 1, &p, &err), OUT_DELIVERED,
 		    "mbox %s: delivered", mbox_cases[i].name);
 		got = slurp(path);
 		like(got, "From s@x  ", "mbox %s: From_ line", mbox_cases[i].name);
@@ -139,7 +139,7 @@ test_mbox_rollback(void)
 
 	snprintf(path, sizeof path, "%s/rollback", top);
 	sp = spool_of("Subject: small\n\nx\n");
-	mbox_deliver(sp, path, "s@x", 5, NULL, &err);
+	mbox_deliver(sp, path, "s@x", 5, 1, NULL, &err);
 	stat(path, &st);
 	before = st.st_size;
 	memset(big, 'a', sizeof big - 1);
@@ -150,7 +150,7 @@ test_mbox_rollback(void)
 	getrlimit(RLIMIT_FSIZE, &rl);
 	struct rlimit small = { (rlim_t)before + 5000, rl.rlim_max };
 	setrlimit(RLIMIT_FSIZE, &small);
-	is_int(mbox_deliver(bigsp, path, "s@x", 5, NULL, &err), OUT_TEMPFAIL,
+	is_int(mbox_deliver(bigsp, path, "s@x", 5, 1, NULL, &err), OUT_TEMPFAIL,
 	    "mbox: a failed write is a temporary failure");
 	like(err, "File too large", "mbox: the error says why");
 	setrlimit(RLIMIT_FSIZE, &rl);
