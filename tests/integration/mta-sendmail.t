@@ -37,9 +37,10 @@ at_exit "'$P/cyrus-down.sh' '$CD'"
 "$P/cyrus-up.sh" "$CD" >/dev/null || { echo "Bail out! cyrus-up.sh failed"; exit 1; }
 . "$CD/env"
 imapq_start "$CYRUS_IMAP_PORT" "$CYRUS_PW"
-# the system rcs (as /etc/lda.rc would be)
+# the system rcs (as /etc/lda.rc would be); Maildirs, not /var/mail, by
+# the README's one line (DEFAULT is $ORGMAIL by default, as in procmail)
 mkdir -p "$T/users"; chmod 755 "$T/users"
-printf '%s\n' 'FILTERS="plusaddr"' >"$T/local.rc"
+printf '%s\n' 'FILTERS="plusaddr"' 'DEFAULT=$HOME/Maildir/' >"$T/local.rc"
 printf '%s\n' 'FILTERS="plusaddr"' "STORE=lmtp:unix:$CYRUS_LMTP_SOCK" "USERS_RC_DIR=$T/users" >"$T/store.rc"
 chmod 644 "$T/local.rc" "$T/store.rc"
 chmod 755 "$T"
