@@ -36,6 +36,7 @@ BUILD      ?= build
 SANFLAGS   :=
 endif
 LDA        ?= $(BUILD)/lda
+VERIFY     := $(BUILD)/lda-verify
 
 CC         ?= cc
 WERROR     := $(if $(CI),-Werror,)
@@ -63,6 +64,9 @@ ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 SRCS       := $(wildcard lda/*.c rc/*.c filters/*.c)
 OBJS       := $(SRCS:%.c=$(BUILD)/obj/%.o)
 LIBOBJS    := $(filter-out $(BUILD)/obj/lda/main.o,$(OBJS))
+# lda-verify (verify/): a second program on lda's modules (never the
+# other way round: nothing under lda/ includes verify/)
+VERIFY_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard verify/*.c))
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_TESTS := $(UNIT_SRCS:%.c=$(BUILD)/%.t)
 INTEG      := $(wildcard tests/integration/*.t) $(wildcard tests/faults/*.t) \
@@ -86,7 +90,7 @@ MODLIBS_clamav := -lclamav
 MODLIBS_spf    := -lspf2
 
 .PHONY: all check demo bench install uninstall deps clean FORCE
-all: $(LDA) $(MODS)
+all: $(LDA) $(VERIFY) $(MODS)
 
 # The paths compiled into lda (the system rc, the module directory) are
 # recorded in $(BUILD)/paths, rewritten only when they change: every
@@ -103,6 +107,9 @@ $(OBJS): $(PATHS)
 
 $(LDA): $(OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+$(VERIFY): $(VERIFY_OBJS) $(LIBOBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(VERIFY_OBJS) $(LIBOBJS) $(LDLIBS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -127,11 +134,11 @@ $(BUILD)/modules/%.so: filters/modules/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -shared -MMD -MP -o $@ $< $(ALL_LDFLAGS) $(MODLIBS_$*)
 
--include $(OBJS:.o=.d) $(UNIT_TESTS:.t=.d) $(MODS:.so=.d) $(FUZZ:=.d)
+-include $(OBJS:.o=.d) $(VERIFY_OBJS:.o=.d) $(UNIT_TESTS:.t=.d) $(MODS:.so=.d) $(FUZZ:=.d)
 
 # Integration tests find the binary and the build tree through the
 # environment; they run in their own temporary directories.
-check: $(LDA) $(MODS) $(UNIT_TESTS) $(FUZZ) $(SHIM)
+check: $(LDA) $(VERIFY) $(MODS) $(UNIT_TESTS) $(FUZZ) $(SHIM)
 	LDA_BIN=$(abspath $(LDA)) LDA_TOP=$(CURDIR) LDA_BUILD=$(abspath $(BUILD)) \
 	    sh tests/spool-guard.sh prove $(PROVEFLAGS) $(UNIT_TESTS) $(INTEG)
 
@@ -179,13 +186,14 @@ MANPATHS    = sed -e 's|/etc/lda\.rc|$(SYSCONFDIR)/lda.rc|g' \
               -e 's|/usr/local/lib/lda|$(MODDIR)|g' \
               -e 's|/usr/local/share/doc/lda|$(DOCDIR)|g' \
               -e 's|/usr/local/bin/lda|$(BINDIR)/lda|g'
-INSTALLED   = $(BINDIR)/lda $(MANDIR)/man1/lda.1 $(MANDIR)/man5/lda.rc.5 \
+INSTALLED   = $(BINDIR)/lda $(BINDIR)/lda-verify $(MANDIR)/man1/lda.1 $(MANDIR)/man5/lda.rc.5 \
               $(DOCDIR)/lda.rc.example $(MODS:$(BUILD)/modules/%=$(MODDIR)/%)
-install: $(LDA) $(MODS) $(BUILD)/lda.rc
+install: $(LDA) $(VERIFY) $(MODS) $(BUILD)/lda.rc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR) \
 	    $(DESTDIR)$(MODDIR) $(DESTDIR)$(SYSCONFDIR)
 	install -m 0755 $(LDA) $(DESTDIR)$(BINDIR)/lda
+	install -m 0755 $(VERIFY) $(DESTDIR)$(BINDIR)/lda-verify
 	install -m 0644 $(MODS) $(DESTDIR)$(MODDIR)/
 	$(MANPATHS) lda.1 >$(BUILD)/lda.1
 	$(MANPATHS) lda.rc.5 >$(BUILD)/lda.rc.5

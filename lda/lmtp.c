@@ -956,7 +956,8 @@ reset(struct lmtp_conn *lc)
 		if (r.code != 250)
 			lc->broken = 1;
 		lmtp_reply_free(&r);
-	}
+	} else
+		lc->broken = 1;
 	free(err);
 }
 
@@ -1059,6 +1060,40 @@ lmtp_send(struct lmtp_conn *lc, struct lmtp_txn *t, char **err)
 		reset(lc);
 	free(acc);
 	return rc;
+}
+
+/*
+ * lmtp_probe - would the store take rcpt? MAIL FROM:<>, RCPT TO:<rcpt>,
+ * then RSET: the transaction is reset, no message is sent. Returns 0
+ * with *r (the RCPT reply, or the MAIL refusal), or -1 with *err when the
+ * link failed (the connection is then out of step: close it).
+ */
+int
+lmtp_probe(struct lmtp_conn *lc, const char *rcpt, struct lmtp_reply *r,
+    char **err)
+{
+	memset(r, 0, sizeof *r);
+	if (lc->broken) {
+		*err = xstrdup("the connection is out of step");
+		return -1;
+	}
+	command(lc, "MAIL FROM:<>");
+	if (lc->broken || exchange(lc, LMTP_MAIL, r, NULL, err) == -1)
+		goto lost;
+	if (r->code < 200 || r->code > 299)
+		return 0;
+	lmtp_reply_free(r);
+	memset(r, 0, sizeof *r);
+	command(lc, "RCPT TO:<%s>", rcpt);
+	if (lc->broken || exchange(lc, LMTP_RCPT, r, NULL, err) == -1)
+		goto lost;
+	reset(lc);
+	return 0;
+lost:
+	lc->broken = 1;
+	if (*err == NULL)
+		*err = xstrdup("address too long for one command");
+	return -1;
 }
 
 /* lmtp_reply_free - the reply's text */

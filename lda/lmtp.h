@@ -139,6 +139,14 @@ int lmtp_authenticate(struct lmtp_conn *lc, const struct lmtp_auth *a,
  */
 int lmtp_send(struct lmtp_conn *lc, struct lmtp_txn *t, char **err);
 
+/*
+ * Ask whether the store would take rcpt: MAIL FROM:<>, RCPT, then RSET
+ * (no message). Returns 0 with *r (the RCPT reply, or MAIL's refusal;
+ * free with lmtp_reply_free), or -1 with *err (the link failed).
+ */
+int lmtp_probe(struct lmtp_conn *lc, const char *rcpt, struct lmtp_reply *r,
+    char **err);
+
 /* 1 when the connection can carry another transaction. */
 int lmtp_usable(const struct lmtp_conn *lc);
 

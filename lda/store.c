@@ -742,6 +742,42 @@ connect_store(struct store *st, char **err)
 	return -1;
 }
 
+/*
+ * store_probe - would the store take user's mail? A RCPT probe in a
+ * transaction that is reset (lmtp_probe), on the open connection or the
+ * first store that answers; a connection lost on the way is replaced
+ * once. Each probe tries the stores anew (a long-lived caller: a store
+ * that was down may be back).
+ */
+int
+store_probe(struct store *st, const char *user, const char *folder,
+    struct lmtp_reply *r, char **err)
+{
+	char *addr = store_address(&st->set, user, folder);
+
+	if (addr == NULL) {
+		*err = xstrdup("no RCPT address can be made for this user");
+		return -1;
+	}
+	for (int round = 0; round < 2; round++) {
+		free(st->down);
+		st->down = NULL;
+		if (connect_store(st, err) == -1)
+			break;
+		if (lmtp_probe(st->lc, addr, r, err) == 0) {
+			free(addr);
+			return 0;
+		}
+		lmtp_close(&st->lc);
+		if (round == 0) {
+			free(*err);
+			*err = NULL;
+		}
+	}
+	free(addr);
+	return -1;
+}
+
 /* ---------------------------------------------------- the message data */
 
 /* The message as lmtp.c reads it: the spool, repaired on the way. */

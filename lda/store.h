@@ -143,6 +143,17 @@ int store_owns(struct session *s, const char *folder);
  */
 enum outcome store_send(struct store *st, char **status_r, char **reason_r);
 
+/*
+ * Would the store take mail for user's folder (NULL: the INBOX; a board:
+ * POSTUSER and the board)? An LMTP RCPT probe in
+ * a transaction that is then reset, with the settings' SASL; for a
+ * long-lived caller (lda-verify): the connection is kept for the next
+ * probe. Returns 0 with *r (the store's reply; lmtp_reply_free it), or
+ * -1 with *err when no store could be asked.
+ */
+int store_probe(struct store *st, const char *user, const char *folder,
+    struct lmtp_reply *r, char **err);
+
 /* Close the connection, free everything; *stp = NULL. */
 void store_free(struct store **stp);
 

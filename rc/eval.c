@@ -62,6 +62,20 @@ eval_assign(struct rc *rc, const struct rc_node *n)
 	if (n->value) {
 		v = rc_expand_str(rc, n->value, RC_EXP_ASSIGN);
 		tainted = rc->exp_tainted;
+		/* the files these name are run or written: never one a
+		   header or an address chose (rc_tainted_path) */
+		if (tainted && (strcmp(n->name, "INCLUDERC") == 0 ||
+		    strcmp(n->name, "SWITCHRC") == 0 ||
+		    strcmp(n->name, "LOGFILE") == 0)) {
+			const char *why = rc_tainted_path(rc, v, strlen(v));
+			if (why) {
+				rc_error(rc, n->line, "%s=\"%s\": %s, not "
+				    "assigned", n->name, v, why);
+				free(v);
+				rc->cur_line = 0;
+				return RC_GO;
+			}
+		}
 	}
 	if (v)
 		rc_yell_assign(rc, n->name, v);

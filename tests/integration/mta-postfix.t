@@ -39,7 +39,8 @@ at_exit "'$P/cyrus-down.sh' '$CD'"
 "$P/cyrus-up.sh" "$CD" >/dev/null || { echo "Bail out! cyrus-up.sh failed"; exit 1; }
 . "$CD/env"
 printf '%s\n' 'FILTERS="plusaddr"' 'DEFAULT=$HOME/Maildir/' >"$T/local.rc"
-printf '%s\n' 'FILTERS="plusaddr"' "STORE=lmtp:unix:$CYRUS_LMTP_SOCK" >"$T/store.rc"
+printf '%s\n' 'FILTERS="plusaddr"' "STORE=lmtp:unix:$CYRUS_LMTP_SOCK" "LOGFILE=$T/store.log" >"$T/store.rc"
+: >"$T/store.log"; chmod 666 "$T/store.log"
 chmod 644 "$T/local.rc" "$T/store.rc"
 chmod 755 "$T"
 
@@ -154,6 +155,8 @@ b=$(count bob INBOX)
 send "bob@store.example"
 outcome "$QID"; is "$STATUS" sent "set-up 2, a user without a Unix account: pipe transport as cyrus into Cyrus: sent" || diag "$LINE"
 like "$LINE" 'delivered via lda service' "... by the lda transport"
+like "$(cat "$T/store.log")" "lda\[[0-9]+\]: $QID: message-id=<.*to=<bob>.*status=sent" \
+	"... and lda's log line starts with Postfix's queue ID (--queue-id \${queue_id}) and the Message-ID"
 is "$(count bob INBOX)" "$((b + 1))" "... one new message in bob's INBOX (IMAP)"
 b=$(count bob INBOX.Spam)
 send "bob+Spam@store.example"

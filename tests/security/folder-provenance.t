@@ -97,7 +97,22 @@ $G'
 mail "X-Folder: $RC"
 ok "$(rc_intact)" "a variable assigned from \$MATCH, twice: refused"
 
-# 9. The rc text itself may name any path, as in procmail.
+# 9. INCLUDERC and LOGFILE from the message: an attacker's earlier
+# message (appended to an mbox) is never run as an rc, no log line is
+# appended to a file a header names.
+printf ':0 c\n| touch %s/ran\n' "$UH" >"$T/evil.rc"; chmod 644 "$T/evil.rc"
+rc ':0
+* ^X-Folder: \/.*
+{ INCLUDERC=$MATCH }'
+mail "X-Folder: $T/evil.rc"
+ok "$([ ! -e "$UH/ran" ]; echo $?)" "INCLUDERC from \$MATCH (an absolute path): not run"
+rc ':0
+* ^X-Folder: \/.*
+{ LOGFILE=$MATCH }'
+mail "X-Folder: $RC"
+ok "$(rc_intact)" "LOGFILE from \$MATCH: the rc file is not written"
+
+# 10. The rc text itself may name any path, as in procmail.
 rc ':0
 $HOME/Mail/../Mail/abs/'
 mail "X-A: b"
