@@ -8,14 +8,15 @@
 #     -d $u): a local user's message in ~/Maildir, user+lists in .lists;
 #     exit 75 (the user's store down): the message stays in sendmail's
 #     queue, and the queue run after the cause is gone delivers it once;
-#   - lda-store.mc, a store domain through the lda mailer as user cyrus
+#   - lda-store.mc, a store domain through the lda mailer as a service user
 #     into Cyrus (tests/peers/cyrus-up.sh), checked over IMAP: INBOX,
 #     user+folder, the user's rc (USERS_RC_DIR) sorting; a user the store
 #     does not know: 67, and sendmail bounces it; exit 75 (the store
 #     unreachable): queued, then delivered once by the queue run.
 # The only substitutions in the .mc files: /usr/local/bin/lda is this
 # build's lda, reading the rc a test gives it (--config instead of
-# /etc/lda.rc). Needs root.
+# /etc/lda.rc), and the service user ldasvc is a test account (the test
+# Cyrus's socket is open to every user). Needs root.
 . "$LDA_TOP/tests/integration/lib.sh"
 
 P=$LDA_TOP/tests/peers
@@ -25,7 +26,7 @@ command -v m4 >/dev/null || skip_all "m4 is not installed (make deps)"
 ls "${LDA_DEBS:-/var/cache/lda/debs}"/sendmail-bin_*.deb >/dev/null 2>&1 ||
 	skip_all "no sendmail packages in ${LDA_DEBS:-/var/cache/lda/debs} (make deps)"
 [ -x /usr/lib/cyrus/bin/master ] || skip_all "cyrus-imapd is not installed"
-test_user U smu || { echo "Bail out! cannot make users"; exit 1; }
+test_user U smu && test_user SVC sms || { echo "Bail out! cannot make users"; exit 1; }
 H=$(getent passwd $U | cut -d: -f6)
 MD=$H/Maildir
 rm -rf "$MD" "$H/.procmailrc" "$H/.ldarc" "$H/.forward"
@@ -49,7 +50,7 @@ chmod 755 "$T"
 # reading RC (the local mailer), STORE_RC (the lda mailer)
 mc() {
 	sed -e "s|/usr/local/bin/lda|$LDA|g" -e "s|\`lda -|\`lda --config $2 -|" \
-	    -e "s|A=lda -|A=lda --config ${3:-$2} -|" "$LDA_TOP/contrib/sendmail/$1.mc" >"$T/$1.mc"
+	    -e "s|A=lda -|A=lda --config ${3:-$2} -|" -e "s|U=ldasvc:|U=$SVC:|" "$LDA_TOP/contrib/sendmail/$1.mc" >"$T/$1.mc"
 }
 
 n=0
@@ -127,13 +128,13 @@ is "$(in_maildir "$MD" | grep -c .)" 1 "the cause gone, the queue run delivers i
 is "$(queued | grep -c .)" 0 "... and the queue holds it no more"
 "$P/sendmail-down.sh" "$SD"
 
-# === lda-store.mc: a store domain through the lda mailer as cyrus ================
+# === lda-store.mc: a store domain through the lda mailer as a service user =====
 mc lda-store "$T/local.rc" "$T/store.rc"
 SD=$T/sendmail-store
 at_exit "'$P/sendmail-down.sh' '$SD'"
 "$P/sendmail-up.sh" "$SD" "$T/lda-store.mc" >/dev/null || { echo "Bail out! sendmail-up.sh failed"; exit 1; }
 . "$SD/env"
-like "$(grep '^Mlda' -A1 "$SD/sendmail.cf")" "U=cyrus:mail" "lda-store.mc: m4 makes the lda mailer, run as cyrus"
+like "$(grep '^Mlda' -A1 "$SD/sendmail.cf")" "U=$SVC:mail" "lda-store.mc: m4 makes the lda mailer, run as the service user"
 
 b=$(count bob INBOX)
 send "$SENDMAIL_PORT" "bob@store.example"

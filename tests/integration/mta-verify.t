@@ -3,14 +3,14 @@
 # lda-verify) beside a real Postfix 3.7 (policy delegation, contrib/
 # postfix/lda-verify.cf.example with set-ups 1 and 2 of main.cf.example)
 # and a real sendmail 8.17 (socket map, contrib/sendmail/lda-verify.mc),
-# both delivering store.example into Cyrus through lda as user cyrus:
+# both delivering store.example into Cyrus through lda as a service user:
 #   - 50 RCPTs for users Cyrus does not have are refused with 550 5.1.1
 #     in the SMTP dialogue, through each MTA, and not one bounce is made
 #     (each MTA's queue is empty, the sender's and the postmaster's
 #     mailbox get nothing, no bounce in postfix's log);
 #   - a known user, asked in the same session, is delivered (IMAP);
 #   - Cyrus stopped: RCPTs get 4xx (450 / 451), nothing is accepted;
-#   - lda-verify runs as cyrus (started as root with --user), reads STORE
+#   - lda-verify runs as the service user (started as root with --user), reads STORE
 #     from the system rc (--config), answers garbage with an error and
 #     goes on serving.
 # Substitutions in the contrib files: /usr/local/bin/lda is this build's
@@ -28,7 +28,7 @@ ls "${LDA_DEBS:-/var/cache/lda/debs}"/sendmail-bin_*.deb >/dev/null 2>&1 ||
 	skip_all "no sendmail packages in ${LDA_DEBS:-/var/cache/lda/debs} (make deps)"
 [ -x /usr/lib/cyrus/bin/master ] || skip_all "cyrus-imapd is not installed"
 [ -x "$VERIFY" ] || { echo "Bail out! no $VERIFY (make)"; exit 1; }
-test_user U vfy || { echo "Bail out! cannot make users"; exit 1; }
+test_user U vfy && test_user SVC vfs || { echo "Bail out! cannot make users"; exit 1; }
 H=$(getent passwd $U | cut -d: -f6)
 MD=$H/Maildir
 rm -rf "$MD"; mkdir -p "$MD"/{cur,new,tmp}; chown -R $U: "$MD"
@@ -44,17 +44,17 @@ chmod 644 "$T/local.rc" "$T/store.rc"
 chmod 755 "$T"
 freeport() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# --- lda-verify: policy and socketmap, as cyrus, STORE from the system rc ---------
+# --- lda-verify: policy and socketmap, as the service user, STORE from the system rc ---------
 PPORT=$(freeport) SPORT=$(freeport)
-"$VERIFY" --config "$T/store.rc" --user cyrus --listen "inet:127.0.0.1:$PPORT" --protocol policy 2>"$T/policy.log" &
+"$VERIFY" --config "$T/store.rc" --user "$SVC" --listen "inet:127.0.0.1:$PPORT" --protocol policy 2>"$T/policy.log" &
 VP=$!; at_exit "kill $VP"
-"$VERIFY" --config "$T/store.rc" --user cyrus --listen "inet:127.0.0.1:$SPORT" --protocol socketmap 2>"$T/socketmap.log" &
+"$VERIFY" --config "$T/store.rc" --user "$SVC" --listen "inet:127.0.0.1:$SPORT" --protocol socketmap 2>"$T/socketmap.log" &
 VS=$!; at_exit "kill $VS"
 up() { grep -q answering "$T/policy.log" && grep -q answering "$T/socketmap.log"; }
 for _ in $(seq 100); do up && break; sleep 0.1; done
 like "$(cat "$T/policy.log")" "answering policy on inet:127.0.0.1:$PPORT; lmtp:unix:$CYRUS_LMTP_SOCK" \
 	"lda-verify: STORE from the system rc (--config)"
-is "$(awk '/^Uid:/ { print $2 }' /proc/$VP/status)" "$(id -u cyrus)" "lda-verify started as root runs as --user cyrus"
+is "$(awk '/^Uid:/ { print $2 }' /proc/$VP/status)" "$(id -u "$SVC")" "lda-verify started as root runs as --user, the service user"
 # garbage: an error answer, the connection closed, the service goes on
 g=$($PY - "$SPORT" <<'PY'
 import socket, sys
@@ -110,7 +110,7 @@ sed -n '/^# 3\./q; s/^#\([a-z]\)/\1/; /^[a-z]/p' "$CX/main.cf.example" |
 	sed -e "/^mailbox_command/s|/usr/local/bin/lda|$LDA --config $T/local.rc|" >"$T/main.extra"
 grep -v '^#' "$CX/lda-verify.cf.example" | sed -e "s|127.0.0.1:10031|127.0.0.1:$PPORT|" >>"$T/main.extra"
 grep -v '^#' "$CX/master.cf.example" |
-	sed -e "s|/usr/local/bin/lda|$LDA --config $T/store.rc|" >"$T/master.extra"
+	sed -e "s|/usr/local/bin/lda|$LDA --config $T/store.rc|" -e "s|user=ldasvc|user=$SVC|" >"$T/master.extra"
 PF=$T/postfix
 at_exit "'$P/postfix-down.sh' '$PF'"
 "$P/postfix-up.sh" "$PF" "$T/main.extra" "$T/master.extra" >/dev/null ||
@@ -132,6 +132,7 @@ is "$(maildir_count "$MD")" 0 "... and nothing in the sender's mailbox"
 # --- sendmail -----------------------------------------------------------------------
 sed -e "s|/usr/local/bin/lda|$LDA|g" -e "s|\`lda -|\`lda --config $T/local.rc -|" \
     -e "s|A=lda -|A=lda --config $T/store.rc -|" -e "s|inet:10032@|inet:$SPORT@|" \
+    -e "s|U=ldasvc:|U=$SVC:|" \
     "$LDA_TOP/contrib/sendmail/lda-verify.mc" >"$T/lda-verify.mc"
 printf 'postmaster: %s\n' "$U" >"$T/aliases"
 SD=$T/sendmail
