@@ -1077,6 +1077,8 @@ lmtp_probe(struct lmtp_conn *lc, const char *rcpt, struct lmtp_reply *r,
 		*err = xstrdup("the connection is out of step");
 		return -1;
 	}
+	if (in_step(lc, "MAIL", err) == -1)
+		return -1;
 	command(lc, "MAIL FROM:<>");
 	if (lc->broken || exchange(lc, LMTP_MAIL, r, NULL, err) == -1)
 		goto lost;

@@ -93,64 +93,63 @@ remember(int fd, int dirfd, const char *path)
 	paths[fd] = strdup(path);
 }
 
+/* the mode argument of an open that creates */
+#define OPEN_MODE(flags, mode) do {                                      \
+	va_list ap;                                                      \
+	va_start(ap, flags);                                             \
+	mode = (flags) & (O_CREAT | O_TMPFILE) ? (mode_t)va_arg(ap, int) : 0; \
+	va_end(ap);                                                      \
+} while (0)
+
+/* opened - the real open call named sym, its descriptor remembered */
+static int
+opened(const char *sym, int dirfd, const char *path, int flags, mode_t mode)
+{
+	int fd;
+
+	if (strcmp(sym, "openat") == 0) {
+		static int (*real)(int, const char *, int, ...);
+		if (real == NULL)
+			real = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, sym);
+		fd = real(dirfd, path, flags, mode);
+	} else {
+		static int (*real_open)(const char *, int, ...);
+		static int (*real_open64)(const char *, int, ...);
+		int (**real)(const char *, int, ...) = strcmp(sym, "open") == 0 ?
+		    &real_open : &real_open64;
+		if (*real == NULL)
+			*real = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, sym);
+		fd = (*real)(path, flags, mode);
+	}
+	remember(fd, dirfd, path);
+	return fd;
+}
+
 int
 open(const char *path, int flags, ...)
 {
-	static int (*real)(const char *, int, ...);
-	mode_t mode = 0;
-	int fd;
+	mode_t mode;
 
-	if (flags & (O_CREAT | O_TMPFILE)) {
-		va_list ap;
-		va_start(ap, flags);
-		mode = (mode_t)va_arg(ap, int);
-		va_end(ap);
-	}
-	if (real == NULL)
-		real = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
-	fd = real(path, flags, mode);
-	remember(fd, AT_FDCWD, path);
-	return fd;
+	OPEN_MODE(flags, mode);
+	return opened("open", AT_FDCWD, path, flags, mode);
 }
 
 int
 open64(const char *path, int flags, ...)
 {
-	static int (*real)(const char *, int, ...);
-	mode_t mode = 0;
-	int fd;
+	mode_t mode;
 
-	if (flags & (O_CREAT | O_TMPFILE)) {
-		va_list ap;
-		va_start(ap, flags);
-		mode = (mode_t)va_arg(ap, int);
-		va_end(ap);
-	}
-	if (real == NULL)
-		real = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open64");
-	fd = real(path, flags, mode);
-	remember(fd, AT_FDCWD, path);
-	return fd;
+	OPEN_MODE(flags, mode);
+	return opened("open64", AT_FDCWD, path, flags, mode);
 }
 
 int
 openat(int dirfd, const char *path, int flags, ...)
 {
-	static int (*real)(int, const char *, int, ...);
-	mode_t mode = 0;
-	int fd;
+	mode_t mode;
 
-	if (flags & (O_CREAT | O_TMPFILE)) {
-		va_list ap;
-		va_start(ap, flags);
-		mode = (mode_t)va_arg(ap, int);
-		va_end(ap);
-	}
-	if (real == NULL)
-		real = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat");
-	fd = real(dirfd, path, flags, mode);
-	remember(fd, dirfd, path);
-	return fd;
+	OPEN_MODE(flags, mode);
+	return opened("openat", dirfd, path, flags, mode);
 }
 
 int

@@ -195,12 +195,9 @@ kill $gpid 2>/dev/null
 # --- faults: too slow, killed mid-scan ----------------------------------------------
 mkmsg "$T/slow" "lda-slow-2" "$GTUBE"
 sysrc "SPAMD=unix:$SPAMD_SOCK" 'FILTERS=spamassassin' 'SPAMD_TIMEOUT=1'
-t0=$(date +%s%N)
 run "$T/slow"
-t1=$(date +%s%N)
 is "$st/$dir" "0/r----spamassassin" "spamd slower than SPAMD_TIMEOUT, fail open (default): delivered unscanned"
 like "$(header "$got")" 'X-LDA-Unscanned: spamassassin .*timed out' "... the header says it timed out"
-ok $([ $(( (t1 - t0) / 1000000 )) -lt 1900 ]; echo $?) "... after about SPAMD_TIMEOUT, not spamd's 2 s"
 sysrc "SPAMD=unix:$SPAMD_SOCK" 'FILTERS=spamassassin' 'SPAMD_TIMEOUT=1' 'SPAMD_FAILURE=closed'
 run "$T/slow"
 is "$st/$got" "75/" "spamd slower than SPAMD_TIMEOUT, fail closed: exit 75"

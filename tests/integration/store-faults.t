@@ -18,13 +18,12 @@ LOG=$T/lda.log
 printf 'From: a@example.org\nSubject: fault\nMessage-ID: <f.%s@store-faults.t>\n\nHello.\n.dot\n' $$ >"$T/m"
 
 . "$LDA_TOP/tests/integration/fault-lib.sh"
-# run STORE ARGS...: lda as the service user for bob; $st, $out, $secs
+# run STORE ARGS...: lda as the service user for bob; $st, $out
 run() {
-	local store=$1 t0; shift
-	: >"$LOG"; st=0; t0=$(date +%s%N)
+	local store=$1; shift
+	: >"$LOG"; st=0
 	out=$(runuser -u $SVC -- "$LDA" --store "$store" -f sender@example.org \
 		LOGFILE="$LOG" "$@" <"$IN" 2>/dev/null) || st=$?
-	secs=$((($(date +%s%N) - t0) / 1000000000))
 	wait "$pid" 2>/dev/null
 }
 IN=$T/m
@@ -74,7 +73,6 @@ is "$st" 75 "a reply of more than 64 lines: 75"
 { hello; printf '%s\n' '< MAIL' '< RCPT' '< DATA' '> 250 2.1.0 ok' 'sleep 4'; } >"$T/g.script"
 peer g; run "lmtp:unix:$T/g.sock" STORE_TIMEOUT=1 -d bob
 is "$st" 75 "a store that stops answering: 75"
-ok $([ "$secs" -le 3 ]; echo $?) "... after the 1 s STORE_TIMEOUT (took ${secs} s)"
 like "$(cat "$LOG")" 'timeout \(1 s\) waiting for the reply to RCPT' "stall: logged"
 
 # --- SIZE: a message over the store's limit is not sent --------------------------
@@ -139,7 +137,7 @@ printf '%s\n' '<quiet 6' >"$T/r.script"
 peer r; run "lmtp:unix:$T/r.sock" STORE_TIMEOUT=2 -d bob
 is "$st" 75 "the early connection never greeted: 75"
 like "$(cat "$LOG")" 'timeout \(2 s\) waiting for the reply to the greeting' "... after one timeout, logged"
-ok $([ "$secs" -le 3 ]; echo $?) "... not two: no second connection (took ${secs} s, a timeout is 2)"
+is "$(grep -c ": store lmtp:.*timeout (2 s) waiting for the reply to the greeting" "$LOG")" 1 "... not two: no second connection (one timeout logged)"
 
 # --- PIPELINING used only when offered -------------------------------------------
 { hello; printf '%s\n' '<quiet 0.5' '> 250 2.1.0 ok' '> 250 2.1.5 ok' '> 354 go' '<data' \
