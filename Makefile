@@ -1,6 +1,7 @@
 # Makefile - build, test, install lda.
 #   make                 build build/lda (lda/ is the source directory)
-#   make check           build and run every test under prove
+#   make check           build and run every test under prove (as root, in
+#                        a private /var/mail: tests/spool-guard.sh)
 #   make check SANITIZE=1  the same with ASan+UBSan (objects under build-san/)
 #   make demo            deliver the bundled sample messages into demo/Maildir
 #   make bench           run the benchmarks under tests/bench/ (slow, not a test)
@@ -139,7 +140,7 @@ $(BUILD)/modules/%.so: filters/modules/%.c
 # environment; they run in their own temporary directories.
 check: $(LDA) $(VERIFY) $(MODS) $(UNIT_TESTS) $(FUZZ) $(SHIM)
 	LDA_BIN=$(abspath $(LDA)) LDA_TOP=$(CURDIR) LDA_BUILD=$(abspath $(BUILD)) \
-	    prove $(PROVEFLAGS) $(UNIT_TESTS) $(INTEG)
+	    sh tests/spool-guard.sh prove $(PROVEFLAGS) $(UNIT_TESTS) $(INTEG)
 
 # make fuzz: every harness under libFuzzer for FUZZ_TIME seconds (60),
 # one after the other, from its seed corpus (new inputs go to

@@ -59,18 +59,10 @@ rc_default_vars(struct rc *rc)
 	   followed by the spool of whoever ran the filter */
 	rc_vars_set(&rc->vars, "ORGMAIL", s->inv && s->inv->mode ==
 	    INV_MAILFILTER ? "" : org);
+	/* procmail's: DEFAULT is $ORGMAIL, whatever the user's home holds
+	   (a ~/Maildir for Dovecot does not move a falling-through rc's
+	   mail); DEFAULT=$HOME/Maildir/ is one line in the system rc. */
 	rc_vars_set(&rc->vars, "DEFAULT", org);
-	{
-		/* DEFAULT is $HOME/Maildir/ when that directory exists. */
-		char *md = xasprintf("%s/Maildir", home);
-		struct stat st;
-		if (stat(md, &st) == 0 && S_ISDIR(st.st_mode)) {
-			free(md);
-			md = xasprintf("%s/Maildir/", home);
-			rc_vars_set(&rc->vars, "DEFAULT", md);
-		}
-		free(md);
-	}
 	rc_vars_set(&rc->vars, "MAILDIR", home);
 	rc_vars_set(&rc->vars, "SENDMAIL", "/usr/sbin/sendmail");
 	rc_vars_set(&rc->vars, "SENDMAILFLAGS", "-oi");
@@ -210,6 +202,8 @@ rc_assign_t(struct rc *rc, const char *name, const char *value, int tainted)
 		    name);
 		return;
 	}
+	if (strcmp(name, "DEFAULT") == 0)
+		rc->default_set = 1;
 	if (strcmp(name, "FILTERS") == 0) {
 		free(rc->filters_at);
 		rc->filters_at = rc->cur_file && rc->cur_line ? xasprintf(
@@ -318,7 +312,9 @@ rc_deliver_one(struct rc *rc, const char *what, const char *folder)
 
 /*
  * rc_deliver_default - DEFAULT, then ORGMAIL when DEFAULT fails, as
- * procmail does. A HOST mismatch or an h/b-only delivery that ended the
+ * procmail does; under -m, as in procmail, a DEFAULT that nobody assigned
+ * is not tried: the message goes to ORGMAIL as it is now (so `lda -m
+ * ORGMAIL=x rc` never reaches /var/mail). A HOST mismatch or an h/b-only delivery that ended the
  * rc leave the message undelivered: procmail would report success there
  * and lose it, we keep it with the MTA (tempfail).
  */
@@ -339,6 +335,9 @@ rc_deliver_default(struct rc *rc)
 		rc->s->outcome = outcome_worse(rc->s->outcome, OUT_TEMPFAIL);
 		return rc_finish(rc, OUT_TEMPFAIL);
 	}
+	if (!rc->default_set && rc->s->inv &&
+	    rc->s->inv->mode == INV_MAILFILTER)
+		def = NULL;
 	if (def && *def)
 		o = rc_deliver_one(rc, "DEFAULT", def);
 	if (o != OUT_DELIVERED && org && *org && (def == NULL ||

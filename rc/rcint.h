@@ -53,6 +53,7 @@ struct rc {
 	char *hostname;
 	int logfd;		/* LOGFILE, for LOG and the abstract */
 	int host_stop;		/* HOST mismatched: no DEFAULT, no exit 0 */
+	int default_set;	/* DEFAULT was assigned (command line, rc) */
 	int partial;		/* an h/b-only delivery ended the rc */
 	int partial_copy;	/* the last action delivered only h or b */
 	int exitcode;		/* EXITCODE as a sysexits code, -1 unset */

@@ -77,11 +77,12 @@ is "$(find "$T/full" -type f -size +0 | wc -l | tr -d ' ')" 0 "the full disk hol
 # past SPOOL_MEM_MAX (1 MiB) the spool moves to TMPDIR
 head -c 1600000 /dev/urandom | base64 >"$T/body"
 { cat "$T/m"; cat "$T/body"; } >"$T/big"
-st=0; out=$(TMPDIR=$T/tmpfull "$LDA" -m DEFAULT="$T/tmd/" "$rc" <"$T/big" 2>/dev/null) || st=$?
+st=0; out=$(TMPDIR=$T/tmpfull "$LDA" -m DEFAULT="$T/tmd/" ORGMAIL="$T/tmd-org" "$rc" <"$T/big" 2>/dev/null) || st=$?
 is "$st" 75 "a full TMPDIR (the spool): 75"
 is "$(maildir_count "$T/tmd")" 0 "a full TMPDIR: nothing delivered"
-st=0; out=$("$LDA" -m DEFAULT="$T/tmd/" "$rc" <"$T/big" 2>/dev/null) || st=$?
+st=0; out=$("$LDA" -m DEFAULT="$T/tmd/" ORGMAIL="$T/tmd-org" "$rc" <"$T/big" 2>/dev/null) || st=$?
 is "$(maildir_count "$T/tmd"):$st" 1:0 "the retry with room leaves exactly one copy"
+ok $([ ! -e "$T/tmd-org" ]; echo $?) "... and no copy in ORGMAIL"
 
 # --- a read-only file system, no permission ---------------------------------------
 mkdir -p "$T/ro"; mount -t tmpfs -o size=64k tmpfs "$T/ro" && at_exit "umount '$T/ro'"

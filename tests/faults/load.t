@@ -24,21 +24,23 @@ each_once() {
 }
 
 # --- local folders ----------------------------------------------------------------
-label=mbox; storm "$T/s1" "$N" "$LDA" -f s@example.org -m DEFAULT="$T/mbox" "$rc"
+# ORGMAIL (a failed DEFAULT's fall-back) is ours, never /var/mail/root
+label=mbox; storm "$T/s1" "$N" "$LDA" -f s@example.org -m DEFAULT="$T/mbox" ORGMAIL="$T/org" "$rc"
 is "$(storm_exits "$T/s1")" "0 $N" "$label: $N concurrent deliveries, every one exits 0"
 each_once "$N" "$T/mbox"
 is "$(grep -c '^From ' "$T/mbox")" "$N" "$label: $N From_ lines (no message split or merged)"
 ok $([ ! -e "$T/mbox.lock" ]; echo $?) "$label: no stale lock"
 
-label=Maildir; storm "$T/s2" "$N" "$LDA" -m DEFAULT="$T/md/" "$rc"
+label=Maildir; storm "$T/s2" "$N" "$LDA" -m DEFAULT="$T/md/" ORGMAIL="$T/org" "$rc"
 is "$(storm_exits "$T/s2")" "0 $N" "$label: $N concurrent deliveries, every one exits 0"
 each_once "$N" "$T"/md/new/*
 is "$(find "$T/md/tmp" -type f | wc -l | tr -d ' ')" 0 "$label: nothing left in tmp/"
 
-label=MH; storm "$T/s3" "$N" "$LDA" -m DEFAULT="$T/mh/." "$rc"
+label=MH; storm "$T/s3" "$N" "$LDA" -m DEFAULT="$T/mh/." ORGMAIL="$T/org" "$rc"
 is "$(storm_exits "$T/s3")" "0 $N" "$label: $N concurrent deliveries, every one exits 0"
 each_once "$N" "$T"/mh/[1-9]*
 is "$(ls "$T/mh" | grep -vc '^[1-9][0-9]*$')" 0 "$label: no temporary file left"
+ok $([ ! -e "$T/org" ]; echo $?) "local folders: no delivery fell back to ORGMAIL"
 
 # --- Cyrus: its unix socket under a storm ------------------------------------------
 CD=$T/cyrus; mkdir -p "$CD"

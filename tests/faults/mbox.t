@@ -11,17 +11,20 @@
 . "$LDA_TOP/tests/faults/lib.sh"
 
 rc=$T/empty.rc; : >"$rc"
+# ORGMAIL, where a failed DEFAULT falls back to, is ours too: never the
+# host's /var/mail/root; nothing may reach it (checked at the end)
+ORG=$T/orgmail
 # deliver MBOX MSG [VAR=...] - lda -m into MBOX; $st, $out
 deliver() {
 	local box=$1 m=$2; shift 2
 	st=0
-	out=$("$LDA" -f sender@example.org -m DEFAULT="$box" "$@" "$rc" <"$m" 2>/dev/null) || st=$?
+	out=$("$LDA" -f sender@example.org -m DEFAULT="$box" ORGMAIL="$ORG" "$@" "$rc" <"$m" 2>/dev/null) || st=$?
 }
 # deliver_faulty SPEC MBOX MSG [VAR=...]
 deliver_faulty() {
 	local spec=$1 box=$2 m=$3; shift 3
 	st=0
-	out=$(faulty "$spec" "$LDA" -f sender@example.org -m DEFAULT="$box" "$@" "$rc" <"$m" 2>/dev/null) || st=$?
+	out=$(faulty "$spec" "$LDA" -f sender@example.org -m DEFAULT="$box" ORGMAIL="$ORG" "$@" "$rc" <"$m" 2>/dev/null) || st=$?
 }
 # bigmsg FILE SUBJECT - a message of about 40 KB with "From " body lines
 bigmsg() {
@@ -57,7 +60,7 @@ deliver "$box" "$T/A"
 deliver_faulty 'write:SIGKILL:/k$:9000' "$box" "$T/B"
 is "$st" 137 "SIGKILL in the middle of an append: killed"
 ok $([ -e "$box.lock" ]; echo $?) "SIGKILL: the lock stays behind (it names the dead writer)"
-st=0; out=$(timeout 30 "$LDA" -f s@example.org -m DEFAULT="$box" "$rc" <"$T/B" 2>/dev/null) || st=$?
+st=0; out=$(timeout 30 "$LDA" -f s@example.org -m DEFAULT="$box" ORGMAIL="$ORG" "$rc" <"$T/B" 2>/dev/null) || st=$?
 is "$st" 0 "SIGKILL: the retry breaks the dead writer's lock at once and delivers"
 is "$(mbox_read "$box")" "$wantA"$'\n'"$wantB" "SIGKILL: the partial append is gone, the retry's copy intact"
 is "$(formail_count "$box")" 2 "SIGKILL: formail -s splits two messages"
@@ -126,5 +129,7 @@ st=0; out=$(cd /; runuser -u $U1 -- env HOME="$T" "$LDA" -m DEFAULT="$T/spool/$U
 is "$st" 75 "an mbox another user owns, in a spool others can write: refused (75)"
 like "$out" 'owned by uid' "the status line says whose it is"
 ok $([ ! -s "$T/spool/$U1" ]; echo $?) "nothing was written into it"
+
+ok $([ ! -e "$ORG" ]; echo $?) "no delivery fell back to ORGMAIL"
 
 done_testing

@@ -137,7 +137,9 @@ if [ "$(id -u)" = 0 ]; then
 	h1=$(getent passwd $U1 | cut -d: -f6)
 	rm -rf "$h1/Maildir" "$h1/.procmailrc" "$h1/.ldarc"
 	mkdir -p "$h1/Maildir" && chown $U1: "$h1/Maildir"
-	st=0; "$LDA" --config "$T/empty.rc" -d $U1 no-such-user-lda <"$IN" >"$T/o" 2>"$T/o.err" || st=$?
+	# Maildirs by the README's system rc line (DEFAULT is $ORGMAIL by default)
+	printf '%s\n' 'DEFAULT=$HOME/Maildir/' >"$T/home-md.rc"; chmod 644 "$T/home-md.rc"
+	st=0; "$LDA" --config "$T/home-md.rc" -d $U1 no-such-user-lda <"$IN" >"$T/o" 2>"$T/o.err" || st=$?
 	is "$(maildir_count "$h1/Maildir")" 1 "root -d u1 unknown: u1 got its copy"
 	is "$st" 75 "... and the run does not exit 67: a bounce would deny u1's copy"
 	like "$(head -n 1 "$T/o")" "^4\\.1\\.1 no-such-user-lda: user unknown.*copy was delivered" \

@@ -58,13 +58,20 @@ ok $([ -f "$T/mh/1" ] && [ -f "$T/mh/2" ]; echo $?) "MH folder gets messages 1 a
 { cat "$IN"; echo; } >"$T/mh.want"
 ok $(cmp -s "$T/mh/2" "$T/mh.want"; echo $?) "the MH message is the message and an empty line, as procmail writes it"
 
-# --- DEFAULT when no -m: $HOME/Maildir/ if it exists -------------------------
+# --- DEFAULT is $ORGMAIL, as in procmail, even with a ~/Maildir -------------
 mkdir -p "$T/home/Maildir"
 : >"$T/empty.rc"
 IN=$T/m1
-st=0; HOME=$T/home "$LDA" --config "$T/empty.rc" <"$IN" >/dev/null 2>&1 || st=$?
-is "$st" 0 "plain delivery exits 0"
-is "$(maildir_count "$T/home/Maildir")" 1 "DEFAULT is \$HOME/Maildir/ when it exists"
+st=0; HOME=$T/home "$LDA" -m ORGMAIL="$T/home-org" "$T/empty.rc" <"$IN" >/dev/null 2>&1 || st=$?
+is "$st" 0 "an rc that falls through, a ~/Maildir there: exits 0"
+is "$(grep -c '^Subject: maildir' "$T/home-org" 2>/dev/null)/$(maildir_count "$T/home/Maildir")" 1/0 \
+	"... into \$ORGMAIL, where procmail puts it, not into ~/Maildir"
+# the Maildir is the administrator's choice: the README's system rc line
+printf '%s\n' 'DEFAULT=$HOME/Maildir/' >"$T/home-md.rc"; chmod 644 "$T/home-md.rc"
+mkdir -p "$T/home2"
+st=0; HOME=$T/home2 "$LDA" --config "$T/home-md.rc" <"$IN" >/dev/null 2>&1 || st=$?
+is "$st" 0 "plain delivery, the system rc says DEFAULT=\$HOME/Maildir/: exits 0"
+is "$(maildir_count "$T/home2/Maildir")" 1 "... the missing ~/Maildir is made and gets the message"
 
 # --- failure: never 0, nothing half-written --------------------------------
 run "$T/o" -m DEFAULT="$T/no/such/dir/mbox" ORGMAIL="$T/no/such/dir2/mbox" "$rc"
@@ -113,7 +120,7 @@ if [ "$(id -u)" = 0 ]; then
 		mkdir -p "$h/Maildir" && chown $u: "$h/Maildir"
 	done
 	IN=$T/m1
-	run "$T/o" --config "$T/empty.rc" -d $U1 $U2
+	run "$T/o" --config "$T/home-md.rc" -d $U1 $U2
 	is "$st" 0 "root with -d u1 u2 delivers to both"
 	h1=$(getent passwd $U1 | cut -d: -f6)
 	h2=$(getent passwd $U2 | cut -d: -f6)

@@ -27,17 +27,18 @@ command -v postfix >/dev/null || skip_all "postfix is not installed"
 test_user U pfx && test_user SVC pfs || { echo "Bail out! cannot make users"; exit 1; }
 H=$(getent passwd $U | cut -d: -f6)
 MD=$H/Maildir
+# the user has no Maildir yet: the README's line in the system rc makes it
 rm -rf "$MD" "$H/.procmailrc" "$H/.ldarc"
-mkdir -p "$MD"/{cur,new,tmp} "$MD/.lists"/{cur,new,tmp}
-chown -R $U: "$MD"
 
 # the store, and the system rcs (as /etc/lda.rc would be): plus addresses
-# on (README: FILTERS="plusaddr"), and the store for the pipe transport
+# on (README: FILTERS="plusaddr"), DEFAULT=$HOME/Maildir/ (README: under
+# mailbox_command lda runs as the user, who cannot create /var/mail/$USER),
+# and the store for the pipe transport
 CD=$T/cyrus; mkdir "$CD"
 at_exit "'$P/cyrus-down.sh' '$CD'"
 "$P/cyrus-up.sh" "$CD" >/dev/null || { echo "Bail out! cyrus-up.sh failed"; exit 1; }
 . "$CD/env"
-printf '%s\n' 'FILTERS="plusaddr"' >"$T/local.rc"
+printf '%s\n' 'FILTERS="plusaddr"' 'DEFAULT=$HOME/Maildir/' >"$T/local.rc"
 printf '%s\n' 'FILTERS="plusaddr"' "STORE=lmtp:unix:$CYRUS_LMTP_SOCK" "LOGFILE=$T/store.log" >"$T/store.rc"
 : >"$T/store.log"; chmod 666 "$T/store.log"
 chmod 644 "$T/local.rc" "$T/store.rc"
@@ -123,8 +124,11 @@ outcome "$QID"; is "$STATUS" sent "mailbox_command: Postfix says sent" || diag "
 like "$LINE" 'delivered to command: ' "... by the command"
 f=$(in_maildir "$MD")
 is "$(echo "$f" | grep -c .)" 1 "... in ~/Maildir/new, once"
+is "$(stat -c %U "$MD" 2>/dev/null)" "$U" "... the Maildir made by lda, the user's"
 is "$(sed '1,/^\r\{0,1\}$/d' "$f" | od -An -c)" "$(sed '1,/^\r$/d' "$T/sent" | tr -d '\r' | od -An -c)" \
 	"... the body as sent"
+# the user makes the folder (as a mail client does); plusaddr files into it
+runuser -u $U -- mkdir -p "$MD/.lists/cur" "$MD/.lists/new" "$MD/.lists/tmp"
 send "$U+lists@lda-test.example"
 outcome "$QID"; is "$STATUS" sent "mailbox_command, $U+lists: sent"
 is "$(in_maildir "$MD/.lists" | grep -c .)" 1 "... into the folder of \$EXTENSION (.lists)"

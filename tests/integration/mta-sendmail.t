@@ -8,6 +8,9 @@
 #     -d $u): a local user's message in ~/Maildir, user+lists in .lists;
 #     exit 75 (the user's store down): the message stays in sendmail's
 #     queue, and the queue run after the cause is gone delivers it once;
+#     mail to root (sendmail keeps root local, no alias): lda -d root
+#     delivers it as root, here into $T by the test's system rc, so the
+#     host's /root and /var/mail/root are not written;
 #   - lda-store.mc, a store domain through the lda mailer as a service user
 #     into Cyrus (tests/peers/cyrus-up.sh), checked over IMAP: INBOX,
 #     user+folder, the user's rc (USERS_RC_DIR) sorting; a user the store
@@ -38,9 +41,23 @@ at_exit "'$P/cyrus-down.sh' '$CD'"
 "$P/cyrus-up.sh" "$CD" >/dev/null || { echo "Bail out! cyrus-up.sh failed"; exit 1; }
 . "$CD/env"
 imapq_start "$CYRUS_IMAP_PORT" "$CYRUS_PW"
-# the system rcs (as /etc/lda.rc would be)
+# the system rcs (as /etc/lda.rc would be); Maildirs, not /var/mail, by
+# the README's one line (DEFAULT is $ORGMAIL by default, as in procmail)
 mkdir -p "$T/users"; chmod 755 "$T/users"
-printf '%s\n' 'FILTERS="plusaddr"' >"$T/local.rc"
+printf '%s\n' 'FILTERS="plusaddr"' 'DEFAULT=$HOME/Maildir/' >"$T/local.rc"
+# root's mail (lda -d root runs as root) goes into $T, not the host's
+# /root/Maildir or /var/mail/root, and no rc of the host's root is read
+# (the system rc delivers first); the copy writes the uid it ran as
+cat >>"$T/local.rc" <<EOF
+:0
+* LOGNAME ?? ^^root^^
+{
+	:0c
+	| id -u >$T/root-uid
+	:0
+	$T/rootmd/
+}
+EOF
 printf '%s\n' 'FILTERS="plusaddr"' "STORE=lmtp:unix:$CYRUS_LMTP_SOCK" "USERS_RC_DIR=$T/users" >"$T/store.rc"
 chmod 644 "$T/local.rc" "$T/store.rc"
 chmod 755 "$T"
@@ -125,6 +142,23 @@ rm -f "$H/.procmailrc"
 wait_for in_maildir "$MD" >/dev/null
 is "$(in_maildir "$MD" | grep -c .)" 1 "the cause gone, the queue run delivers it, once"
 is "$(queued | grep -c .)" 0 "... and the queue holds it no more"
+
+# root's mail: sendmail's default keeps root local (no alias), so the local
+# mailer runs lda -d root, which delivers it as root
+SPOOL0=$(stat -c %s /var/mail/root 2>/dev/null || echo none)
+rm -f "$T/root-uid"
+send "$SENDMAIL_PORT" "root@lda-test.example"
+is "$R" ok "mail to root: accepted over SMTP"
+wait_for in_maildir "$T/rootmd" >/dev/null
+f=$(in_maildir "$T/rootmd")
+is "$(echo "$f" | grep -c .)" 1 "... lda -d root delivers it, once (the system rc's folder)"
+is "$(stat -c %U "$f" 2>/dev/null)" root "... as root (the message file is root's)"
+is "$(cat "$T/root-uid" 2>/dev/null)" 0 "... and the rc's program ran as uid 0"
+# others may write to the host's spool meanwhile: what they add is not ours
+SPOOL1=$(stat -c %s /var/mail/root 2>/dev/null || echo none)
+ok $([ "$SPOOL1" = "$SPOOL0" ] || ! tail -c +$((${SPOOL0/none/0} + 1)) /var/mail/root | grep -qF -- "$MID"; echo $?) \
+	"... and nothing written to the host's /var/mail/root (size $SPOOL0, now $SPOOL1)"
+ok $(! grep -rqsF -- "$MID" /root/Maildir; echo $?) "... nor to /root/Maildir"
 "$P/sendmail-down.sh" "$SD"
 
 # === lda-store.mc: a store domain through the lda mailer as a service user =====

@@ -57,7 +57,8 @@ except OSError:
 RUN_TIMEOUT = 20
 DRAIN = 5   # seconds left to a run's background programs after it exits
 RESERVED = ('rc', 'msg', 'msgref', 'opts', 'args', 'env', 'setup', 'expect',
-            'expect-differ', 'lda-expect', 'pm-timeout', 'modes', 'no-orgmail',
+            'expect-differ', 'lda-expect', 'pm-timeout', 'modes', 'no-default',
+            'no-orgmail',
             'README')
 
 
@@ -96,6 +97,7 @@ class Case:
         self.pm_timeout = float(text(f('pm-timeout'), str(RUN_TIMEOUT)))
         self.modes = os.path.exists(f('modes'))
         self.no_orgmail = os.path.exists(f('no-orgmail'))
+        self.no_default = os.path.exists(f('no-default'))
         self.extra = sorted(n for n in os.listdir(self.dir) if n not in RESERVED)
         if self.rc is None and self.setup is None:
             raise ValueError('no rc and no setup')
@@ -159,9 +161,13 @@ def run(binary, case, side, env, timeout):
     """Run one program on one side; returns (exit code or 'timeout',
     its output, seconds)."""
     mail = os.path.join(side, 'mail')
+    # no-default: the built-in DEFAULT is compared (ORGMAIL still points
+    # into the scratch directory, and -m, as in procmail, delivers a
+    # DEFAULT nobody set to ORGMAIL)
     argv = [binary] + shlex.split(subst(case.opts, side)) + [
-        '-m', 'MAILDIR=' + mail, 'DEFAULT=' + mail + '/INBOX/'] + (
-        [] if case.no_orgmail else ['ORGMAIL=' + mail + '/ORGMAIL']) + [
+        '-m', 'MAILDIR=' + mail] + ([] if case.no_default else [
+        'DEFAULT=' + mail + '/INBOX/']) + ([] if case.no_orgmail else [
+        'ORGMAIL=' + mail + '/ORGMAIL']) + [
         'SENDMAIL=' + os.path.join(side, 'bin', 'sendmail'), 'SHELL=/bin/sh',
         os.path.join(side, 'rc')] + shlex.split(subst(case.args, side))
     t0 = time.time()

@@ -171,26 +171,28 @@ mv "$T/mb.saved" "$MB"
 # A uid 0 alias whose home is in $T: root's delivery without touching /root.
 RH=$T/roothome
 mkdir -p "$RH/Maildir"
+# the README's one line for Maildirs (DEFAULT is $ORGMAIL by default)
+printf '%s\n' 'DEFAULT=$HOME/Maildir/' >"$T/home-md.rc"; chmod 644 "$T/home-md.rc"
 if ! id "$R0" >/dev/null 2>&1; then
 	at_exit "_acct userdel -f $R0"
 	_acct useradd -o -u 0 -g 0 -M -d "$RH" -c "$_ACCT_NOTE" -s /bin/sh "$R0" >/dev/null 2>&1
 fi
 if [ "$(getent passwd "$R0" | cut -d: -f3,6)" = "0:$RH" ]; then
-	run "$T/o" --config "$T/empty.rc" -d "$R0"
+	run "$T/o" --config "$T/home-md.rc" -d "$R0"
 	is "$st" 0 "a uid 0 recipient is delivered (not refused with 77)"
 	f=$(maildir_one "$RH/Maildir")
 	is "$(stat -c %U "$f" 2>/dev/null)" root "...as root, into its home's Maildir"
 	printf ':0c\n| id -u >%s/uid\n:0\n%s/fromrc/\n' "$RH" "$RH" >"$RH/.procmailrc"
 	chown root:root "$RH/.procmailrc"; chmod 644 "$RH/.procmailrc"
-	run "$T/o" --config "$T/empty.rc" -d "$R0"
+	run "$T/o" --config "$T/home-md.rc" -d "$R0"
 	is "$st/$(maildir_count "$RH/fromrc")/$(cat "$RH/uid" 2>/dev/null)" "0/1/0" \
 		"root's rc owned by root, writable by root alone: run, its programs as root"
 	chmod 664 "$RH/.procmailrc"
-	run "$T/o" --config "$T/empty.rc" -d "$R0"
+	run "$T/o" --config "$T/home-md.rc" -d "$R0"
 	is "$st/$(maildir_count "$RH/fromrc")/$(maildir_count "$RH/Maildir")" "0/1/2" \
 		"root's rc writable by its group: not run, the message goes to DEFAULT"
 	chmod 644 "$RH/.procmailrc"; chown "$U" "$RH/.procmailrc"
-	run "$T/o" --config "$T/empty.rc" -d "$R0"
+	run "$T/o" --config "$T/home-md.rc" -d "$R0"
 	is "$st/$(maildir_count "$RH/fromrc")/$(maildir_count "$RH/Maildir")" "0/1/3" \
 		"root's rc owned by another user: not run, the message goes to DEFAULT"
 	rm -rf "$RH"
