@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # mbox.t - an mbox after faults: kills in the middle of an append (each
 # catchable signal, SIGKILL, a stale lock someone else removed, kills at
-# random moments with a fixed seed), a FIFO in its place, a lock held by
+# random moments with a fixed seed, a recipe without ":" that takes no
+# dotlock), a FIFO in its place, a lock held by
 # another, LOCKTIMEOUT, a file another user pre-created in a spool others
 # can write, a "From " line inside the header. After each, the mbox holds
 # only whole messages (python's mailbox.mbox and formail -s agree) plus at
@@ -53,6 +54,25 @@ for sig in SIGTERM SIGHUP SIGINT SIGALRM; do
 	is "$(mbox_read "$box")" "$wantA"$'\n'"$wantB" "$sig: python's mailbox.mbox reads the two messages, intact"
 	is "$(formail_count "$box")" 2 "$sig: formail -s splits two messages"
 done
+
+# --- a recipe without ":" takes no dotlock, as in procmail (the FAQ idiom
+# holds $DEFAULT$LOCKEXT itself); a signal still truncates its append back
+box=$T/n; rm -f "$box" "$T/n-default"; nrc=$T/nolock.rc
+printf ':0\n%s\n' "$box" >"$nrc"
+deliver "$box" "$T/A"; cp "$box" "$T/before"
+: >"$box.lock"	# the rc's own lock (lockfile(1))
+st=0; out=$(faulty 'write:SIGTERM:/n$:9000' "$LDA" -f sender@example.org -m \
+	DEFAULT="$T/n-default" ORGMAIL="$ORG" LOCKTIMEOUT=2 "$nrc" <"$T/B" 2>/dev/null) || st=$?
+is "$st" 75 "no dotlock: SIGTERM in the middle of the append: exit 75"
+ok $(cmp -s "$box" "$T/before"; echo $?) "no dotlock: the mbox is truncated back"
+ok $([ ! -e "$T/n-default" ]; echo $?) "no dotlock: nothing went to DEFAULT"
+st=0; out=$("$LDA" -f sender@example.org -m DEFAULT="$T/n-default" ORGMAIL="$ORG" \
+	LOCKTIMEOUT=2 "$nrc" <"$T/B" 2>/dev/null) || st=$?
+is "$st" 0 "no dotlock: delivered while the rc's own lock is held"
+ok $([ ! -e "$T/n-default" ]; echo $?) "no dotlock: into the recipe's mbox, not DEFAULT"
+ok $([ -e "$box.lock" ]; echo $?) "no dotlock: the rc's lock is left alone"
+is "$(mbox_read "$box")" "$wantA"$'\n'"$wantB" "no dotlock: the two messages, intact"
+rm -f "$box.lock"
 
 # --- SIGKILL: the next writer truncates the dead writer's partial append -----
 box=$T/k; rm -f "$box"
