@@ -14,12 +14,13 @@ hello() {
 	echo "> 250 $last"
 }
 # peer NAME [--tcp ADDR]: start lmtp-fault.py with script $T/NAME.script
-# on $T/NAME.sock (or ADDR:0); waits until it listens
+# on $T/NAME.sock (or ADDR:0); waits until it listens (30 s at most)
 peer() {
 	local name=$1 where=$T/$1.sock
 	[ "${2:-}" = --tcp ] && where=$3:0
 	rm -f "$T/$name.log" "$T/$name.log.ready" "$T/$name.log.port"
 	$PY "$P/lmtp-fault.py" --timeout 20 "$where" "$T/$name.script" "$T/$name.log" &
 	pid=$!
-	for _ in $(seq 200); do [ -e "$T/$name.log.ready" ] && break; sleep 0.05; done
+	for _ in $(seq 600); do [ -e "$T/$name.log.ready" ] && break; sleep 0.05; done
+	[ -e "$T/$name.log.ready" ] || diag "peer $name: not listening after 30 s"
 }
