@@ -19,6 +19,7 @@
 
 struct check {
 	int errors, warnings;
+	int metas_set;		/* SHELLMETAS assigned: check_pipe is silent */
 	char **locked;		/* LOCKED_VARS of the system rc */
 	size_t nlocked;
 };
@@ -116,6 +117,41 @@ check_action(struct check *c, const char *path, const struct rc_recipe *r)
 	}
 }
 
+/* check_var_in_regex - "$NAME" in a regex without the $ modifier: there
+   "$" is an anchor, the variable is not expanded */
+static void
+check_var_in_regex(struct check *c, const char *path, const struct rc_cond *k)
+{
+	const char *t;
+
+	if (k->kind != RC_COND_REGEX)
+		return;
+	for (t = k->text; (t = strchr(t, '$')) != NULL; t++)
+		if (t[1] == '{' || t[1] == '_' || (t[1] >= 'A' && t[1] <= 'Z') ||
+		    (t[1] >= 'a' && t[1] <= 'z')) {
+			check_report(c, path, k->line, 1, "a variable in a "
+			    "regex without the $ modifier is not expanded "
+			    "(\"$\" is an anchor there): write \"* $ ...\"");
+			return;
+		}
+}
+
+/* check_pipe - "| (cmd ...)" with no SHELLMETAS character: procmail and
+   lda run the word "(cmd" itself, not a subshell */
+static void
+check_pipe(struct check *c, const char *path, const struct rc_recipe *r)
+{
+	const char *a = r->action ? r->action : "";
+
+	a += strspn(a, " \t");
+	if (r->act != RC_ACT_PIPE || *a != '(' || c->metas_set ||
+	    strpbrk(a, "&|<>~;?*[") != NULL)
+		return;
+	check_report(c, path, r->action_line, 1, "\"(\" is not in "
+	    "SHELLMETAS: the program is run without a shell and \"(...\" "
+	    "is taken as its name");
+}
+
 /* check_recipe - findings about one recipe */
 static void
 check_recipe(struct check *c, const char *path, const struct rc_node *n)
@@ -134,6 +170,9 @@ check_recipe(struct check *c, const char *path, const struct rc_node *n)
 			free(m);
 		} else if (why)
 			check_report(c, path, k->line, 1, why);
+		check_var_in_regex(c, path, k);
+		if (k->kind == RC_COND_EXPAND)
+			maxscore = 1;	/* "* $ $VAR^0": weighed at run time */
 		if (k->weighted) {
 			weighted = 1;
 			if (k->w > 0 || k->x > 0)
@@ -141,6 +180,7 @@ check_recipe(struct check *c, const char *path, const struct rc_node *n)
 		}
 	}
 	check_action(c, path, r);
+	check_pipe(c, path, r);
 	if (weighted && maxscore <= 0 && r->nconds > 0)
 		check_report(c, path, n->line, 1, "recipe can never match: "
 		    "every weight is negative or zero");
@@ -184,6 +224,15 @@ check_list(struct check *c, const char *path, const struct rc_node *n)
 					check_report(c, path, n->line, 0, m);
 					free(m);
 				}
+			if (n->value == NULL) {
+				char *m = xasprintf("\"%s\" alone on a line "
+				    "unsets %s (write %s= if that is meant)",
+				    n->name, n->name, n->name);
+				check_report(c, path, n->line, 1, m);
+				free(m);
+			}
+			if (strcmp(n->name, "SHELLMETAS") == 0)
+				c->metas_set = 1;
 			if (strcmp(n->name, "FILTERS") == 0)
 				check_filters(c, path, n->line, n->value);
 			continue;
@@ -232,7 +281,7 @@ check_locked(struct check *c, const char *sysrc)
 int
 rc_check_file_with(const char *path, const char *sysrc)
 {
-	struct check c = { 0, 0, NULL, 0 };
+	struct check c = { 0, 0, 0, NULL, 0 };
 	struct rc_file *f;
 	char *err = NULL;
 

@@ -61,7 +61,7 @@ p_next(struct parser *p)
 int
 rc_parse_flags(const char *h, struct rc_recipe *r, int *bad_r)
 {
-	const char *letters = RC_FLAG_LETTERS, *l;
+	const char *letters = RC_FLAG_LETTERS, *l, *start = h;
 
 	*bad_r = 0;
 	h += strspn(h, " \t");
@@ -70,11 +70,19 @@ rc_parse_flags(const char *h, struct rc_recipe *r, int *bad_r)
 	for (; *h; h++) {
 		if (*h == ' ' || *h == '\t')
 			continue;
+		if (*h == '#' && h > start && (h[-1] == ' ' || h[-1] == '\t'))
+			return 0;	/* a comment, as in procmail */
 		if (*h == ':') {
 			const char *e;
 			h++;
+			if ((*h == ' ' || *h == '\t') &&
+			    h[strspn(h, " \t")] == '#')
+				h += strlen(h);	/* ":0: # comment" */
 			h += strspn(h, " \t");
-			e = h + strlen(h);
+			for (e = h; *e; e++)	/* "name # comment" */
+				if (*e == '#' && e > h && (e[-1] == ' ' ||
+				    e[-1] == '\t'))
+					break;
 			while (e > h && (e[-1] == ' ' || e[-1] == '\t'))
 				e--;
 			r->lock = 1;

@@ -83,6 +83,21 @@ like "$(cat "$T/c")" "gaps\.rc:6: error: .*no address" "--check: an empty ! forw
 like "$(cat "$T/c")" "gaps\.rc:8: error: STORE is locked" "--check: an assignment to a locked variable names it"
 is "$st" 65 "--check: errors exit 65"
 
+# --- --check: false alarms on real rc files, and real bugs (issue 14.8) -------
+printf ':0 # a comment, as in procmail\n* -100^0\n* $ $MATCH^0\n/dev/null\n' >"$T/real.rc"
+st=0; "$LDA" --check "$T/real.rc" >"$T/c" 2>&1 || st=$?
+unlike "$(cat "$T/c")" "unknown flag" "--check: \":0 # comment\" is no unknown flag"
+unlike "$(cat "$T/c")" "never match" "--check: \"* \$ \$MATCH^0\" is weighed at run time"
+like "$(cat "$T/c")" "0 errors, 0 warnings" "--check: a clean real rc has no findings"
+printf 'FOO\n:0 w\n| (formail -r)\n\n:0\n* ^From:.*$SENDER\n/dev/null\n' >"$T/bugs.rc"
+st=0; "$LDA" --check "$T/bugs.rc" >"$T/c" 2>&1 || st=$?
+like "$(cat "$T/c")" "bugs\.rc:1: warning: \"FOO\" alone on a line unsets FOO" "--check: a bare word that unsets a variable"
+like "$(cat "$T/c")" "bugs\.rc:3: warning: \"\(\" is not in SHELLMETAS" "--check: | (cmd) runs no subshell"
+like "$(cat "$T/c")" "bugs\.rc:6: warning: a variable in a regex without the \\$ modifier" "--check: \$VAR in a regex without *\$"
+printf 'SHELLMETAS="&|<>~;?*[("\n:0 w\n| (formail -r)\n' >"$T/metas.rc"
+st=0; "$LDA" --check "$T/metas.rc" >"$T/c" 2>&1 || st=$?
+like "$(cat "$T/c")" "0 errors, 0 warnings" "--check: | (cmd) is fine once SHELLMETAS is set"
+
 # --- --help: one line per option -----------------------------------------------
 "$LDA" --help >"$T/h" 2>&1
 for o in -d -f -a -m -p -t -o -Y --config --store --check --test --version --help; do

@@ -36,6 +36,8 @@ static const struct {
 	{ "junk goes on", "!junk\nA=1\n$x\n", "1:E;3:E;" },
 	{ "errors in nested blocks", ":0\n{\n:0\n}\n!x\n", "4:E;5:E;" },
 	{ "flags that conflict", ":0 eE\nfoo\n", "1:W;" },
+	{ "\":0 # comment\" is a comment", ":0 # comment c\nfoo\n", "" },
+	{ "\":0c#x\": # without a blank is a flag", ":0c#x\nfoo\n", "1:W;" },
 };
 
 static const struct {
@@ -81,6 +83,28 @@ main(void)
 		rc_parse_flags("0 c: my.lock ", &r, &bad);
 		ok(r.lock && r.lockfile && strcmp(r.lockfile, "my.lock") == 0,
 		    "named lockfile");
+		free(r.lockfile);
+		memset(&r, 0, sizeof r);
+		is_int(rc_parse_flags("0 # comment c:", &r, &bad), 0,
+		    "\":0 # comment\": no unknown flag");
+		ok(r.flags == 0 && !r.lock, "... and the comment sets nothing");
+		memset(&r, 0, sizeof r);
+		is_int(rc_parse_flags("0c # x", &r, &bad), 0, "\":0c # x\"");
+		ok(r.flags == RC_F_c, "... c kept, the comment ignored");
+		memset(&r, 0, sizeof r);
+		rc_parse_flags("0: # comment", &r, &bad);
+		ok(r.lock && r.lockfile == NULL,
+		    "\":0: # comment\": the default lockfile, as in procmail");
+		free(r.lockfile);
+		memset(&r, 0, sizeof r);
+		rc_parse_flags("0: my.lock # comment", &r, &bad);
+		ok(r.lockfile && strcmp(r.lockfile, "my.lock") == 0,
+		    "\":0: my.lock # comment\": lockfile my.lock");
+		free(r.lockfile);
+		memset(&r, 0, sizeof r);
+		rc_parse_flags("0:#c", &r, &bad);
+		ok(r.lockfile && strcmp(r.lockfile, "#c") == 0,
+		    "\":0:#c\": lockfile #c (no blank, no comment)");
 		free(r.lockfile);
 		memset(&r, 0, sizeof r);
 		is_int(rc_parse_flags("0cq:", &r, &bad), -1, "unknown flag");
