@@ -1,7 +1,7 @@
 /*
  * bboard.h - the one call main makes to the bboard filter outside
  * FILTERS: a board post ends the run after FILTERS (filters/bboard.c,
- * docs-draft/addressing.md).
+ * doc/addressing.md).
  */
 #ifndef LDA_BBOARD_H
 #define LDA_BBOARD_H

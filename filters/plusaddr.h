@@ -1,7 +1,7 @@
 /*
  * plusaddr.h - the one call main makes to the plusaddr filter outside
  * FILTERS: when no recipe delivered, the detail's folder comes before
- * DEFAULT (filters/plusaddr.c, docs-draft/addressing.md).
+ * DEFAULT (filters/plusaddr.c, doc/addressing.md).
  */
 #ifndef LDA_PLUSADDR_H
 #define LDA_PLUSADDR_H

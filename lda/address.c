@@ -1,6 +1,6 @@
 /*
  * address.c - the recipient's address: user part, detail, and the detail
- * as a folder name (address.h; the rules in docs-draft/addressing.md).
+ * as a folder name (address.h; the rules in doc/addressing.md).
  * Does: pick the detail's source, split at RCPT_DELIMITER, lower-case the
  * user part on request, refuse or map a detail for a store, encode
  * modified UTF-7.

@@ -6,7 +6,7 @@
  * Does: choose where the detail comes from (-a, the -d name, EXTENSION,
  * LOCAL, RECIPIENT), split a local part at RCPT_DELIMITER, lower-case the
  * user part when RCPT_DOWNCASE says so, check and map a detail into a
- * folder name (docs-draft/addressing.md has the rules).
+ * folder name (doc/addressing.md has the rules).
  * Does not: look up accounts, read rc variables, open files, log.
  */
 #ifndef LDA_ADDRESS_H

@@ -32,7 +32,7 @@
 #include "xalloc.h"
 #include "../rc/rc.h"
 #include "../filters/filter.h"
-#include "address.h"			/* addressing: docs-draft/addressing.md */
+#include "address.h"			/* addressing: doc/addressing.md */
 #include "virtual.h"
 #include "../filters/bboard.h"
 #include "../filters/plusaddr.h"

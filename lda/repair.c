@@ -1,7 +1,7 @@
 /*
  * repair.c - make a message acceptable to a strict store while it
  * streams there. Measured against Cyrus 3.6.1 and Dovecot 2.3.19 (see
- * docs-draft/store.md): Cyrus answers "554 5.6.0 Message contains NUL
+ * doc/store.md): Cyrus answers "554 5.6.0 Message contains NUL
  * characters" to any NUL, and "554 5.6.0 Message contains invalid header"
  * to a header line without a colon, one whose name holds a blank, an
  * 8-bit or a control byte or is empty, a leading mbox From_ line, a

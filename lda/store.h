@@ -23,7 +23,7 @@ struct session;
 struct spool;
 struct store;
 
-/* Defaults of the settings (see docs-draft/store.md). */
+/* Defaults of the settings (see doc/store.md). */
 #define STORE_CONNECT_TIMEOUT_DEFAULT 30	/* seconds */
 #define STORE_TIMEOUT_DEFAULT 300		/* seconds per reply */
 #define STORE_ADDRESS_MAX 512			/* bytes of a RCPT address */
