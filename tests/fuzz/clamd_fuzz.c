@@ -23,17 +23,12 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char reply[1024], *virus = NULL, *err = NULL;
-	int sv[2], r;
+	int fd, r;
 
 	if (size > 60000)
 		return 0;
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
-		fuzz_fail("socketpair", data, size);
-	if (size && write(sv[1], data, size) != (ssize_t)size)
-		fuzz_fail("write", data, size);
-	close(sv[1]);
-	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
-	if (clamd_reply(sv[0], reply, sizeof reply, net_now() + 1000,
+	fd = fuzz_reply_fd(data, size);
+	if (clamd_reply(fd, reply, sizeof reply, net_now() + 1000,
 	    &err) == 0) {
 		r = clamd_verdict(reply, &virus, &err);
 		if (r == 1 && (virus == NULL || !*virus ||
@@ -45,7 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(virus);
 	free(err);
-	close(sv[0]);
+	close(fd);
 	return 0;
 }
 

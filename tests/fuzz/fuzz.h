@@ -9,10 +9,13 @@
 #define LDA_FUZZ_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,6 +30,23 @@ fuzz_fail(const char *what, const uint8_t *in, size_t n)
 		fprintf(stderr, " %02x", in[i]);
 	fputc('\n', stderr);
 	abort();
+}
+
+/* fuzz_reply_fd - the input as a daemon's whole reply: the read end of a
+   socket pair, non-blocking, holding the input and then end of file
+   (the peer closed); what the reply parsers read from */
+static int __attribute__((unused))
+fuzz_reply_fd(const uint8_t *data, size_t size)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+		fuzz_fail("socketpair", data, size);
+	if (size && write(sv[1], data, size) != (ssize_t)size)
+		fuzz_fail("write", data, size);
+	close(sv[1]);
+	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+	return sv[0];
 }
 
 #ifndef LDA_LIBFUZZER

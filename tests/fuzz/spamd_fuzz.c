@@ -52,21 +52,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct verdict v;
 	struct buf body;
 	char *err = NULL;
-	int sv[2];
+	int fd;
 
 	if (size > 60000)
 		return 0;
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
-		fuzz_fail("socketpair", data, size);
-	if (size && write(sv[1], data, size) != (ssize_t)size)
-		fuzz_fail("write", data, size);
-	close(sv[1]);
-	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+	fd = fuzz_reply_fd(data, size);
 	buf_init(&r.head, SPAMD_HEAD_MAX);
 	buf_init(&body, 1000 + SPAMD_HEADERS_SLACK);
 	verdict_init(&v);
-	if (read_head(sv[0], &r, net_now() + 1000, &err) == 0 &&
-	    read_body(sv[0], &r, &body, -1, net_now() + 1000, &err) == 0) {
+	if (read_head(fd, &r, net_now() + 1000, &err) == 0 &&
+	    read_body(fd, &r, &body, -1, net_now() + 1000, &err) == 0) {
 		add_xspam(&v, body.s ? body.s : "", body.len);
 		reply_vars(&v, &r, NULL);
 		if (strspn(r.score, "-0123456789.") != strlen(r.score) ||
@@ -79,7 +74,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	verdict_free(&v);
 	buf_free(&r.head);
 	buf_free(&body);
-	close(sv[0]);
+	close(fd);
 	return 0;
 }
 
