@@ -223,6 +223,10 @@ DEPS := gcc make pkg-config perl python3 libtre-dev libtre5 \
         dovecot-core dovecot-lmtpd spamassassin spamd spamc clamav clamav-daemon \
         postfix hyperfine time valgrind mandoc groff \
         m4 libdb5.3 libldap-2.5-0 libnsl2 libwrap0 libssl3 libsasl2-2
+# Sieve export (--to-sieve) is proven against Pigeonhole and Cyrus's sievec.
+DEPS += dovecot-sieve dovecot-managesieved
+# STARTTLS to remote stores, routing tables, and the Cyrus Murder test.
+DEPS += libssl-dev openssl tinycdb libcdb-dev cyrus-murder
 # Packages the tests unpack (dpkg -x) instead of installing: sendmail-bin
 # conflicts with postfix. Fetched into LDA_DEBS (tests/peers/sendmail-up.sh).
 DEBS_ONLY  := sendmail-bin sendmail-base sendmail-cf
