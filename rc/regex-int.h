@@ -90,6 +90,7 @@ struct rx_parse {
 	int bom, fuzz;			/* seen \/, {~...} seen (how many) */
 	int known[RX_KNOWN];		/* rx_sameset: 1 + a set, or 0 */
 	char *err;
+	char *warn;			/* procmail's recovery (rx_recover) */
 };
 
 enum rx_op { OP_SET, OP_CHAR, OP_SPLIT, OP_JMP, OP_BOM, OP_EOTX,
@@ -124,8 +125,8 @@ struct rc_regex {
 	struct rx_run *lits;
 	size_t nlits;
 	int exact;		/* the pattern is lits[0], nothing else */
+	char *warn;		/* rc_regex_warning, or NULL */
 };
-
 
 /* The text searched: mem, then [from, from + len - memlen) of the spool. */
 struct rx_text {
@@ -148,7 +149,6 @@ struct rx_reader {
 	int eot;		/* RX_EOT is still to come */
 	long long base;		/* text offset of the first symbol */
 };
-
 
 /* ---- sets (regex-parse.c builds them) ---- */
 

@@ -159,7 +159,6 @@ rx_lit(struct rc_regex *re, const struct rx_parse *ps, int root)
 	}
 }
 
-
 /* ---- the required literal in the text ---- */
 
 /* rx_lit_at - whether literal l is at p (l->n bytes there) */

@@ -188,7 +188,6 @@ rx_gen(struct rc_regex *re, const struct rx_parse *ps, int n)
 	}
 }
 
-
 /* rx_eps - the i-th move without input out of instruction pc, or -1 */
 static int
 rx_eps(const struct rx_inst *in, int pc, int i)
@@ -227,7 +226,6 @@ rx_bomreach(struct rc_regex *re)
 		}
 	}
 }
-
 
 /* rx_nfa_pairs - the sets that are one symbol, or a letter in both
    cases (see regex-int.h) */
@@ -284,7 +282,6 @@ rx_keep_sets(struct rc_regex *re)
 	re->sets = kept;
 	re->nsets = n;
 }
-
 
 /* ---- procmail's matcher, for \/ and counting ---- */
 

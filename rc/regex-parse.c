@@ -26,7 +26,6 @@ rx_set_add(struct rx_set *s, unsigned c)
 	s->w[c / 32] |= UINT32_C(1) << (c % 32);
 }
 
-
 /* rx_set_mark - add byte c, and its other case when icase (procmail's bseti) */
 static void
 rx_set_mark(struct rx_set *s, unsigned c, int icase)
@@ -330,6 +329,22 @@ rx_escape(struct rx_parse *ps)
 
 static int rx_alt(struct rx_parse *ps);
 
+/*
+ * rx_recover - procmail's way with unbalanced parentheses: it logs
+ * "Invalid regexp" and uses the pattern all the same (a ( without ) is
+ * closed at the end of the pattern, a ) without ( ends it). The first
+ * such place is kept for the caller to warn about (rc_regex_warning).
+ */
+static void
+rx_recover(struct rx_parse *ps, const char *at, const char *what)
+{
+	if (ps->warn == NULL)
+		ps->warn = xasprintf("%s at offset %zu %s", what,
+		    (size_t)(at - ps->s), *at == '(' ? "(procmail closes it "
+		    "at the end of the pattern)" : "(procmail ignores the "
+		    "rest of the pattern)");
+}
+
 /* rx_group - ( alternatives ); p is at the ( */
 static int
 rx_group(struct rx_parse *ps)
@@ -341,11 +356,10 @@ rx_group(struct rx_parse *ps)
 		return rx_fail(ps, "groups nested too deeply");
 	if ((g = rx_alt(ps)) == -1)
 		return -1;
-	if (ps->p == ps->end) {
-		ps->p = open;
-		return rx_fail(ps, "missing ) for the (");
-	}
-	ps->p++;
+	if (ps->p == ps->end)
+		rx_recover(ps, open, "missing ) for the (");
+	else
+		ps->p++;
 	ps->depth--;
 	return g;
 }
@@ -589,7 +603,7 @@ rx_parse_all(struct rx_parse *ps)
 	if ((root = rx_alt(ps)) == -1)
 		return -1;
 	if (ps->p != ps->end)
-		return rx_fail(ps, "unmatched )");
+		rx_recover(ps, ps->p, "unmatched )");
 	/* TRE 0.8.0 overruns its stack (^TO_{20~}, ^FROM_MAILER{7~},
 	   .*{7~}^FROM_DAEMON) or runs for minutes ((a|b1|...|b35){7~}) when
 	   a pattern with approximate matching is big. */

@@ -60,8 +60,6 @@ rx_fill(struct rx_text *t, size_t off)
 	return 0;
 }
 
-
-
 /*
  * rx_reader_init - the symbols procmail searches when it starts at text
  * offset p: the imagined newline first when p is 0; the real newline

@@ -295,7 +295,6 @@ rx_tre_compile(struct rc_regex *re, const struct rx_parse *ps, int root,
 	return 0;
 }
 
-
 /* rx_tre_next - TRE's get_next_char: one symbol, nonzero at the end */
 static int
 rx_tre_next(tre_char_t *c, unsigned int *pos_add, void *ctx)
@@ -331,7 +330,6 @@ rx_tre_search(const struct rc_regex *re, struct rx_reader *r, size_t nm,
 	}
 	return 1;
 }
-
 
 /* rx_tre_free - free what rx_tre_compile made (see regex-int.h) */
 void

@@ -46,7 +46,6 @@ rx_build(struct rc_regex *re, struct rx_parse *ps, int root, char **err)
 	return 0;
 }
 
-
 /* rc_regex_compile - see regex.h */
 int
 rc_regex_compile(const char *pattern, int flags, struct rc_regex **re_r,
@@ -80,6 +79,8 @@ rc_regex_compile(const char *pattern, int flags, struct rc_regex **re_r,
 		*err = ps.err;
 		ps.err = NULL;
 	} else if (rx_build(re, &ps, root, err) == 0) {
+		re->warn = ps.warn;
+		ps.warn = NULL;
 		*re_r = re;
 		r = 0;
 	}
@@ -95,10 +96,10 @@ rc_regex_compile(const char *pattern, int flags, struct rc_regex **re_r,
 	free(ps.node);
 	free(ps.set);
 	free(ps.err);
+	free(ps.warn);
 	buf_free(&b);
 	return r;
 }
-
 
 /* ---- searching ---- */
 
@@ -275,6 +276,13 @@ rc_regex_has_match(const struct rc_regex *re)
 	return re->has_bom;
 }
 
+/* rc_regex_warning - see regex.h */
+const char *
+rc_regex_warning(const struct rc_regex *re)
+{
+	return re->warn;
+}
+
 /* rc_regex_free - see regex.h */
 void
 rc_regex_free(struct rc_regex **rep)
@@ -289,6 +297,7 @@ rc_regex_free(struct rc_regex **rep)
 	free(re->prog);
 	free(re->bomreach);
 	free(re->sets);
+	free(re->warn);
 	free(re);
 	*rep = NULL;
 }
