@@ -55,7 +55,7 @@ struct rc {
 	int host_stop;		/* HOST mismatched: no DEFAULT, no exit 0 */
 	int default_set;	/* DEFAULT was assigned (command line, rc) */
 	int partial;		/* an h/b-only delivery ended the rc */
-	int partial_copy;	/* the last action delivered only h or b */
+	int partial_copy;	/* the last action wrote only h or b to a folder */
 	int exitcode;		/* EXITCODE as a sysexits code, -1 unset */
 	int abstract;		/* LOGABSTRACT: -1 unset, 0 no, 1 yes, 2 all */
 	char *abs_folder;	/* the last delivery, for the final abstract */
