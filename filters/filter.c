@@ -536,6 +536,18 @@ run_once(struct slot *sl, char **folder_r)
 	return r;
 }
 
+/* builtin_known - is name a registered filter? (rc_builtins) */
+static int
+builtin_known(const char *name)
+{
+	return filter_find(name) != NULL;
+}
+
+const struct rc_builtins filter_builtins = {
+	.call = filter_call,
+	.known = builtin_known,
+};
+
 /* filter_call - run one built-in filter (see filter.h for the contract) */
 int
 filter_call(struct session *s, struct rc *rc, const char *name,

@@ -17,8 +17,8 @@
 #include "../lda/outcome.h"
 #include "../lda/session.h"
 #include "../lda/spool.h"
+#include "../rc/rc.h"
 
-struct rc;
 struct filter;
 
 /* What one filter hands back for one message. */
@@ -85,17 +85,21 @@ struct filter {
 	void (*close)(struct filter_ctx *c);
 };
 
-/* What the rc does after filter_call (a built-in filter recipe). */
+/* What the rc does after filter_call (a built-in filter recipe): the
+   statuses of the rc's interface (rc_builtins, rc.h), by these names. */
 enum filter_status {
-	FILTER_OK = 0,		/* ran; s->msg and variables may be new: the
-				   recipe succeeded, evaluation goes on */
-	FILTER_FAILED = 1,	/* could not check the message and fails open:
-				   s->msg got an X-LDA-Unscanned field; the
-				   recipe failed (like a program filter with a
-				   non-zero exit), evaluation goes on */
-	FILTER_DELIVER = 2,	/* deliver to *folder_r as this recipe's action */
-	FILTER_STOP = 3,	/* stop the rc, no DEFAULT: s->outcome is now a
-				   failure (75, or a refusal such as 65/69) */
+	/* ran; s->msg and variables may be new: the recipe succeeded,
+	   evaluation goes on */
+	FILTER_OK = RC_BUILTIN_OK,
+	/* could not check the message and fails open: s->msg got an
+	   X-LDA-Unscanned field; the recipe failed (like a program filter
+	   with a non-zero exit), evaluation goes on */
+	FILTER_FAILED = RC_BUILTIN_FAILED,
+	/* deliver to *folder_r as this recipe's action */
+	FILTER_DELIVER = RC_BUILTIN_DELIVER,
+	/* stop the rc, no DEFAULT: s->outcome is now a failure (75, or a
+	   refusal such as 65/69) */
+	FILTER_STOP = RC_BUILTIN_STOP,
 };
 
 /*
@@ -125,6 +129,10 @@ int filter_call(struct session *s, struct rc *rc, const char *name,
  * else 0. Unknown names are logged and skipped.
  */
 int filter_chain(struct session *s, struct rc *rc);
+
+/* The filters as the rc runs them (filter_call, filter_find), for
+   rc_builtins_set (rc.h): main hands them over. */
+extern const struct rc_builtins filter_builtins;
 
 /* The descriptor registered as name, or NULL. */
 const struct filter *filter_find(const char *name);

@@ -572,6 +572,7 @@ main(int argc, char **argv, char **envp)
 
 	no_stdin = priv_start();	/* before anything is opened */
 	log_open("lda", isatty(2));
+	rc_builtins_set(&filter_builtins);	/* "| @name": rc/ runs filters/ */
 	/* A file size limit must fail the write (EFBIG -> 75), not kill us. */
 	signal(SIGXFSZ, SIG_IGN);
 	if (invocation_parse(argc, argv, envp, &inv, &err) == -1) {

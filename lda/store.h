@@ -115,7 +115,7 @@ const char *store_add(struct store *st, const struct spool *sp,
     const char *sender, const char *user, const char *folder, int fallback);
 
 /*
- * The store hook of deliver_folder. When STORE (an rc variable of s->rc)
+ * The store hook of deliver_folder. When STORE (read through s->settings)
  * is set and folder is a store folder, queue the copy (creating s->store
  * on first use), count it in s and return 1 with *o_r: OUT_DELIVERED
  * (accepted for the store; store_send delivers and logs it) or a failure

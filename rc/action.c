@@ -18,7 +18,6 @@
 #include "../lda/status.h"
 #include "../lda/store.h"
 #include "../lda/xalloc.h"
-#include "../filters/filter.h"
 #include "rcint.h"
 
 /* What part of the message an action gets. */
@@ -664,7 +663,7 @@ act_builtin(struct rc *rc, const struct rc_recipe *r, enum rc_flow *flow)
 	p = w.s + strlen(w.s) + 1;
 	for (size_t i = 1; i < n; i++, p += strlen(p) + 1)
 		args[i - 1] = p;
-	st = filter_call(rc->s, rc, w.s + 1, args, &folder, &err);
+	st = rc_builtin_call(rc, w.s + 1, args, &folder, &err);
 	rc->hdr_of = NULL;	/* the message may be a new spool */
 	if (st == -1) {
 		/* a misspelt filter is the administrator's mistake: the
@@ -674,14 +673,14 @@ act_builtin(struct rc *rc, const struct rc_recipe *r, enum rc_flow *flow)
 		    rc->cur_file, r->action_line, err);
 		rc->s->outcome = outcome_worse(rc->s->outcome, OUT_CONFIG);
 		*flow = RC_DELIVERED;
-	} else if (st == FILTER_OK)
+	} else if (st == RC_BUILTIN_OK)
 		ok = 1;
-	else if (st == FILTER_DELIVER && (ok = act_one_folder(rc, r, folder,
+	else if (st == RC_BUILTIN_DELIVER && (ok = act_one_folder(rc, r, folder,
 	    NULL, &names, &size, NULL))) {
 		act_delivered(rc, names.s, size);
 		*flow = RC_DELIVERED;
 	}
-	else if (st == FILTER_STOP)
+	else if (st == RC_BUILTIN_STOP)
 		*flow = RC_DELIVERED;
 	free(err);
 	free(folder);

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "../lda/xalloc.h"
-#include "../filters/filter.h"
 #include "rc.h"
 #include "rcint.h"
 
@@ -83,7 +82,7 @@ check_filters(struct check *c, const char *path, int line, const char *v)
 	copy = xstrdup(v);
 	for (w = strtok_r(copy, " \t,\"'", &save); w;
 	    w = strtok_r(NULL, " \t,\"'", &save))
-		if (filter_find(w) == NULL) {
+		if (!rc_builtin_known(w)) {
 			char *m = xasprintf("FILTERS: no built-in filter "
 			    "called %s", w);
 			check_report(c, path, line, 0, m);
@@ -108,7 +107,7 @@ check_action(struct check *c, const char *path, const struct rc_recipe *r)
 	    strchr(a, '$') == NULL) {
 		size_t n = strcspn(a + 1, " \t");
 		char *name = xstrndup(a + 1, n);
-		if (n > 0 && filter_find(name) == NULL) {
+		if (n > 0 && !rc_builtin_known(name)) {
 			m = xasprintf("no built-in filter called %s", name);
 			check_report(c, path, r->action_line, 0, m);
 			free(m);

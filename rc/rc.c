@@ -272,6 +272,35 @@ rc_get(const struct rc *rc, const char *name)
 	return rc_vars_get(&rc->vars, name);
 }
 
+/* the built-in filters main handed over (rc_builtins_set), or NULL */
+static const struct rc_builtins *builtins;
+
+/* rc_builtins_set - the filters above us (see rc.h) */
+void
+rc_builtins_set(const struct rc_builtins *b)
+{
+	builtins = b;
+}
+
+/* rc_builtin_call - run the built-in filter name (see rcint.h) */
+int
+rc_builtin_call(struct rc *rc, const char *name, const char *const *args,
+    char **folder_r, char **err)
+{
+	if (builtins == NULL) {
+		*err = xasprintf("no built-in filter called %s", name);
+		return -1;
+	}
+	return builtins->call(rc->s, rc, name, args, folder_r, err);
+}
+
+/* rc_builtin_known - is name a built-in filter? (see rcint.h) */
+int
+rc_builtin_known(const char *name)
+{
+	return builtins != NULL && builtins->known(name);
+}
+
 /* rc_settings - the settings delivery reads (see rc.h) */
 const struct settings *
 rc_settings(struct rc *rc)

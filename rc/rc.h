@@ -73,6 +73,26 @@ enum outcome rc_deliver_default(struct rc *rc);
  */
 enum outcome rc_finish(struct rc *rc, enum outcome o);
 
+/*
+ * The built-in filters ("| @name", and the names --check knows) live
+ * above the rc, in filters/: main hands them over once, so that rc/
+ * never calls up. call has filter_call's contract (filters/filter.h) and
+ * returns -1 or an RC_BUILTIN_* status; known: 1 when name is a built-in
+ * filter. Until they are set no name is known.
+ */
+enum rc_builtin_status {
+	RC_BUILTIN_OK = 0,	/* ran; the recipe succeeded */
+	RC_BUILTIN_FAILED = 1,	/* failed open: the recipe failed */
+	RC_BUILTIN_DELIVER = 2,	/* deliver to *folder_r as the action */
+	RC_BUILTIN_STOP = 3,	/* stop the rc: s->outcome is a failure */
+};
+struct rc_builtins {
+	int (*call)(struct session *s, struct rc *rc, const char *name,
+	    const char *const *args, char **folder_r, char **err);
+	int (*known)(const char *name);
+};
+void rc_builtins_set(const struct rc_builtins *b);
+
 /* Parse path and report every error and warning on stderr; returns the
    number of errors (0: clean). */
 int rc_check_file(const char *path);

@@ -199,4 +199,10 @@ void rc_yell_assign(struct rc *rc, const char *name, const char *value);
 /* A recipe's flags as written (":0" and letters, ":" and a lockfile). */
 void rc_trace_recipe(struct rc *rc, const struct rc_recipe *r, int line);
 
+/* rc_builtins_set's filters (rc.c): run one, or -1 with *err when none
+   is called name; is name one? */
+int rc_builtin_call(struct rc *rc, const char *name, const char *const *args,
+    char **folder_r, char **err);
+int rc_builtin_known(const char *name);
+
 #endif

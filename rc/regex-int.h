@@ -172,13 +172,9 @@ int rx_parse_all(struct rx_parse *ps);
 
 /* instructions node n compiles to, RX_PROG_MAX + 1 past the limit */
 size_t rx_size(const struct rx_parse *ps, int n);
-/* re->pair: which of re->sets are one symbol, or a letter in both cases */
-void rx_nfa_pairs(struct rc_regex *re);
-/* re->prog from the tree (size: rx_size of root); frees re->pair */
-void rx_nfa_gen(struct rc_regex *re, const struct rx_parse *ps, int root,
-    size_t size);
-/* keep only the sets the program tests */
-void rx_keep_sets(struct rc_regex *re);
+/* the tree (root) compiled into re: procmail's NFA and its literals, or
+   TRE's pattern when approximate; 0, or -1 with *err */
+int rx_build(struct rc_regex *re, struct rx_parse *ps, int root, char **err);
 /* procmail's bregexec over r's symbols: 1 with the match (in the
    reader's symbols) and whether it crossed \/, 0, or -1 (errno) */
 int rx_vm_find(const struct rc_regex *re, struct rx_reader *r, size_t *bom_r,

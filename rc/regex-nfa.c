@@ -4,8 +4,9 @@
  * (its bregexec): threads in procmail's order, the earliest-ending match,
  * $MATCH after \/ with procmail's quirks, the end of the match for
  * counting.
- * Does: compile (rx_nfa_pairs, rx_nfa_gen, rx_keep_sets) and run
- * (rx_vm_find) over a reader's symbols (regex-text.c).
+ * Does: compile the tree (rx_build: the NFA, or for an approximate
+ * pattern TRE's, regex-tre.c) and run the NFA (rx_vm_find) over a
+ * reader's symbols (regex-text.c).
  * Does not: parse, read the text itself, approximate matching (TRE).
  */
 #include <errno.h>
@@ -227,9 +228,9 @@ rx_bomreach(struct rc_regex *re)
 	}
 }
 
-/* rx_nfa_pairs - the sets that are one symbol, or a letter in both
-   cases (see regex-int.h) */
-void
+/* rx_nfa_pairs - re->pair: which sets are one symbol, or a letter in
+   both cases (OP_CHAR), for rx_lit and rx_gen */
+static void
 rx_nfa_pairs(struct rc_regex *re)
 {
 	re->pair = xreallocarray(NULL, re->nsets, sizeof *re->pair);
@@ -239,8 +240,9 @@ rx_nfa_pairs(struct rc_regex *re)
 		    &re->pair[i].y) ? OP_CHAR : OP_SET;
 }
 
-/* rx_nfa_gen - the program for the tree (see regex-int.h) */
-void
+/* rx_nfa_gen - re->prog for the tree (size: rx_size of root); frees
+   re->pair */
+static void
 rx_nfa_gen(struct rc_regex *re, const struct rx_parse *ps, int root,
     size_t size)
 {
@@ -256,10 +258,12 @@ rx_nfa_gen(struct rc_regex *re, const struct rx_parse *ps, int root,
 
 /* rx_keep_sets - keep only the sets the NFA's SET and EOTX test (none
    with approximate matching: TRE has its own) */
-void
+static void
 rx_keep_sets(struct rc_regex *re)
 {
-	int *map = xreallocarray(NULL, re->nsets ? re->nsets : 1, sizeof *map);
+	/* the map on the stack for the usual pattern: no malloc per compile */
+	int small[256], *map = re->nsets <= 256 ? small :
+	    xreallocarray(NULL, re->nsets, sizeof *map);
 	struct rx_set *kept;
 	size_t n = 0;
 
@@ -278,9 +282,41 @@ rx_keep_sets(struct rc_regex *re)
 		if (map[i] != -1)
 			kept[map[i]] = re->sets[i];
 	free(re->sets);
-	free(map);
+	if (map != small)
+		free(map);
 	re->sets = kept;
 	re->nsets = n;
+}
+
+/* rx_build - the TRE pattern and (unless approximate) the NFA and its
+   literals (see regex-int.h) */
+int
+rx_build(struct rc_regex *re, struct rx_parse *ps, int root, char **err)
+{
+	size_t size = rx_size(ps, root);
+
+	if (size > RX_PROG_MAX) {
+		*err = xstrdup("pattern too large");
+		return -1;
+	}
+	/* Only approximate patterns need TRE; the rest are searched by
+	   procmail's NFA, which needs no costly compiling. */
+	if (ps->fuzz) {
+		if (rx_tre_compile(re, ps, root, err) == -1)
+			return -1;
+		re->has_tre = 1;
+	}
+	re->has_bom = ps->bom;
+	re->sets = ps->set;
+	re->nsets = ps->nset;
+	ps->set = NULL;
+	if (!ps->fuzz) {
+		rx_nfa_pairs(re);
+		rx_lit(re, ps, root);
+		rx_nfa_gen(re, ps, root, size);
+	}
+	rx_keep_sets(re);
+	return 0;
 }
 
 /* ---- procmail's matcher, for \/ and counting ---- */

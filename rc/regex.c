@@ -16,36 +16,6 @@
 #include "../lda/xalloc.h"
 #include "regex-int.h"
 
-/* rx_build - the TRE pattern and (unless approximate) the NFA */
-static int
-rx_build(struct rc_regex *re, struct rx_parse *ps, int root, char **err)
-{
-	size_t size = rx_size(ps, root);
-
-	if (size > RX_PROG_MAX) {
-		*err = xstrdup("pattern too large");
-		return -1;
-	}
-	/* Only approximate patterns need TRE; the rest are searched by
-	   procmail's NFA, which needs no costly compiling. */
-	if (ps->fuzz) {
-		if (rx_tre_compile(re, ps, root, err) == -1)
-			return -1;
-		re->has_tre = 1;
-	}
-	re->has_bom = ps->bom;
-	re->sets = ps->set;
-	re->nsets = ps->nset;
-	ps->set = NULL;
-	if (!ps->fuzz) {
-		rx_nfa_pairs(re);
-		rx_lit(re, ps, root);
-		rx_nfa_gen(re, ps, root, size);
-	}
-	rx_keep_sets(re);
-	return 0;
-}
-
 /* rc_regex_compile - see regex.h */
 int
 rc_regex_compile(const char *pattern, int flags, struct rc_regex **re_r,

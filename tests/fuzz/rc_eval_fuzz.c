@@ -24,6 +24,7 @@
 #include "log.h"
 #include "xalloc.h"
 #include "../../rc/rcint.h"
+#include "../../filters/filter.h"
 
 /* execve - no program runs from a fuzzed rc */
 int
@@ -69,6 +70,7 @@ setup(void)
 	s.home = dir;
 	s.recipient = "nobody";
 	s.dry_run = 1;
+	rc_builtins_set(&filter_builtins);	/* "| @name", as main does */
 	if (spool_read(fd, "/tmp", 1, &s.msg, &err) == -1)
 		abort();
 	close(fd);

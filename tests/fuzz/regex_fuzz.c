@@ -1,11 +1,12 @@
 /*
- * regex_fuzz.c - fuzz rc/regex.c: any pattern and text, no crash, and
+ * regex_fuzz.c - fuzz rc/regex*.c: any pattern and text, no crash, and
  * rc_regex_exec without $MATCH agrees with rc_regex_count (which
  * locates) on whether there is a match.
  * Input: one flags byte, the pattern up to a NUL, then the text.
  * Standalone (random pieces of procmail's and TRE's syntax, random text):
  *   cc -std=c11 -D_GNU_SOURCE -fsanitize=address,undefined -Ilda -Irc \
- *     tests/fuzz/regex_fuzz.c rc/regex.c lda/{buf,xalloc,log,spool,fdio,dl}.c \
+ *     tests/fuzz/regex_fuzz.c rc/regex*.c \
+ *     lda/{buf,xalloc,log,spool,fdio,dl,status,outcome}.c \
  *     -o regex_fuzz && ./regex_fuzz [iterations] [seed]
  * libFuzzer: the same with clang, -fsanitize=fuzzer and -DLDA_LIBFUZZER.
  */
