@@ -43,6 +43,16 @@ virtual_user(struct session *s, struct rc *rc, char **path_r)
 			s->outcome = outcome_worse(s->outcome, OUT_NOUSER);
 			return 1;
 		}
+	const char *routes = rc_get(rc, "STORE_ROUTES");
+	if ((store == NULL || *store == '\0') && routes && *routes) {
+		/* a routing table without the default store: a mistake */
+		log_warn("to=<%s>, status=deferred (STORE_ROUTES=%s needs "
+		    "STORE)", user, routes);
+		s->outcome = outcome_worse(s->outcome, OUT_CONFIG);
+		status_fail(OUT_CONFIG, NULL, user, "STORE_ROUTES=%s needs STORE "
+		    "(the store of the recipients it does not name)", routes);
+		return 1;
+	}
 	if ((store == NULL || *store == '\0') && getpwnam(user) == NULL) {
 		/*
 		 * Only a store knows users that have no account here; a
