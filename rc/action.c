@@ -563,13 +563,15 @@ act_pipe(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 	st = act_run(rc, r, p, NULL, NULL, -1, NULL, &name, &fed);
 	rc_unlock(rc, &lock);
 	/* Without w, procmail ignores the exit status; a program that
-	   could not be started or was killed by TIMEOUT still failed. */
+	   could not be started or was killed by TIMEOUT still failed.
+	   A program that took only the header or the body and succeeded
+	   delivered the message (procmailex(5)'s "| formail -D" discards
+	   a duplicate that way): it was given what the recipe asked for,
+	   and what it keeps is its own business. */
 	if (st < 0 || (st != 0 && (r->flags & (RC_F_w | RC_F_W)))) {
 		free(name);
 		return 0;
 	}
-	if (!(p->head && p->body))
-		rc->partial_copy = 1;
 	act_delivered(rc, name ? name : r->action, fed);
 	status_delivered();	/* a program took a copy (status.h) */
 	free(name);
@@ -624,8 +626,7 @@ act_forward(struct rc *rc, const struct rc_recipe *r, struct part *p)
 		free(name);
 		return 0;
 	}
-	if (!(p->head && p->body))
-		rc->partial_copy = 1;
+	/* as for a program (act_pipe): $SENDMAIL took what was asked */
 	if (name)
 		act_delivered(rc, name, fed);
 	if (!rc->s->dry_run)
@@ -693,8 +694,10 @@ act_builtin(struct rc *rc, const struct rc_recipe *r, enum rc_flow *flow)
 /*
  * rc_action - run r's action. *succeed_r: it worked. Returns
  * RC_DELIVERED when a delivering action worked without "c".
- * A delivery of only the header or only the body ends the rc as in
+ * Only the header or only the body written to a folder ends the rc as in
  * procmail, but is not reported as delivered: the rest would be lost.
+ * The same part given to a program (or $SENDMAIL) that succeeded is a
+ * delivery, as in procmail: the program decided what becomes of it.
  */
 enum rc_flow
 rc_action(struct rc *rc, const struct rc_recipe *r, int *succeed_r)

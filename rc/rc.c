@@ -105,6 +105,25 @@ rc_from_line(struct session *s)
 	    inv->sender : "MAILER-DAEMON", date);
 }
 
+/* set_get - lda/settings.h implemented: settings are rc variables, read
+   when delivery acts */
+static const char *
+set_get(const void *ctx, const char *name)
+{
+	return rc_get(ctx, name);
+}
+
+/* set_trace - lda/settings.h implemented: delivery's lines join the
+   run's trace */
+static void
+set_trace(void *ctx, int dest, const char *text)
+{
+	if (dest)
+		rc_trace_dest(ctx, "%s", text);
+	else
+		rc_trace(ctx, "%s", text);
+}
+
 /* rc_new - an interpreter with procmail's initial variables */
 struct rc *
 rc_new(struct session *s)
@@ -118,6 +137,7 @@ rc_new(struct session *s)
 	rc->exitcode = -1;
 	rc->abstract = -1;
 	rc->logfd = -1;
+	rc->settings = (struct settings){ set_get, set_trace, rc };
 	buf_init(&rc->hdr, 0);
 	buf_init(&rc->dests, 64 * 1024);
 	/* A program that stops reading its stdin must not kill us. */
@@ -243,6 +263,13 @@ const char *
 rc_get(const struct rc *rc, const char *name)
 {
 	return rc_vars_get(&rc->vars, name);
+}
+
+/* rc_settings - the settings delivery reads (see rc.h) */
+const struct settings *
+rc_settings(struct rc *rc)
+{
+	return &rc->settings;
 }
 
 /* rc_run_file - run one rc file (see rc.h for the contract) */
