@@ -67,6 +67,8 @@ struct store_be {
 	const struct store_target *at;	/* where lc goes */
 	char *down;			/* why no store could be reached */
 	char *mech;			/* the SASL mechanism lc used, or NULL */
+	char *tls;			/* lc's TLS protocol and cipher, or NULL */
+	char down_status[16];		/* RFC 3463 code of why, or "" */
 };
 
 /* A recipient whose back end is known (STORE_ROUTES looked up once). */
@@ -223,6 +225,23 @@ get_secs(store_getvar_fn *get, const void *ctx, const char *name, int dflt,
 	return 0;
 }
 
+/* get_tls - STORE_TLS: off (or no), may or require; 0, or -1 with *err */
+static int
+get_tls(store_getvar_fn *get, const void *ctx, int *v, char **err)
+{
+	const char *s = get(ctx, "STORE_TLS");
+
+	*v = LMTP_TLS_OFF;
+	if (s == NULL || *s == '\0' || strcasecmp(s, "off") == 0 ||
+	    strcasecmp(s, "no") == 0)
+		return 0;
+	if (strcasecmp(s, "may") == 0)
+		return *v = LMTP_TLS_MAY, 0;
+	if (strcasecmp(s, "require") == 0)
+		return *v = LMTP_TLS_REQUIRE, 0;
+	return xerr(err, "STORE_TLS=%s: want off, may or require", s);
+}
+
 /* get_str - a string setting, copied */
 static char *
 get_str(store_getvar_fn *get, const void *ctx, const char *name,
@@ -250,11 +269,13 @@ store_settings_read(struct store_settings *set, store_getvar_fn *get,
 	set->credentials = get_str(get, ctx, "STORE_CREDENTIALS", NULL);
 	set->routes = get_str(get, ctx, "STORE_ROUTES", NULL);
 	set->mechs = get_str(get, ctx, "STORE_MECHANISMS", SASL_MECHS_DEFAULT);
+	set->tls_cafile = get_str(get, ctx, "STORE_TLS_CAFILE", NULL);
 	set->delimiter = get_str(get, ctx, "RCPT_DELIMITER", "+");
 	sep = get(ctx, "STORE_SEPARATOR");
 	set->separator = sep && *sep ? *sep : '.';
 	if (store_parse(spec, &set->targets, &set->ntargets, err) == -1 ||
 	    get_bool(get, ctx, "STORE_PLAINTEXT", 0, &set->plaintext, err) ||
+	    get_tls(get, ctx, &set->tls, err) ||
 	    get_bool(get, ctx, "RCPT_DOWNCASE", 0, &set->downcase, err) ||
 	    get_bool(get, ctx, "STORE_FALLBACK", 1, &set->fallback, err) ||
 	    get_secs(get, ctx, "STORE_CONNECT_TIMEOUT",
@@ -262,6 +283,11 @@ store_settings_read(struct store_settings *set, store_getvar_fn *get,
 	    get_secs(get, ctx, "STORE_TIMEOUT", STORE_TIMEOUT_DEFAULT,
 	    &set->timeout, err))
 		goto fail;
+	if (set->tls_cafile && set->tls_cafile[0] != '/') {
+		xerr(err, "STORE_TLS_CAFILE=%s: want an absolute path",
+		    set->tls_cafile);
+		goto fail;
+	}
 	if (sep && *sep && (strlen(sep) != 1 || (*sep != '.' && *sep != '/'))) {
 		xerr(err, "STORE_SEPARATOR=%s: want . or /", sep);
 		goto fail;
@@ -290,6 +316,7 @@ store_settings_free(struct store_settings *set)
 	free(set->credentials);
 	free(set->routes);
 	free(set->mechs);
+	free(set->tls_cafile);
 	free(set->delimiter);
 	memset(set, 0, sizeof *set);
 }
@@ -787,11 +814,20 @@ open_one(struct store *st, struct store_be *be, const struct store_target *t,
 	struct lmtp_auth a;
 	char *mech = NULL;
 
+	struct lmtp_tls tls = { st->set.tls, st->set.tls_cafile };
+
 	free(be->mech);
 	be->mech = NULL;
+	free(be->tls);
+	be->tls = NULL;
+	be->down_status[0] = '\0';
 	if (lmtp_open(&lt, st->pre, st->set.connect_timeout, st->set.timeout,
 	    &be->lc, err) == -1)
 		return -1;
+	if (lmtp_starttls(be->lc, &tls, be->down_status, err) == -1)
+		goto fail;
+	if (lmtp_tls_info(be->lc))
+		be->tls = xstrdup(lmtp_tls_info(be->lc));
 	/* A unix socket is pre-authenticated (Cyrus's lmtpunix). Without
 	   credentials the store's answer to MAIL says what it wants. */
 	if (t->path || !(lmtp_caps(be->lc) & LMTP_CAP_AUTH) ||
@@ -982,6 +1018,7 @@ round_send(struct store *st, struct store_msg *m, size_t k)
 	struct source *src = NULL;
 	struct lmtp_txn t;
 	char *err = NULL;
+	const char *why = "";
 	int rc = -1;
 
 	/* One RCPT per distinct address; copies to the same one share it. */
@@ -995,8 +1032,12 @@ round_send(struct store *st, struct store_msg *m, size_t k)
 			rcpts[nr++] = m->copies[i].addr;
 		map[i] = j;
 	}
-	if (nr == 0 || connect_store(st, be, &err) == -1)
+	if (nr == 0)
 		goto settle;
+	if (connect_store(st, be, &err) == -1) {
+		why = be->down_status;
+		goto settle;
+	}
 	replies = xcalloc(nr, sizeof *replies);
 	src = xcalloc(1, sizeof *src);
 	src->sp.fd = m->fd;
@@ -1020,7 +1061,7 @@ settle:
 		if (r && r->code)
 			settle(c, store_reply_outcome(r), r->status, r->text);
 		else
-			settle(c, OUT_TEMPFAIL, "", err ? err : "no reply");
+			settle(c, OUT_TEMPFAIL, why, err ? err : "no reply");
 	}
 	for (size_t j = 0; replies && j < nr; j++)
 		lmtp_reply_free(&replies[j]);
@@ -1092,9 +1133,11 @@ store_name(const struct store_be *be)
 
 	if (be->at == NULL)
 		return be->spec;
-	if (be->mech == NULL)
+	if (be->mech == NULL && be->tls == NULL)
 		return be->at->name;
-	snprintf(name, sizeof name, "%s (AUTH %s)", be->at->name, be->mech);
+	snprintf(name, sizeof name, "%s (%s%s%s%s)", be->at->name,
+	    be->tls ? be->tls : "", be->tls && be->mech ? ", " : "",
+	    be->mech ? "AUTH " : "", be->mech ? be->mech : "");
 	return name;
 }
 
@@ -1198,6 +1241,7 @@ store_free(struct store **stp)
 		lmtp_close(&be->lc);
 		free(be->down);
 		free(be->mech);
+		free(be->tls);
 		if (b > 0) {	/* [0] borrows the settings' */
 			free(be->spec);
 			store_targets_free(&be->targets, be->ntargets);

@@ -84,25 +84,32 @@ rc_default_vars(struct rc *rc)
 /*
  * rc_from_line - procmail's -f (and -r): the message's From_ line is made
  * anew, "From sender  date" (what conditions search, what programs and
- * MH folders get). A sender taken from $SENDER changes nothing.
+ * folders get); -f - gives it a new date only. A sender taken from
+ * $SENDER changes nothing: the message keeps its own From_ line.
  */
 static void
 rc_from_line(struct session *s)
 {
 	const struct invocation *inv = s->inv;
+	const char *who;
 	char date[64];
 	time_t now = time(NULL);
 	struct tm tm;
 
-	if (inv == NULL || s->msg == NULL || inv->sender == NULL ||
-	    inv->sender == inv->env_sender || strcmp(inv->sender, "-") == 0)
+	if (inv == NULL || s->msg == NULL)
+		return;
+	if (inv->refresh_from)
+		who = s->msg->from_sender ? s->msg->from_sender : s->sender;
+	else if (inv->sender != NULL && inv->sender != inv->env_sender)
+		who = inv->sender;
+	else
 		return;
 	localtime_r(&now, &tm);
 	if (strftime(date, sizeof date, "%a %b %e %H:%M:%S %Y", &tm) == 0)
 		return;
 	free(s->msg->from_line);
-	s->msg->from_line = xasprintf("From %s  %s", *inv->sender ?
-	    inv->sender : "MAILER-DAEMON", date);
+	s->msg->from_line = xasprintf("From %s  %s", who && *who ? who :
+	    "MAILER-DAEMON", date);
 }
 
 /* set_get - lda/settings.h implemented: settings are rc variables, read
