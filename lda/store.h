@@ -73,6 +73,10 @@ void store_targets_free(struct store_target **tp, size_t n);
 int store_settings_read(struct store_settings *set, store_getvar_fn *get,
     const void *ctx, char **err);
 void store_settings_free(struct store_settings *set);
+/* One yes/no setting (yes, y, on, true, 1 / no, n, off, false, 0) into
+   *v, dflt when unset. Returns 0, or -1 with *err. */
+int store_setting_bool(store_getvar_fn *get, const void *ctx,
+    const char *name, int dflt, int *v, char **err);
 
 /*
  * Where the rc's folder name goes on the store: returns 1 and *name_r
