@@ -235,6 +235,8 @@ short_opts(struct invocation *inv, char **argv, int i, int argc, int *rcpt_mode,
 			return inv_err(err, "option needs a value", argv[i]);
 		if (*p == 'a')
 			push(&inv->args, &inv->nargs, (char *)val);
+		else if (strcmp(val, "-") == 0)
+			inv->refresh_from = 1;	/* procmail: a new date only */
 		else
 			inv->sender = val;
 		return p[1] ? 0 : 1;

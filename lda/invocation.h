@@ -21,6 +21,7 @@ enum inv_mode {
 struct invocation {
 	enum inv_mode mode;
 	const char *sender;	/* -f / -r, else SENDER; NULL if none */
+	int refresh_from;	/* -f - : the From_ line gets a new date */
 	char **recipients;	/* -d user..., NULL-terminated */
 	size_t nrecipients;
 	char **args;		/* -a arg... or -m's rcfile arguments ($1..) */

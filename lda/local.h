@@ -25,7 +25,9 @@ struct local_share {
 enum outcome maildir_deliver(const struct spool *sp, const char *dir,
     const struct local_share *share, char **path_r, char **err);
 /* mbox file: dotlock + fcntl lock, From_ line, >From quoting, fsync;
-   a failed write is truncated away. sender is the From_ line's sender;
+   a failed write is truncated away. The message's own From_ line
+   (sp->from_line) is kept when a mail reader takes it for one; else a
+   new one is written with sender;
    lock_timeout in seconds. dotlock 0: the fcntl lock alone (procmail's
    recipe without ":"); a signal still truncates the append back. */
 enum outcome mbox_deliver(const struct spool *sp, const char *path,

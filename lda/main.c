@@ -134,7 +134,7 @@ run_rc(struct rc *rc, const struct invocation *inv, struct session *s,
 	   administrator's USERS_RC_DIR file */
 	done = bboard_settle(s, rc, done);
 	if (done == 0 && s->foreign)
-		done = virtual_user(s, rc, &path);
+		done = virtual_user(s, rc_user_file_ok, &path);
 	if (done == 0 && rcfile) {
 		if ((done = rc_run_file(rc, cur = rcfile, 0, &err)) == -1) {
 			config_error(s->recipient, err);
@@ -201,7 +201,7 @@ deliver_one(const struct invocation *inv, struct spool *sp,
 	s.dry_run = inv->dry_run;
 	s.outcome = OUT_DELIVERED;
 	rc = rc_new(&s);
-	s.rc = rc;
+	s.settings = rc_settings(rc);	/* read by delivery (settings.h) */
 	if (inv->store)
 		rc_assign(rc, "STORE", inv->store);
 	if (detail)

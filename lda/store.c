@@ -21,11 +21,11 @@
 #include "repair.h"
 #include "sasl.h"
 #include "session.h"
+#include "settings.h"
 #include "spool.h"
 #include "status.h"
 #include "store.h"
 #include "xalloc.h"
-#include "../rc/rc.h"
 
 #define READ_CHUNK 16384	/* bytes of the spool read at a time */
 
@@ -1082,11 +1082,11 @@ store_free(struct store **stp)
 
 /* ------------------------------------------------ the deliver hook */
 
-/* rc_var - settings are rc variables */
+/* set_var - the store's settings, read through the session's (settings.h) */
 static const char *
-rc_var(const void *ctx, const char *name)
+set_var(const void *ctx, const char *name)
 {
-	return rc_get(ctx, name);
+	return settings_get(ctx, name);
 }
 
 /* not_ours - a local copy: fine, unless we deliver for someone else */
@@ -1107,13 +1107,13 @@ not_ours(struct session *s, const char *folder, enum outcome *o_r)
 static int
 session_store(struct session *s, char **err)
 {
-	const char *spec = s->rc ? rc_get(s->rc, "STORE") : NULL;
+	const char *spec = settings_get(s->settings, "STORE");
 	struct store_settings set;
 
 	if (spec == NULL || *spec == '\0')
 		return 0;
 	if (s->store == NULL) {
-		if (store_settings_read(&set, rc_var, s->rc, err) == -1)
+		if (store_settings_read(&set, set_var, s->settings, err) == -1)
 			return -1;
 		s->store = store_new(&set);
 		s->store->pre = s->pre;
@@ -1135,9 +1135,9 @@ store_owns(struct session *s, const char *folder)
 		return 1;
 	}
 	if (r == 1)
-		r = store_folder(&s->store->set, folder, rc_get(s->rc,
-		    "MAILDIR"), rc_get(s->rc, "DEFAULT"), rc_get(s->rc,
-		    "ORGMAIL"), &name);
+		r = store_folder(&s->store->set, folder, settings_get(
+		    s->settings, "MAILDIR"), settings_get(s->settings,
+		    "DEFAULT"), settings_get(s->settings, "ORGMAIL"), &name);
 	free(name);
 	return r;
 }
@@ -1163,11 +1163,12 @@ store_take(struct session *s, const char *folder, enum outcome *o_r,
 		*o_r = OUT_CONFIG;
 		return 1;
 	}
-	if (!store_folder(&s->store->set, folder, rc_get(s->rc, "MAILDIR"),
-	    rc_get(s->rc, "DEFAULT"), rc_get(s->rc, "ORGMAIL"), &name))
+	if (!store_folder(&s->store->set, folder, settings_get(s->settings,
+	    "MAILDIR"), settings_get(s->settings, "DEFAULT"),
+	    settings_get(s->settings, "ORGMAIL"), &name))
 		return not_ours(s, folder, o_r);
 	/* STORE_FALLBACK as it is now: a board post turns it off. */
-	if (get_bool(rc_var, s->rc, "STORE_FALLBACK", s->store->set.fallback,
+	if (get_bool(set_var, s->settings, "STORE_FALLBACK", s->store->set.fallback,
 	    &fallback, &err) == -1) {
 		log_warn("store: %s; taken as yes", err);
 		free(err);
@@ -1182,14 +1183,16 @@ store_take(struct session *s, const char *folder, enum outcome *o_r,
 		    1);
 	}
 	*o_r = OUT_DELIVERED;
-	if (s->dry_run && s->rc) {
+	if (s->dry_run) {
 		/* what the real run would send; the store's answer to the
 		   RCPT is logged when the run ends (store_send) */
-		rc_trace(s->rc, "Would send to the store %s: RCPT TO:<%s>%s",
+		settings_trace(s->settings, "Would send to the store %s: "
+		    "RCPT TO:<%s>%s",
 		    s->store->set.spec, addr ? addr : "", addr ? "" :
 		    " (no usable address)");
-		rc_trace_dest(s->rc, "%s on the store %s (the store's answer "
-		    "to RCPT follows)", addr ? addr : folder, s->store->set.spec);
+		settings_trace_dest(s->settings, "%s on the store %s (the "
+		    "store's answer to RCPT follows)", addr ? addr : folder,
+		    s->store->set.spec);
 	}
 	if (addr == NULL) {
 		/* a recipient no LMTP command can carry: refused for good

@@ -84,25 +84,51 @@ rc_default_vars(struct rc *rc)
 /*
  * rc_from_line - procmail's -f (and -r): the message's From_ line is made
  * anew, "From sender  date" (what conditions search, what programs and
- * MH folders get). A sender taken from $SENDER changes nothing.
+ * folders get); -f - gives it a new date only. A sender taken from
+ * $SENDER changes nothing: the message keeps its own From_ line.
  */
 static void
 rc_from_line(struct session *s)
 {
 	const struct invocation *inv = s->inv;
+	const char *who;
 	char date[64];
 	time_t now = time(NULL);
 	struct tm tm;
 
-	if (inv == NULL || s->msg == NULL || inv->sender == NULL ||
-	    inv->sender == inv->env_sender || strcmp(inv->sender, "-") == 0)
+	if (inv == NULL || s->msg == NULL)
+		return;
+	if (inv->refresh_from)
+		who = s->msg->from_sender ? s->msg->from_sender : s->sender;
+	else if (inv->sender != NULL && inv->sender != inv->env_sender)
+		who = inv->sender;
+	else
 		return;
 	localtime_r(&now, &tm);
 	if (strftime(date, sizeof date, "%a %b %e %H:%M:%S %Y", &tm) == 0)
 		return;
 	free(s->msg->from_line);
-	s->msg->from_line = xasprintf("From %s  %s", *inv->sender ?
-	    inv->sender : "MAILER-DAEMON", date);
+	s->msg->from_line = xasprintf("From %s  %s", who && *who ? who :
+	    "MAILER-DAEMON", date);
+}
+
+/* set_get - lda/settings.h implemented: settings are rc variables, read
+   when delivery acts */
+static const char *
+set_get(const void *ctx, const char *name)
+{
+	return rc_get(ctx, name);
+}
+
+/* set_trace - lda/settings.h implemented: delivery's lines join the
+   run's trace */
+static void
+set_trace(void *ctx, int dest, const char *text)
+{
+	if (dest)
+		rc_trace_dest(ctx, "%s", text);
+	else
+		rc_trace(ctx, "%s", text);
 }
 
 /* rc_new - an interpreter with procmail's initial variables */
@@ -118,6 +144,7 @@ rc_new(struct session *s)
 	rc->exitcode = -1;
 	rc->abstract = -1;
 	rc->logfd = -1;
+	rc->settings = (struct settings){ set_get, set_trace, rc };
 	buf_init(&rc->hdr, 0);
 	buf_init(&rc->dests, 64 * 1024);
 	/* A program that stops reading its stdin must not kill us. */
@@ -243,6 +270,13 @@ const char *
 rc_get(const struct rc *rc, const char *name)
 {
 	return rc_vars_get(&rc->vars, name);
+}
+
+/* rc_settings - the settings delivery reads (see rc.h) */
+const struct settings *
+rc_settings(struct rc *rc)
+{
+	return &rc->settings;
 }
 
 /* rc_run_file - run one rc file (see rc.h for the contract) */

@@ -13,6 +13,7 @@
 
 #include "../lda/buf.h"
 #include "../lda/session.h"
+#include "../lda/settings.h"
 #include "rc.h"
 #include "tree.h"
 
@@ -72,6 +73,7 @@ struct rc {
 	struct buf hdr;		/* the header search area, cached */
 	const struct spool *hdr_of;	/* ... for this message */
 	pid_t mainpid;
+	struct settings settings;	/* what delivery reads (rc_settings) */
 	/* The provenance of the last rc_expand's output: exp_mask[i] is 1
 	   when byte i came from the message or the envelope. */
 	unsigned char *exp_mask;
