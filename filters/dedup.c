@@ -114,20 +114,6 @@ dedup_keep(char *cache, char *key, size_t len, size_t size)
 	    .key = key, .len = len, .size = size, .pid = getpid() };
 }
 
-/* dedup_seen - is key in cache? 1 yes, 0 no, -1 with *err */
-static int
-dedup_seen(const char *cache, const char *key, size_t len, char **err)
-{
-	struct keyfile kf;
-	time_t t;
-
-	if (keyfile_open(&kf, cache, 0, err) == -1)
-		return -1;
-	t = keyfile_find(&kf, key, len);
-	keyfile_close(&kf);
-	return t != (time_t)-1;
-}
-
 /* dedup_run - a duplicate goes to DEDUP_FOLDER; a new key waits */
 static int
 dedup_run(struct filter_ctx *c, const struct spool *msg, struct verdict *v,
@@ -139,6 +125,7 @@ dedup_run(struct filter_ctx *c, const struct spool *msg, struct verdict *v,
 	    DEDUP_SIZE_DEFAULT, err);
 	char *key, *cache;
 	size_t len;
+	time_t when;
 	int seen;
 
 	if (size < 0) {
@@ -161,7 +148,7 @@ dedup_run(struct filter_ctx *c, const struct spool *msg, struct verdict *v,
 		return 0;
 	}
 	cache = filter_setting_path(c, "DEDUP_CACHE", ".lda-dedup");
-	if ((seen = dedup_seen(cache, key, len, err)) == -1) {
+	if ((seen = keyfile_lookup(cache, key, len, &when, err)) == -1) {
 		free(cache);
 		free(key);
 		return -1;		/* the failure policy decides */

@@ -201,6 +201,20 @@ keyfile_find(const struct keyfile *kf, const char *key, size_t len)
 	return found;
 }
 
+/* keyfile_lookup - one key's time, read under a shared lock */
+int
+keyfile_lookup(const char *path, const char *key, size_t len, time_t *when_r,
+    char **err)
+{
+	struct keyfile kf;
+
+	if (keyfile_open(&kf, path, 0, err) == -1)
+		return -1;
+	*when_r = keyfile_find(&kf, key, len);
+	keyfile_close(&kf);
+	return *when_r != (time_t)-1;
+}
+
 /* kf_tail - where the newest whole lines fitting in keep bytes begin */
 static size_t
 kf_tail(const struct keyfile *kf, size_t keep)

@@ -45,6 +45,10 @@ time_t keyfile_find(const struct keyfile *kf, const char *key, size_t len);
  */
 int keyfile_add(struct keyfile *kf, const char *key, size_t len, time_t when,
     size_t max, char **err);
+/* The time recorded for key in the file at path, read under a shared
+   lock: *when_r. Returns 1 found, 0 not there (or no file), -1 with *err. */
+int keyfile_lookup(const char *path, const char *key, size_t len,
+    time_t *when_r, char **err);
 /* Unlock and close; kf may be closed twice. */
 void keyfile_close(struct keyfile *kf);
 

@@ -298,14 +298,10 @@ vac_lower(const char *s)
 static int
 vac_recent(const char *db, const char *key, time_t period, char **err)
 {
-	struct keyfile kf;
 	time_t t;
+	int r = keyfile_lookup(db, key, strlen(key), &t, err);
 
-	if (keyfile_open(&kf, db, 0, err) == -1)
-		return -1;
-	t = keyfile_find(&kf, key, strlen(key));
-	keyfile_close(&kf);
-	return t != (time_t)-1 && time(NULL) - t < period;
+	return r == 1 ? time(NULL) - t < period : r;
 }
 
 /* vac_guard - why no reply goes to sender, or NULL: one may */
