@@ -65,6 +65,8 @@ struct store {
 	int have_creds;
 	char *down;			/* why no store could be reached */
 	char *mech;			/* the SASL mechanism lc used, or NULL */
+	char *tls;			/* lc's TLS protocol and cipher, or NULL */
+	char down_status[16];		/* RFC 3463 code of why, or "" */
 	pid_t pid;			/* the process the copies belong to */
 	int probe;			/* --test: RCPT only, nothing sent */
 };
@@ -200,6 +202,23 @@ get_secs(store_getvar_fn *get, const void *ctx, const char *name, int dflt,
 	return 0;
 }
 
+/* get_tls - STORE_TLS: off (or no), may or require; 0, or -1 with *err */
+static int
+get_tls(store_getvar_fn *get, const void *ctx, int *v, char **err)
+{
+	const char *s = get(ctx, "STORE_TLS");
+
+	*v = LMTP_TLS_OFF;
+	if (s == NULL || *s == '\0' || strcasecmp(s, "off") == 0 ||
+	    strcasecmp(s, "no") == 0)
+		return 0;
+	if (strcasecmp(s, "may") == 0)
+		return *v = LMTP_TLS_MAY, 0;
+	if (strcasecmp(s, "require") == 0)
+		return *v = LMTP_TLS_REQUIRE, 0;
+	return xerr(err, "STORE_TLS=%s: want off, may or require", s);
+}
+
 /* get_str - a string setting, copied */
 static char *
 get_str(store_getvar_fn *get, const void *ctx, const char *name,
@@ -226,11 +245,13 @@ store_settings_read(struct store_settings *set, store_getvar_fn *get,
 	set->spec = xstrdup(spec);
 	set->credentials = get_str(get, ctx, "STORE_CREDENTIALS", NULL);
 	set->mechs = get_str(get, ctx, "STORE_MECHANISMS", SASL_MECHS_DEFAULT);
+	set->tls_cafile = get_str(get, ctx, "STORE_TLS_CAFILE", NULL);
 	set->delimiter = get_str(get, ctx, "RCPT_DELIMITER", "+");
 	sep = get(ctx, "STORE_SEPARATOR");
 	set->separator = sep && *sep ? *sep : '.';
 	if (store_parse(spec, &set->targets, &set->ntargets, err) == -1 ||
 	    get_bool(get, ctx, "STORE_PLAINTEXT", 0, &set->plaintext, err) ||
+	    get_tls(get, ctx, &set->tls, err) ||
 	    get_bool(get, ctx, "RCPT_DOWNCASE", 0, &set->downcase, err) ||
 	    get_bool(get, ctx, "STORE_FALLBACK", 1, &set->fallback, err) ||
 	    get_secs(get, ctx, "STORE_CONNECT_TIMEOUT",
@@ -238,6 +259,11 @@ store_settings_read(struct store_settings *set, store_getvar_fn *get,
 	    get_secs(get, ctx, "STORE_TIMEOUT", STORE_TIMEOUT_DEFAULT,
 	    &set->timeout, err))
 		goto fail;
+	if (set->tls_cafile && set->tls_cafile[0] != '/') {
+		xerr(err, "STORE_TLS_CAFILE=%s: want an absolute path",
+		    set->tls_cafile);
+		goto fail;
+	}
 	if (sep && *sep && (strlen(sep) != 1 || (*sep != '.' && *sep != '/'))) {
 		xerr(err, "STORE_SEPARATOR=%s: want . or /", sep);
 		goto fail;
@@ -265,6 +291,7 @@ store_settings_free(struct store_settings *set)
 	store_targets_free(&set->targets, set->ntargets);
 	free(set->credentials);
 	free(set->mechs);
+	free(set->tls_cafile);
 	free(set->delimiter);
 	memset(set, 0, sizeof *set);
 }
@@ -681,11 +708,20 @@ open_one(struct store *st, const struct store_target *t, char **err)
 	struct lmtp_auth a;
 	char *mech = NULL;
 
+	struct lmtp_tls tls = { st->set.tls, st->set.tls_cafile };
+
 	free(st->mech);
 	st->mech = NULL;
+	free(st->tls);
+	st->tls = NULL;
+	st->down_status[0] = '\0';
 	if (lmtp_open(&lt, st->pre, st->set.connect_timeout, st->set.timeout,
 	    &st->lc, err) == -1)
 		return -1;
+	if (lmtp_starttls(st->lc, &tls, st->down_status, err) == -1)
+		goto fail;
+	if (lmtp_tls_info(st->lc))
+		st->tls = xstrdup(lmtp_tls_info(st->lc));
 	/* A unix socket is pre-authenticated (Cyrus's lmtpunix). Without
 	   credentials the store's answer to MAIL says what it wants. */
 	if (t->path || !(lmtp_caps(st->lc) & LMTP_CAP_AUTH) ||
@@ -868,6 +904,7 @@ round_send(struct store *st, struct store_msg *m)
 	struct source *src = NULL;
 	struct lmtp_txn t;
 	char *err = NULL;
+	const char *why = "";
 	int rc = -1;
 
 	/* One RCPT per distinct address; copies to the same one share it. */
@@ -881,8 +918,12 @@ round_send(struct store *st, struct store_msg *m)
 			rcpts[nr++] = m->copies[i].addr;
 		map[i] = j;
 	}
-	if (nr == 0 || connect_store(st, &err) == -1)
+	if (nr == 0)
 		goto settle;
+	if (connect_store(st, &err) == -1) {
+		why = st->down_status;
+		goto settle;
+	}
 	replies = xcalloc(nr, sizeof *replies);
 	src = xcalloc(1, sizeof *src);
 	src->sp.fd = m->fd;
@@ -906,7 +947,7 @@ settle:
 		if (r && r->code)
 			settle(c, store_reply_outcome(r), r->status, r->text);
 		else
-			settle(c, OUT_TEMPFAIL, "", err ? err : "no reply");
+			settle(c, OUT_TEMPFAIL, why, err ? err : "no reply");
 	}
 	for (size_t j = 0; replies && j < nr; j++)
 		lmtp_reply_free(&replies[j]);
@@ -974,9 +1015,11 @@ store_name(const struct store *st)
 
 	if (st->at == NULL)
 		return st->set.spec;
-	if (st->mech == NULL)
+	if (st->mech == NULL && st->tls == NULL)
 		return st->at->name;
-	snprintf(name, sizeof name, "%s (AUTH %s)", st->at->name, st->mech);
+	snprintf(name, sizeof name, "%s (%s%s%s%s)", st->at->name,
+	    st->tls ? st->tls : "", st->tls && st->mech ? ", " : "",
+	    st->mech ? "AUTH " : "", st->mech ? st->mech : "");
 	return name;
 }
 
@@ -1076,6 +1119,7 @@ store_free(struct store **stp)
 	store_settings_free(&st->set);
 	free(st->down);
 	free(st->mech);
+	free(st->tls);
 	free(st);
 	*stp = NULL;
 }

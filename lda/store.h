@@ -42,6 +42,8 @@ struct store_settings {
 	char *credentials;	/* STORE_CREDENTIALS, or NULL */
 	char *mechs;		/* STORE_MECHANISMS, best first */
 	int plaintext;		/* STORE_PLAINTEXT: PLAIN/LOGIN off loopback */
+	int tls;		/* STORE_TLS: enum lmtp_tls_mode */
+	char *tls_cafile;	/* STORE_TLS_CAFILE, or NULL: the system's */
 	char *delimiter;	/* RCPT_DELIMITER's first byte: user+folder */
 	char separator;		/* STORE_SEPARATOR: '.' or '/' */
 	int downcase;		/* RCPT_DOWNCASE: lower-case the user part */
