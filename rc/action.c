@@ -342,6 +342,27 @@ act_folders(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 }
 
 /*
+ * act_failure_log - procmail's words for a program that failed: 'Program
+ * failure (N) of "name"' (w, or neither w nor W), under VERBOSE
+ * 'Non-zero exitcode (N) from "name"' (W); name is the command when
+ * $SHELL ran it, else the program's first word, as procmail logs it.
+ */
+static void
+act_failure_log(struct rc *rc, const struct rc_recipe *r, int st,
+    const char *name, int shell)
+{
+	int n = name == NULL ? 0 : shell ? (int)strlen(name) :
+	    (int)strcspn(name, " ");
+
+	if ((r->flags & RC_F_w) || !(r->flags & RC_F_W))
+		log_info("%s:%d: Program failure (%d) of \"%.*s\"",
+		    rc->cur_file, r->action_line, st, n, name ? name : "");
+	else
+		rc_trace(rc, "Non-zero exitcode (%d) from \"%.*s\"", st, n,
+		    name ? name : "");
+}
+
+/*
  * act_run - run a program with part p on stdin; its status, or -1 when
  * it could not run or (procmail's rule, unless "i") closed its stdin
  * before it was given all of its input. *name_r (may be NULL): procmail's name for
@@ -352,16 +373,20 @@ act_run(struct rc *rc, const struct rc_recipe *r, const struct part *p,
     char *const *argv, struct buf *out, int out_fd, int *out_err_r,
     char **name_r, long long *fed_r)
 {
-	int unread = 0;
+	int unread = 0, shell = 0;
+	char *name = NULL;
 	struct rc_prog prog = { .cmd = r->action, .argv = argv,
 	    .in = rc->s->msg, .from = p->from, .to = p->to,
 	    .with_from = p->head && argv == NULL,
 	    .tail = act_needs_nl(rc, r->flags, p), .out = out,
 	    .out_fd = out_fd, .out_err_r = out_err_r, .unread_r = &unread,
 	    .fed_r = fed_r,
-	    .name_r = name_r };
+	    .name_r = &name, .shell_r = &shell };
 	char *err = NULL;
 	int st = rc_exec(rc, &prog, &err);
+
+	if (name_r)
+		*name_r = name;
 
 	if (st < 0) {
 		rc_error(rc, r->action_line, "program \"%s\": %s",
@@ -380,10 +405,10 @@ act_run(struct rc *rc, const struct rc_recipe *r, const struct part *p,
 		}
 		return -1;
 	}
-	if (st != 0 && ((r->flags & RC_F_w) || !(r->flags & RC_F_W)))
-		log_info("%s:%d: program failure (%d) of \"%s\"",
-		    rc->cur_file, r->action_line, st, argv ? argv[0] :
-		    r->action);
+	if (st != 0)
+		act_failure_log(rc, r, st, name, shell);
+	if (name_r == NULL)
+		free(name);
 	return st;
 }
 

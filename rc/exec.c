@@ -448,6 +448,8 @@ rc_exec(struct rc *rc, const struct rc_prog *p, char **err)
 	}
 	if (p->name_r)
 		*p->name_r = exec_name(p, argv, shell, ' ');
+	if (p->shell_r)
+		*p->shell_r = shell;
 	if (rc_tracing(rc)) {
 		char *name = exec_name(p, argv, shell, ',');
 		rc_yell(rc, "Executing", name);

@@ -299,7 +299,8 @@ rc_run_file(struct rc *rc, const char *path, int system, char **err)
 		rc->trusted = t && *t ? realpath(t, NULL) : NULL;
 		rc->restricted = 1;
 	}
-	r = rc_run_path(rc, path, system);
+	if ((r = rc_run_path(rc, path, system)) == -1)
+		r = 0;		/* logged; the message goes to DEFAULT */
 	rc->restricted = 0;
 	rc->in_system = 0;
 	/* Delivered: nothing more runs, this is procmail's exit. */

@@ -154,6 +154,7 @@ struct rc_prog {
 	char **name_r;		/* not NULL: procmail's name for it (the
 				   command as given to $SHELL, or the words
 				   exec'd joined by spaces), allocated */
+	int *shell_r;		/* not NULL: set to 1 when $SHELL ran it */
 };
 /* Run a program as procmail does (SHELLMETAS decide $SHELL -c or a
    direct exec), with TIMEOUT. Returns its exit status (0..255, 128+sig
