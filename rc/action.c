@@ -39,21 +39,6 @@ act_part(const struct rc *rc, unsigned flags, struct part *p)
 	p->to = p->body ? sp->size : sp->body_off;
 }
 
-/* act_needs_nl - procmail ends what it feeds with an empty line */
-static const char *
-act_needs_nl(const struct rc *rc, unsigned flags, const struct part *p)
-{
-	char end[2] = { 0, 0 };
-	const struct spool *sp = rc->s->msg;
-
-	if ((flags & RC_F_r) || p->to <= p->from)
-		return NULL;
-	if (p->to - p->from >= 2 && spool_pread(sp, end, 2, p->to - 2) == 2 &&
-	    end[0] == '\n' && end[1] == '\n')
-		return NULL;
-	return "\n";
-}
-
 /* act_delivered - a delivering action worked: LASTFOLDER, the abstract */
 static void
 act_delivered(struct rc *rc, const char *name, long long size)
@@ -214,9 +199,10 @@ act_one_folder(struct rc *rc, const struct rc_recipe *r, const char *folder,
 	/* procmail's locks: an mbox's own lockfile only when the recipe
 	   asks for it (":"); else the kernel lock alone */
 	rc->s->mbox_nolock = src ? !r->lock : own == NULL;
+	rc->s->raw = (r->flags & RC_F_r) != 0;
 	o = src ? deliver_link(rc->s, src, folder, &path) :
 	    deliver_folder(rc->s, folder, &path);
-	rc->s->mbox_nolock = 0;
+	rc->s->mbox_nolock = rc->s->raw = 0;
 	rc_unlock(rc, &lock);
 	if (own)
 		rc_yell(rc, "Unlocking", own);
@@ -378,7 +364,7 @@ act_run(struct rc *rc, const struct rc_recipe *r, const struct part *p,
 	struct rc_prog prog = { .cmd = r->action, .argv = argv,
 	    .in = rc->s->msg, .from = p->from, .to = p->to,
 	    .with_from = p->head && argv == NULL,
-	    .tail = act_needs_nl(rc, r->flags, p), .out = out,
+	    .blank_end = !(r->flags & RC_F_r), .out = out,
 	    .out_fd = out_fd, .out_err_r = out_err_r, .unread_r = &unread,
 	    .fed_r = fed_r,
 	    .name_r = &name, .shell_r = &shell };

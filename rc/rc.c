@@ -396,13 +396,10 @@ finish_trap(struct rc *rc, const char *trap)
 	struct rc_prog p = { .cmd = trap, .in = sp, .from = 0,
 	    .to = sp->size, .with_from = 1,
 	    .out_fd = rc->logfd != -1 ? rc->logfd : 2 };
-	char *err = NULL, end[2] = { 0, 0 };
+	char *err = NULL;
 	int st;
 
-	/* Ended with an empty line, as procmail feeds programs. */
-	if (sp->size > 0 && (sp->size < 2 || spool_pread(sp, end, 2,
-	    sp->size - 2) != 2 || end[0] != '\n' || end[1] != '\n'))
-		p.tail = "\n";
+	p.blank_end = 1;	/* ended with an empty line, as procmail feeds */
 	if (rc->s->dry_run) {
 		rc_yell(rc, "Would run TRAP (not under --test)", trap);
 		return -1;
