@@ -277,7 +277,9 @@ p_cond(struct parser *p, struct rc_recipe *r)
 		    p->tok.text, err);
 		free(err);
 		r->broken = 1;
-	}
+	} else if (c->re != NULL && rc_regex_warning(c->re) != NULL)
+		p_report(p, c->line, 1, "invalid regex \"%s\": %s",
+		    p->tok.text, rc_regex_warning(c->re));
 }
 
 static struct rc_node *p_list(struct parser *p, int open_line);

@@ -102,6 +102,12 @@ printf 'SHELLMETAS="&|<>~;?*[("\n:0 w\n| (formail -r)\n' >"$T/metas.rc"
 st=0; "$LDA" --check "$T/metas.rc" >"$T/c" 2>&1 || st=$?
 like "$(cat "$T/c")" "0 errors, 0 warnings" "--check: | (cmd) is fine once SHELLMETAS is set"
 
+# --- --check: unbalanced parentheses run as in procmail, with a warning (14.7) --
+printf ':0\n* ^Subject:.*(report\n/dev/null\n' >"$T/paren.rc"
+st=0; "$LDA" --check "$T/paren.rc" >"$T/c" 2>&1 || st=$?
+like "$(cat "$T/c")" "paren\.rc:2: warning: invalid regex .*missing \) for the \(" "--check: an unbalanced ( is a warning"
+is "$st" 0 "--check: ... not an error (the recipe runs, as in procmail)"
+
 # --- --help: one line per option -----------------------------------------------
 "$LDA" --help >"$T/h" 2>&1
 for o in -d -f -a -m -p -t -o -Y --config --store --check --test --version --help; do
