@@ -24,6 +24,7 @@
 #include "mailspool.h"
 #include "outcome.h"
 #include "priv.h"
+#include "rcptrun.h"
 #include "session.h"
 #include "spool.h"
 #include "status.h"
@@ -423,6 +424,18 @@ log_context(const struct invocation *inv, const struct spool *sp)
 	free(mid);
 }
 
+/* serve_one - lda -z: one recipient of an LMTP transaction, in a child
+   of its own (rcptrun.c): what -d does as root, else what we do as
+   ourselves */
+static enum outcome
+serve_one(const struct invocation *inv, struct spool *sp)
+{
+	log_context(inv, sp);
+	if (getuid() == 0)
+		return for_recipient(inv, sp, inv->recipients[0]);
+	return as_self(inv, sp, NULL);
+}
+
 /* stdin was closed when we started (priv_start) */
 static int no_stdin;
 
@@ -578,8 +591,9 @@ main(int argc, char **argv, char **envp)
 		invocation_free(&inv);
 		return finish(OUT_CONFIG);
 	}
-	/* --test: what would be logged is part of the trace */
-	if ((dry_run = inv.dry_run) != 0)
+	/* --test: what would be logged is part of the trace (not under -z,
+	   where standard output is the LMTP client) */
+	if ((dry_run = inv.dry_run) != 0 && !inv.lmtp_server)
 		log_set_echo(1);
 	switch (inv.mode) {
 	case INV_VERSION:
@@ -603,6 +617,8 @@ main(int argc, char **argv, char **envp)
 	}
 	if (settled(&inv, &config) == -1)
 		code = finish(OUT_CONFIG);
+	else if (inv.lmtp_server)
+		code = rcptrun_session(&inv, serve_one);
 	else
 		code = delivery(&inv);
 	free(config);
