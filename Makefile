@@ -58,6 +58,8 @@ SONAMES    := $(call dl_define,SASL_SONAME,$(call soname,libsasl2.so)) \
               $(call dl_define,TRE_SONAME,$(call soname,libtre.so)) \
               $(call dl_define,LIBM_SONAME,$(call soname,libm.so.6))
 LDA_CFLAGS += $(SONAMES)
+# libssl for STARTTLS to a TCP store (lda/tls.c), opened the same way
+LDA_CFLAGS += $(call dl_define,SSL_SONAME,$(call soname,libssl.so))
 ALL_CFLAGS  = $(LDA_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 

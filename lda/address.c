@@ -21,14 +21,7 @@
 static const char *
 opt_value(const struct invocation *inv, const char *name)
 {
-	size_t n = strlen(name);
-	const char *v = NULL;
-
-	for (size_t i = 0; i < inv->nassigns; i++)
-		if (strncmp(inv->assigns[i], name, n) == 0 &&
-		    inv->assigns[i][n] == '=')
-			v = inv->assigns[i] + n + 1;
-	return v;
+	return invocation_var(inv, name);
 }
 
 /* yes - a setting's value read as a boolean */

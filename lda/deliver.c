@@ -13,11 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../rc/rc.h"
 #include "deliver.h"
 #include "status.h"
 #include "local.h"
 #include "log.h"
+#include "settings.h"
 #include "store.h"
 #include "undo.h"
 #include "xalloc.h"
@@ -53,7 +53,7 @@ deliver_kind_fs(const char *folder)
 static const char *
 msg_prefix(const struct session *s)
 {
-	const char *p = s->rc ? rc_get(s->rc, "MSGPREFIX") : NULL;
+	const char *p = settings_get(s->settings, "MSGPREFIX");
 
 	return p && *p && strchr(p, '/') == NULL ? p : "msg.";
 }
@@ -63,7 +63,7 @@ msg_prefix(const struct session *s)
 static int
 lock_wait(const struct session *s)
 {
-	const char *v = s->rc ? rc_get(s->rc, "LOCKTIMEOUT") : NULL;
+	const char *v = settings_get(s->settings, "LOCKTIMEOUT");
 	long t = v && *v ? strtol(v, NULL, 10) : 1024, left = undo_left();
 
 	if (t <= 0)
@@ -160,14 +160,15 @@ write_copy(struct session *s, const char *folder, enum dest_kind kind,
 		    path_r, err);
 		break;
 	case DEST_MH:
-		o = mh_deliver(s->msg, dir, path_r, err);
+		o = mh_deliver(s->msg, dir, s->raw, path_r, err);
 		break;
 	case DEST_MBOX:
 		o = mbox_deliver(s->msg, dir, s->sender, lock_wait(s),
 		    !s->mbox_nolock, path_r, err);
 		break;
 	case DEST_MSGDIR:
-		o = msgdir_deliver(s->msg, dir, msg_prefix(s), path_r, err);
+		o = msgdir_deliver(s->msg, dir, msg_prefix(s), s->raw, path_r,
+		    err);
 		break;
 	default:
 		*path_r = xstrdup(folder);
@@ -251,10 +252,11 @@ deliver_any(struct session *s, const char *src, const char *folder,
 		if (e) {
 			o = local_fail(&err, "would fail: cannot write",
 			    folder, e);
-		} else if (s->rc) {
-			rc_trace(s->rc, "Would deliver to \"%s\" (%s)", folder,
+		} else {
+			settings_trace(s->settings, "Would deliver to \"%s\" "
+			    "(%s)", folder, kinds[kind]);
+			settings_trace_dest(s->settings, "%s (%s)", folder,
 			    kinds[kind]);
-			rc_trace_dest(s->rc, "%s (%s)", folder, kinds[kind]);
 		}
 	} else if (src)
 		o = link_copy(s, src, folder, kind, &path, &err);

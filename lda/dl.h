@@ -4,9 +4,10 @@
  * Why: the MTA starts lda once per message, and every linked library is
  * opened, mapped and relocated at every start (about 0.05-0.1 ms each on
  * the project's machines, tests/bench/RESULTS.md). So lda links libc
- * alone; libsasl2 (a TCP store asking for AUTH), TRE (approximate
- * patterns) and libm (weighted size conditions) come in through here the
- * first time a message needs them.
+ * alone; libsasl2 (a TCP store asking for AUTH), libssl (a TCP store
+ * asking for STARTTLS), TRE (approximate patterns) and libm (weighted
+ * size conditions) come in through here the first time a message needs
+ * them.
  * Does: dlopen a library by its soname once, resolve a table of symbols.
  * Does not: unload, log, know what the symbols are for.
  */

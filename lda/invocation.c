@@ -16,6 +16,7 @@ const char invocation_usage[] =
     "usage: lda [-ptoY] [-f sender] [-a arg]... [-d recipient]...\n"
     "       lda [-ptoY] [-f sender] [VAR=value | rcfile]...\n"
     "       lda [-ptY] -m [VAR=value]... rcfile [arg]...\n"
+    "       lda -z [-ptoY] [--test] [VAR=value]...\n"
     "       lda --check rcfile\n"
     "       lda --to-sieve rcfile [VAR=value]... > script.sieve\n"
     "       lda --test [options as above] < message\n"
@@ -24,6 +25,7 @@ const char invocation_usage[] =
     "  -f sender        the envelope sender (also -r)\n"
     "  -a arg           an argument for the rc ($1, $2, ...)\n"
     "  -m               mail filter: run only the rcfile named next\n"
+    "  -z               LMTP server on stdin/stdout (postfix spawn, inetd)\n"
     "  -p               keep the environment\n"
     "  -t               accepted and ignored (procmail's fail softly)\n"
     "  -o               accepted and ignored (procmail's From_ override)\n"
@@ -171,7 +173,6 @@ static const struct {
 	{ 'l', "Cyrus deliver's -l (LMTP mode)" },
 	{ 'q', "Cyrus deliver's -q (ignore quotas)" },
 	{ 'C', "Cyrus deliver's -C (its imapd.conf)" },
-	{ 'z', "procmail's -z (LMTP mode)" },
 };
 
 /* unknown_opt - the usage error for option c of argument arg */
@@ -230,6 +231,7 @@ short_opts(struct invocation *inv, char **argv, int i, int argc, int *rcpt_mode,
 		case 'v': inv->mode = INV_VERSION; continue;
 		case 'h': inv->mode = INV_HELP; continue;
 		case 'd': *rcpt_mode = 1; continue;
+		case 'z': inv->lmtp_server = 1; continue;
 		case 'f': case 'r': case 'a':
 			break;
 		default:
@@ -240,6 +242,8 @@ short_opts(struct invocation *inv, char **argv, int i, int argc, int *rcpt_mode,
 			return inv_err(err, "option needs a value", argv[i]);
 		if (*p == 'a')
 			push(&inv->args, &inv->nargs, (char *)val);
+		else if (strcmp(val, "-") == 0)
+			inv->refresh_from = 1;	/* procmail: a new date only */
 		else
 			inv->sender = val;
 		return p[1] ? 0 : 1;
@@ -306,9 +310,27 @@ invocation_parse(int argc, char **argv, char **envp, struct invocation *inv,
 		return inv_err(err, "-d needs a recipient", NULL);
 	if (rcpt_mode && inv->mode == INV_MAILFILTER)
 		return inv_err(err, "-d and -m cannot be combined", NULL);
+	/* -z: each RCPT TO of the LMTP client is a recipient */
+	if (inv->lmtp_server && (rcpt_mode || inv->mode == INV_MAILFILTER))
+		return inv_err(err, "-z cannot be combined with -d or -m (the "
+		    "LMTP client names the recipients)", NULL);
 	if (inv->sender == NULL)
 		inv->sender = inv->env_sender;
 	return 0;
+}
+
+/* invocation_var - the value of the last VAR=value word for name */
+const char *
+invocation_var(const struct invocation *inv, const char *name)
+{
+	size_t n = strlen(name);
+	const char *v = NULL;
+
+	for (size_t i = 0; i < inv->nassigns; i++)
+		if (strncmp(inv->assigns[i], name, n) == 0 &&
+		    inv->assigns[i][n] == '=')
+			v = inv->assigns[i] + n + 1;
+	return v;
 }
 
 /* invocation_free - release what parse allocated */

@@ -22,6 +22,7 @@ enum inv_mode {
 struct invocation {
 	enum inv_mode mode;
 	const char *sender;	/* -f / -r, else SENDER; NULL if none */
+	int refresh_from;	/* -f - : the From_ line gets a new date */
 	char **recipients;	/* -d user..., NULL-terminated */
 	size_t nrecipients;
 	char **args;		/* -a arg... or -m's rcfile arguments ($1..) */
@@ -40,6 +41,7 @@ struct invocation {
 	int trust_from;		/* -t: procmail's "fail softly" */
 	int assume_y;		/* -Y: Berkeley format, ignore Content-Length */
 	int dry_run;		/* --test: evaluate and trace, write nothing */
+	int lmtp_server;	/* -z: LMTP on stdin/stdout (lmtpd.c) */
 	int test_filters;	/* --test-filters: --test, and filters that
 				   ask a daemon (spamd, clamd) run too */
 
@@ -67,6 +69,9 @@ struct invocation {
 int invocation_parse(int argc, char **argv, char **envp,
     struct invocation *inv, char **err);
 void invocation_free(struct invocation *inv);
+/* The value of the last VAR=value word of the command line for name,
+   or NULL when there is none. */
+const char *invocation_var(const struct invocation *inv, const char *name);
 
 /* The usage text for --help and usage errors. */
 extern const char invocation_usage[];

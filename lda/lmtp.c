@@ -2,7 +2,9 @@
  * lmtp.c - an RFC 2033 LMTP client, an explicit state machine.
  * Does: non-blocking connect with a deadline, or begun ahead of need
  * (lmtp_preconnect) and finished by lmtp_open; greeting, LHLO, AUTH (the
- * mechanics are sasl.c's); one transaction: MAIL, RCPT per recipient and
+ * mechanics are sasl.c's); STARTTLS (the TLS is tls.c's: here the
+ * reads and writes go through it, with the same deadlines and bounds),
+ * then LHLO again; one transaction: MAIL, RCPT per recipient and
  * DATA, pipelined when the store offers PIPELINING, the message streamed
  * from a source with dot-stuffing, then one reply per accepted recipient
  * (RFC 2033 4.2); QUIT. Every wait has a deadline, every reply line and
@@ -29,6 +31,7 @@
 #include "buf.h"
 #include "lmtp.h"
 #include "sasl.h"
+#include "tls.h"
 #include "xalloc.h"
 
 #define OUT_FLUSH	65536	/* write out DATA in pieces of this size */
@@ -41,6 +44,8 @@ struct lmtp_conn {
 	char *name;		/* the target as written, for messages */
 	char *host;		/* the store's host name, for SASL */
 	int local;		/* unix socket or loopback peer */
+	int unix_sock;		/* a unix socket: no TLS */
+	struct tls_conn *tls;	/* after STARTTLS: every byte goes through */
 	unsigned caps;
 	unsigned long long size_max;
 	char *auth_mechs;
@@ -60,6 +65,7 @@ static const char *const phase_names[] = {
 	[LMTP_RCPT] = "RCPT", [LMTP_DATA] = "DATA",
 	[LMTP_BODY] = "the message data", [LMTP_DOT] = "the final dot",
 	[LMTP_RSET] = "RSET", [LMTP_QUIT] = "QUIT",
+	[LMTP_STARTTLS] = "STARTTLS", [LMTP_TLS] = "the TLS handshake",
 };
 
 /* now_ms - a monotonic clock in milliseconds */
@@ -239,17 +245,30 @@ connect_inet(struct lmtp_conn *lc, const char *host, const char *port,
 	return 0;
 }
 
+/* sock_read - up to n bytes, over TLS or not; as recv, with *ev the
+   event to wait for on EAGAIN and *why (allocated) a TLS failure */
+static ssize_t
+sock_read(struct lmtp_conn *lc, char *p, size_t n, short *ev, char **why)
+{
+	*ev = POLLIN;
+	if (lc->tls)
+		return tls_read(lc->tls, p, n, ev, why);
+	return recv(lc->fd, p, n, 0);
+}
+
 /* fill - read more bytes into lc->in; 0, or -1 with *err */
 static int
 fill(struct lmtp_conn *lc, long long deadline, char **err)
 {
 	ssize_t n;
+	short ev;
+	char *why = NULL;
 
 	if (lc->in_off == lc->in_len)
 		lc->in_off = lc->in_len = 0;
 	for (;;) {
-		n = recv(lc->fd, lc->in + lc->in_len,
-		    sizeof lc->in - lc->in_len, 0);
+		n = sock_read(lc, lc->in + lc->in_len,
+		    sizeof lc->in - lc->in_len, &ev, &why);
 		if (n > 0) {
 			lc->in_len += (size_t)n;
 			return 0;
@@ -259,14 +278,16 @@ fill(struct lmtp_conn *lc, long long deadline, char **err)
 			return xerr(err, "connection closed by the store "
 			    "in %s", phase_names[lc->phase]);
 		}
-		if (errno == EINTR)
+		if (errno == EINTR && why == NULL)
 			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+		if (why || (errno != EAGAIN && errno != EWOULDBLOCK)) {
 			lc->dropped = errno == ECONNRESET;
-			return xerr(err, "read in %s: %s",
-			    phase_names[lc->phase], strerror(errno));
+			xerr(err, "read in %s: %s", phase_names[lc->phase],
+			    why ? why : strerror(errno));
+			free(why);
+			return -1;
 		}
-		switch (wait_fd(lc->fd, POLLIN, deadline)) {
+		switch (wait_fd(lc->fd, ev, deadline)) {
 		case 0:
 			return xerr(err, "timeout (%d s) waiting for the "
 			    "reply to %s", lc->timeout, phase_names[lc->phase]);
@@ -390,24 +411,38 @@ out:
 	return rc;
 }
 
+/* sock_write - as sock_read, the other way (SIGPIPE never raised) */
+static ssize_t
+sock_write(struct lmtp_conn *lc, const char *p, size_t n, short *ev,
+    char **why)
+{
+	*ev = POLLOUT;
+	if (lc->tls)
+		return tls_write(lc->tls, p, n, ev, why);
+	return send(lc->fd, p, n, MSG_NOSIGNAL);
+}
+
 /* write_out - write all of lc->out; 0, or -1 with *err */
 static int
 write_out(struct lmtp_conn *lc, char **err)
 {
 	size_t off = 0;
+	char *why = NULL;
+	short ev;
 
 	while (off < lc->out.len) {
-		ssize_t n = send(lc->fd, lc->out.s + off, lc->out.len - off,
-		    MSG_NOSIGNAL);
+		ssize_t n = sock_write(lc, lc->out.s + off, lc->out.len - off,
+		    &ev, &why);
 		if (n > 0) {
 			off += (size_t)n;
 			continue;
 		}
-		if (n == -1 && errno == EINTR)
+		if (n == -1 && why == NULL && errno == EINTR)
 			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		if (n == -1 && why == NULL &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			long long dl = now_ms() + (long long)lc->timeout * 1000;
-			int w = wait_fd(lc->fd, POLLOUT, dl);
+			int w = wait_fd(lc->fd, ev, dl);
 			if (w == 1)
 				continue;
 			lc->broken = 1;
@@ -416,8 +451,10 @@ write_out(struct lmtp_conn *lc, char **err)
 		}
 		lc->broken = 1;
 		lc->dropped = errno == EPIPE || errno == ECONNRESET;
-		return xerr(err, "write in %s: %s",
-		    phase_names[lc->phase], strerror(errno));
+		xerr(err, "write in %s: %s", phase_names[lc->phase],
+		    why ? why : strerror(errno));
+		free(why);
+		return -1;
 	}
 	buf_reset(&lc->out);
 	return 0;
@@ -469,6 +506,8 @@ parse_caps(struct lmtp_conn *lc, const struct buf *lines)
 			lc->caps |= LMTP_CAP_ENHANCED;
 		else if (strcasecmp(p, "8BITMIME") == 0)
 			lc->caps |= LMTP_CAP_8BITMIME;
+		else if (strcasecmp(p, "STARTTLS") == 0)
+			lc->caps |= LMTP_CAP_STARTTLS;
 		else if (strncasecmp(p, "SIZE", 4) == 0 && (p[4] == '\0' ||
 		    p[4] == ' ')) {
 			lc->caps |= LMTP_CAP_SIZE;
@@ -493,19 +532,19 @@ expect(struct lmtp_reply *r, int lo, int hi, const char *what, char **err)
 	return ok ? 0 : -1;
 }
 
-/* greet - greeting and LHLO */
+/* lhlo - LHLO and the capabilities it lists (none kept from before) */
 static int
-greet(struct lmtp_conn *lc, char **err)
+lhlo(struct lmtp_conn *lc, char **err)
 {
 	struct lmtp_reply r;
 	struct buf lines;
 	char host[256];
 	int rc;
 
-	lc->phase = LMTP_GREETING;
-	if (read_reply(lc, &r, NULL, err) == -1 ||
-	    expect(&r, 220, 220, "greeting", err) == -1)
-		return -1;
+	lc->caps = 0;
+	lc->size_max = 0;
+	free(lc->auth_mechs);
+	lc->auth_mechs = NULL;
 	if (gethostname(host, sizeof host) == -1 || host[0] == '\0' ||
 	    strpbrk(host, " \r\n") != NULL)
 		lda_strlcpy(host, "localhost", sizeof host);
@@ -517,6 +556,19 @@ greet(struct lmtp_conn *lc, char **err)
 		parse_caps(lc, &lines);
 	buf_free(&lines);
 	return rc;
+}
+
+/* greet - greeting and LHLO */
+static int
+greet(struct lmtp_conn *lc, char **err)
+{
+	struct lmtp_reply r;
+
+	lc->phase = LMTP_GREETING;
+	if (read_reply(lc, &r, NULL, err) == -1 ||
+	    expect(&r, 220, 220, "greeting", err) == -1)
+		return -1;
+	return lhlo(lc, err);
 }
 
 /* lmtp_preconnect - begin connecting to t (see lmtp.h) */
@@ -588,6 +640,7 @@ conn_new(const struct lmtp_target *t, int timeout)
 	lc->fd = -1;
 	lc->name = xstrdup(t->name);
 	lc->host = xstrdup(t->path ? "localhost" : t->host);
+	lc->unix_sock = t->path != NULL;
 	lc->timeout = timeout > 0 ? timeout : 1;
 	lc->phase = LMTP_CONNECT;
 	buf_init(&lc->out, 0);
@@ -735,7 +788,8 @@ lmtp_authenticate(struct lmtp_conn *lc, const struct lmtp_auth *a,
 	if (!(lc->caps & LMTP_CAP_AUTH))
 		return xerr(err, "the store offers no AUTH");
 	if (sasl_begin(a->creds, lc->host, a->mechs, lc->auth_mechs,
-	    a->plaintext_ok || lc->local, &ex, &mech, &resp, err) == -1)
+	    a->plaintext_ok || lc->local || lc->tls, &ex, &mech, &resp,
+	    err) == -1)
 		return -1;
 	what = xasprintf("AUTH %s as %s", mech, a->creds->authname);
 	if (mech_r)
@@ -861,8 +915,8 @@ in_step(struct lmtp_conn *lc, const char *before, char **err)
 {
 	char c;
 
-	if (lc->in_off < lc->in_len ||
-	    recv(lc->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1) {
+	if (lc->in_off < lc->in_len || (lc->tls ? tls_pending(lc->tls) :
+	    recv(lc->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1)) {
 		lc->broken = 1;
 		return xerr(err, "connection out of step: the store sent a "
 		    "reply nobody asked for before %s", before);
@@ -1098,6 +1152,90 @@ lost:
 	return -1;
 }
 
+/* handshake - TLS on lc's socket within the reply timeout; 0, or -1
+   with *err and status */
+static int
+handshake(struct lmtp_conn *lc, const char *cafile, char *status,
+    char **err)
+{
+	long long deadline = now_ms() + (long long)lc->timeout * 1000;
+	short ev;
+	int r;
+
+	lc->phase = LMTP_TLS;
+	if (tls_client_new(lc->fd, lc->host, cafile, &lc->tls, err) == -1) {
+		lda_strlcpy(status, "4.3.5", 16);
+		return -1;
+	}
+	while ((r = tls_handshake(lc->tls, &ev, err)) == 0) {
+		int w = wait_fd(lc->fd, ev, deadline);
+		if (w == 1)
+			continue;
+		r = w == 0 ? xerr(err, "timeout (%d s) in the TLS handshake",
+		    lc->timeout) : xerr(err, "poll: %s", strerror(errno));
+		break;
+	}
+	if (r == -1) {
+		lda_strlcpy(status, "4.7.5", 16);
+		return -1;
+	}
+	return 0;
+}
+
+/* lmtp_starttls - RFC 3207: STARTTLS, the handshake, LHLO again */
+int
+lmtp_starttls(struct lmtp_conn *lc, const struct lmtp_tls *p,
+    char status_r[16], char **err)
+{
+	struct lmtp_reply r;
+
+	*err = NULL;
+	status_r[0] = '\0';
+	if (p->mode == LMTP_TLS_OFF || lc->unix_sock || lc->tls)
+		return 0;
+	if (!(lc->caps & LMTP_CAP_STARTTLS)) {
+		if (p->mode != LMTP_TLS_REQUIRE)
+			return 0;
+		lda_strlcpy(status_r, "4.7.4", 16);
+		return xerr(err, "TLS is required, but the store does not "
+		    "offer STARTTLS");
+	}
+	if (in_step(lc, "STARTTLS", err) == -1)
+		return -1;
+	/* From here on nothing goes out in plaintext: a failure breaks
+	   the link (lmtp_close then sends no QUIT). */
+	lc->broken = 1;
+	command(lc, "STARTTLS");
+	if (exchange(lc, LMTP_STARTTLS, &r, NULL, err) == -1)
+		return -1;
+	if (r.code != 220) {
+		lda_strlcpy(status_r, r.status[0] ? r.status : "4.7.0", 16);
+		xerr(err, "STARTTLS refused: %s", r.text);
+		lmtp_reply_free(&r);
+		return -1;
+	}
+	lmtp_reply_free(&r);
+	/* Bytes already read after the 220 came in plaintext, before the
+	   handshake: whoever sent them is not to be believed over TLS
+	   (the STARTTLS injection of CVE-2011-0411, seen from the client). */
+	if (lc->in_off < lc->in_len) {
+		lda_strlcpy(status_r, "4.7.5", 16);
+		return xerr(err, "the store sent more after its 220 to "
+		    "STARTTLS, before the TLS handshake");
+	}
+	if (handshake(lc, p->cafile, status_r, err) == -1)
+		return -1;
+	lc->broken = 0;
+	return lhlo(lc, err);
+}
+
+/* lmtp_tls_info - the protocol and cipher in use, or NULL */
+const char *
+lmtp_tls_info(const struct lmtp_conn *lc)
+{
+	return lc->tls ? tls_describe(lc->tls) : NULL;
+}
+
 /* lmtp_reply_free - the reply's text */
 void
 lmtp_reply_free(struct lmtp_reply *r)
@@ -1127,6 +1265,7 @@ lmtp_close(struct lmtp_conn **lcp)
 		write_out(lc, &err);
 		free(err);
 	}
+	tls_close(&lc->tls);
 	if (lc->fd != -1)
 		close(lc->fd);
 	buf_free(&lc->out);

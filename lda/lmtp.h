@@ -1,7 +1,8 @@
 /*
  * lmtp.h - an RFC 2033 LMTP client, an explicit state machine.
  * Does: connect (unix socket or TCP, with a timeout), greeting, LHLO and
- * its capabilities, AUTH through sasl.c, one transaction at a time (MAIL,
+ * its capabilities, STARTTLS through tls.c (then LHLO again), AUTH
+ * through sasl.c, one transaction at a time (MAIL,
  * one RCPT per recipient, DATA streamed from a source with dot-stuffing,
  * one reply per accepted recipient), QUIT. Every reply and every write
  * has a deadline; reply lines and replies are bounded.
@@ -24,12 +25,14 @@ enum {
 	LMTP_CAP_8BITMIME = 1 << 2,
 	LMTP_CAP_SIZE = 1 << 3,
 	LMTP_CAP_AUTH = 1 << 4,
+	LMTP_CAP_STARTTLS = 1 << 5,
 };
 
 /* Where the protocol is; named in error messages ("timeout in RCPT"). */
 enum lmtp_phase {
 	LMTP_CONNECT, LMTP_GREETING, LMTP_LHLO, LMTP_AUTH, LMTP_MAIL,
 	LMTP_RCPT, LMTP_DATA, LMTP_BODY, LMTP_DOT, LMTP_RSET, LMTP_QUIT,
+	LMTP_STARTTLS, LMTP_TLS,
 };
 
 /* One reply. code 0: none came (link lost, timeout, garbled). */
@@ -55,6 +58,18 @@ struct lmtp_auth {
 	const struct sasl_creds *creds;	/* see sasl.h */
 	const char *mechs;	/* mechanisms to try, best first */
 	int plaintext_ok;	/* PLAIN/LOGIN allowed to a non-loopback peer */
+};
+
+/* When to use TLS on a TCP store (never on a unix socket). */
+enum lmtp_tls_mode {
+	LMTP_TLS_OFF,		/* never */
+	LMTP_TLS_MAY,		/* when the store offers STARTTLS */
+	LMTP_TLS_REQUIRE,	/* always: a store without STARTTLS fails */
+};
+
+struct lmtp_tls {
+	enum lmtp_tls_mode mode;
+	const char *cafile;	/* PEM CA certificates; NULL: the system's */
 };
 
 /* The message source: fills p with up to n bytes of the message with
@@ -120,9 +135,28 @@ const char *lmtp_auth_mechs(const struct lmtp_conn *lc);
 int lmtp_is_local(const struct lmtp_conn *lc);
 
 /*
+ * STARTTLS (RFC 3207) on a TCP store as p says: when the store offers it
+ * (MAY) or must (REQUIRE); nothing on a unix socket or with OFF. The
+ * store's certificate is verified against p->cafile and the target's
+ * host; the handshake has the reply timeout; then LHLO again, and the
+ * capabilities are the ones offered over TLS. Once STARTTLS is sent
+ * there is no way back to plaintext: any failure ends the connection.
+ * Returns 0 (TLS on, or not asked for), or -1 with *err and status_r
+ * (an RFC 3463 code, or "" when the failure has none of its own):
+ * 4.7.4 STARTTLS required but not offered, 4.7.5 the handshake failed
+ * or the certificate is not trusted or not for the host, 4.3.5 libssl or
+ * the CA file cannot be loaded, the store's own code when it refuses
+ * STARTTLS. Close lc after a failure.
+ */
+int lmtp_starttls(struct lmtp_conn *lc, const struct lmtp_tls *p,
+    char status_r[16], char **err);
+/* "TLSv1.3 <cipher>" when lc runs over TLS, else NULL. */
+const char *lmtp_tls_info(const struct lmtp_conn *lc);
+
+/*
  * Authenticate with the first mechanism of a->mechs that the store
  * offers and libsasl2 supports (plaintext ones only when the peer is
- * local or a->plaintext_ok). Returns 0, or -1 with *err (no usable
+ * local, the connection runs over TLS, or a->plaintext_ok). Returns 0, or -1 with *err (no usable
  * mechanism, or the store's refusal quoted). *mech_r (may be NULL) gets
  * the mechanism tried (allocated) once one was chosen.
  */

@@ -25,7 +25,9 @@ struct local_share {
 enum outcome maildir_deliver(const struct spool *sp, const char *dir,
     const struct local_share *share, char **path_r, char **err);
 /* mbox file: dotlock + fcntl lock, From_ line, >From quoting, fsync;
-   a failed write is truncated away. sender is the From_ line's sender;
+   a failed write is truncated away. The message's own From_ line
+   (sp->from_line) is kept when a mail reader takes it for one; else a
+   new one is written with sender;
    lock_timeout in seconds. dotlock 0: the fcntl lock alone (procmail's
    recipe without ":"); a signal still truncates the append back. */
 enum outcome mbox_deliver(const struct spool *sp, const char *path,
@@ -37,8 +39,10 @@ enum outcome mbox_deliver(const struct spool *sp, const char *path,
    in a stale lock it broke, or -1), 0 no permission to lock there, -1
    with errno (ETIMEDOUT after timeout seconds). */
 int mbox_dotlock(const char *lock, int timeout, int *fd_r, long long *prev);
-/* MH folder (dir ends in "/."): next number, linked in atomically. */
-enum outcome mh_deliver(const struct spool *sp, const char *dir,
+/* MH folder (dir ends in "/."): next number, linked in atomically. The
+   file ends with an empty line, as procmail's; raw (the "r" flag): the
+   message as it is. */
+enum outcome mh_deliver(const struct spool *sp, const char *dir, int raw,
     char **path_r, char **err);
 
 /*
@@ -52,7 +56,7 @@ enum outcome mh_deliver(const struct spool *sp, const char *dir,
 /* procmail's plain directory folder (a directory named without "/"):
    the message as MH writes it, named prefix + 4 random characters. */
 enum outcome msgdir_deliver(const struct spool *sp, const char *dir,
-    const char *prefix, char **path_r, char **err);
+    const char *prefix, int raw, char **path_r, char **err);
 /* Another name for the delivered file src in a Maildir, MH or plain
    directory folder (created when missing): procmail's several folders
    on one line share one file. A link that fails (EXDEV) is an error;

@@ -24,6 +24,7 @@
 #include "mailspool.h"
 #include "outcome.h"
 #include "priv.h"
+#include "rcptrun.h"
 #include "session.h"
 #include "spool.h"
 #include "status.h"
@@ -135,7 +136,7 @@ run_rc(struct rc *rc, const struct invocation *inv, struct session *s,
 	   administrator's USERS_RC_DIR file */
 	done = bboard_settle(s, rc, done);
 	if (done == 0 && s->foreign)
-		done = virtual_user(s, rc, &path);
+		done = virtual_user(s, rc_user_file_ok, &path);
 	if (done == 0 && rcfile) {
 		if ((done = rc_run_file(rc, cur = rcfile, 0, &err)) == -1) {
 			config_error(s->recipient, err);
@@ -202,7 +203,7 @@ deliver_one(const struct invocation *inv, struct spool *sp,
 	s.dry_run = inv->dry_run;
 	s.outcome = OUT_DELIVERED;
 	rc = rc_new(&s);
-	s.rc = rc;
+	s.settings = rc_settings(rc);	/* read by delivery (settings.h) */
 	if (inv->store)
 		rc_assign(rc, "STORE", inv->store);
 	if (detail)
@@ -424,6 +425,18 @@ log_context(const struct invocation *inv, const struct spool *sp)
 	free(mid);
 }
 
+/* serve_one - lda -z: one recipient of an LMTP transaction, in a child
+   of its own (rcptrun.c): what -d does as root, else what we do as
+   ourselves */
+static enum outcome
+serve_one(const struct invocation *inv, struct spool *sp)
+{
+	log_context(inv, sp);
+	if (getuid() == 0)
+		return for_recipient(inv, sp, inv->recipients[0]);
+	return as_self(inv, sp, NULL);
+}
+
 /* stdin was closed when we started (priv_start) */
 static int no_stdin;
 
@@ -579,8 +592,9 @@ main(int argc, char **argv, char **envp)
 		invocation_free(&inv);
 		return finish(OUT_CONFIG);
 	}
-	/* --test: what would be logged is part of the trace */
-	if ((dry_run = inv.dry_run) != 0)
+	/* --test: what would be logged is part of the trace (not under -z,
+	   where standard output is the LMTP client) */
+	if ((dry_run = inv.dry_run) != 0 && !inv.lmtp_server)
 		log_set_echo(1);
 	switch (inv.mode) {
 	case INV_VERSION:
@@ -610,6 +624,8 @@ main(int argc, char **argv, char **envp)
 	}
 	if (settled(&inv, &config) == -1)
 		code = finish(OUT_CONFIG);
+	else if (inv.lmtp_server)
+		code = rcptrun_session(&inv, serve_one);
 	else
 		code = delivery(&inv);
 	free(config);

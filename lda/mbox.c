@@ -9,6 +9,9 @@
  * message. After a SIGKILL, whoever breaks the dead writer's lock
  * truncates its partial append away, and a tail that does not end a
  * message (however it came) is closed off before the next From_ line.
+ * The message's own From_ line (as it came, or as a filter wrote it) is
+ * kept when a mail reader would take it for one (procmail keeps it
+ * whatever it is); else a new one is written.
  * Refuses what is not a regular file (opened non-blocking: a FIFO never
  * hangs us) and, in a directory others can write, a file someone else
  * owns (checked on the open descriptor).
@@ -209,19 +212,102 @@ fcntl_lock(int fd, int timeout)
 	}
 }
 
-/* write_from_line - "From sender  Sat Nov 21 23:10:26 2026" */
+/* in3 - is the 3-letter word at p one of list's (3 letters each)? */
 static int
-write_from_line(int fd, const char *sender)
+in3(const char *list, const char *p)
+{
+	for (; *list; list += 3)
+		if (strncmp(list, p, 3) == 0)
+			return 1;
+	return 0;
+}
+
+/* digits - skip min to max digits at p; the byte after them, or NULL */
+static const char *
+digits(const char *p, int min, int max)
+{
+	int n = 0;
+
+	while (n < max && p[n] >= '0' && p[n] <= '9')
+		n++;
+	return n >= min ? p + n : NULL;
+}
+
+/* from_date - does a date as mail readers look for it in a From_ line
+   begin at p: "Mon Jan  1 00:00:00 [ZONE ]2024" (ctime's form)? */
+static int
+from_date(const char *p)
+{
+	if (!in3("MonTueWedThuFriSatSun", p) || p[3] != ' ' ||
+	    !in3("JanFebMarAprMayJunJulAugSepOctNovDec", p + 4) || p[7] != ' ')
+		return 0;
+	p += p[8] == ' ' ? 9 : 8;
+	if ((p = digits(p, 1, 2)) == NULL || *p++ != ' ' ||
+	    (p = digits(p, 2, 2)) == NULL || *p++ != ':' ||
+	    (p = digits(p, 2, 2)) == NULL || *p++ != ':' ||
+	    (p = digits(p, 2, 2)) == NULL || *p++ != ' ')
+		return 0;
+	if (*p >= 'A' && *p <= 'Z') {		/* a zone name */
+		const char *z = p;
+		while (*p >= 'A' && *p <= 'Z' && p - z < 5)
+			p++;
+		if (*p++ != ' ')
+			return 0;
+	} else if ((*p == '+' || *p == '-') && digits(p + 1, 4, 4)) {
+		p += 5;
+		if (*p++ != ' ')
+			return 0;
+	}
+	p = digits(p, 4, 4);
+	return p && (*p == '\0' || *p == ' ');
+}
+
+/*
+ * from_line_fit - may the message's own From_ line (kept as it came, or
+ * written by a filter, as procmail keeps it) start its copy in an mbox?
+ * Only a line a mail reader takes for a From_ line: one line of at most
+ * FROM_KEEP_MAX printable bytes, "From sender date". Anything else would
+ * let the message run into the one before it; it gets a new line.
+ */
+#define FROM_KEEP_MAX 1000
+static int
+from_line_fit(const char *line)
+{
+	size_t len = line ? strlen(line) : 0;
+
+	if (len < 5 || len > FROM_KEEP_MAX || strncmp(line, "From ", 5) != 0)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (((unsigned char)line[i] < 0x20 && line[i] != '\t') ||
+		    line[i] == 0x7f)
+			return 0;
+	for (size_t i = 6; i < len; i++)
+		if (line[i - 1] == ' ' && from_date(line + i))
+			return strspn(line + 5, " \t") < i - 5;
+	return 0;
+}
+
+/* write_from_line - the message's own From_ line if fit, else a new one:
+   "From sender  Sat Nov 21 23:10:26 2026" */
+static int
+write_from_line(int fd, const char *own, const char *sender)
 {
 	char line[1100], date[64];
 	time_t now = time(NULL);
 	struct tm tm;
 	int n;
 
+	if (from_line_fit(own))
+		return fd_write_all(fd, own, strlen(own)) == -1 ? -1 :
+		    fd_write_all(fd, "\n", 1);
 	localtime_r(&now, &tm);
 	strftime(date, sizeof date, "%a %b %e %H:%M:%S %Y", &tm);
 	n = snprintf(line, sizeof line, "From %.1000s  %s\n",
 	    sender && *sender ? sender : "MAILER-DAEMON", date);
+	/* One line, whatever the sender holds. */
+	for (int i = 5; i < n - 1 && i < (int)sizeof line - 1; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
 	return fd_write_all(fd, line, (size_t)n);
 }
 
@@ -273,7 +359,7 @@ append(const struct spool *sp, int fd, const char *sender)
 
 	/* A "From " line in the header is quoted too: unquoted, a reader
 	   would split a forged second message out of it. */
-	if (write_from_line(fd, sender) == -1 ||
+	if (write_from_line(fd, sp->from_line, sender) == -1 ||
 	    write_quoted(sp, fd, 0, sp->size) == -1)
 		return -1;
 	if (sp->size == 0)

@@ -12,17 +12,19 @@ static const struct {
 	enum outcome o;
 	int code;
 	const char *status;
+	int reply;		/* the LMTP reply code (lda -z) */
 } table[] = {
-	{ OUT_DELIVERED, EX_OK, "2.0.0" },
-	{ OUT_REJECTED, EX_DATAERR, "5.6.0" },
-	{ OUT_NOUSER, EX_NOUSER, "5.1.1" },
-	{ OUT_UNAVAILABLE, EX_UNAVAILABLE, "5.3.0" },
-	{ OUT_CANTCREAT, EX_CANTCREAT, "5.2.0" },
-	{ OUT_NOPERM, EX_NOPERM, "5.7.1" },
-	{ OUT_USAGE, EX_USAGE, "5.3.5" },
-	{ OUT_TEMPFAIL, EX_TEMPFAIL, "4.3.0" },	/* before OUT_CONFIG:
-						   75 is read back as this */
-	{ OUT_CONFIG, EX_TEMPFAIL, "4.3.5" },
+	{ OUT_DELIVERED, EX_OK, "2.0.0", 250 },
+	{ OUT_REJECTED, EX_DATAERR, "5.6.0", 554 },
+	{ OUT_NOUSER, EX_NOUSER, "5.1.1", 550 },
+	{ OUT_UNAVAILABLE, EX_UNAVAILABLE, "5.3.0", 554 },
+	{ OUT_CANTCREAT, EX_CANTCREAT, "5.2.0", 550 },
+	{ OUT_NOPERM, EX_NOPERM, "5.7.1", 550 },
+	{ OUT_USAGE, EX_USAGE, "5.3.5", 554 },
+	{ OUT_TEMPFAIL, EX_TEMPFAIL, "4.3.0", 451 },	/* before OUT_CONFIG:
+							   75 is read back
+							   as this */
+	{ OUT_CONFIG, EX_TEMPFAIL, "4.3.5", 451 },
 };
 
 /* outcome_exit - the sysexits code; unknown -> EX_TEMPFAIL */
@@ -53,6 +55,16 @@ outcome_status(enum outcome o)
 		if (table[i].o == o)
 			return table[i].status;
 	return "4.3.0";
+}
+
+/* outcome_reply - the LMTP reply code; unknown -> 451 */
+int
+outcome_reply(enum outcome o)
+{
+	for (unsigned i = 0; i < sizeof table / sizeof table[0]; i++)
+		if (table[i].o == o)
+			return table[i].reply;
+	return 451;
 }
 
 /* outcome_worse - combine two copies' outcomes; a copy owed means retry */

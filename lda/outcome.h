@@ -30,6 +30,9 @@ int outcome_exit(enum outcome o);
 enum outcome outcome_from_exit(int code);
 /* The default RFC 3463 status for o, e.g. "4.3.0" or "5.1.1". */
 const char *outcome_status(enum outcome o);
+/* The LMTP reply code for o under lda -z (250, 451, 550, 554): the
+   same outcome as the exit code, said per recipient; unknown: 451. */
+int outcome_reply(enum outcome o);
 /*
  * Combine the outcomes of two copies of one message: a configuration
  * error wins; whenever a copy is still owed for a temporary reason the

@@ -341,8 +341,8 @@ sasl_begin(const struct sasl_creds *c, const char *host, const char *want,
 	if (r == 0)
 		*err = xasprintf("no usable SASL mechanism: the store offers "
 		    "\"%s\", we try \"%s\"%s", offered, want, skipped_plain ?
-		    " (plaintext ones only to a loopback address, unless "
-		    "STORE_PLAINTEXT=yes)" : "");
+		    " (plaintext ones only to a loopback address or over "
+		    "TLS (STORE_TLS), unless STORE_PLAINTEXT=yes)" : "");
 	sasl_end(&ex);
 	return -1;
 }

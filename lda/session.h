@@ -2,7 +2,8 @@
  * session.h - the state of one run of lda for one recipient: who, which
  * message, and where copies went. Handed from main to rc, filters and
  * delivery; each step reads what it needs and adds its result.
- * Does not: hold settings that are rc variables (rc/ owns those).
+ * Does not: hold settings (STORE, MAILDIR, ...): those are read through
+ * settings (settings.h), which the layer above implements.
  */
 #ifndef LDA_SESSION_H
 #define LDA_SESSION_H
@@ -14,7 +15,7 @@
 
 struct invocation;
 struct lmtp_pre;
-struct rc;
+struct settings;
 struct store;
 
 struct session {
@@ -29,7 +30,8 @@ struct session {
 	struct store *store;	/* store transaction under way, or NULL */
 	struct lmtp_pre *pre;	/* a store connection begun at start-up
 				   (main.c), for the store to take, or NULL */
-	struct rc *rc;		/* the rc variables: settings such as STORE */
+	const struct settings *settings;	/* read at delivery time (settings.h);
+				   NULL: none set */
 	int foreign;		/* delivering for another user without root:
 				   only the store may take copies */
 	int rc_restricted;	/* the user rc that runs is a virtual user's
@@ -42,6 +44,8 @@ struct session {
 
 	int delivered;		/* copies delivered (or accepted for the store) */
 	int dry_run;		/* --test: nothing is written, nothing run */
+	int raw;		/* the rc's "r": an MH or directory copy is
+				   the message as it is (no empty line added) */
 	int mbox_nolock;	/* an mbox copy takes no dotlock (the rc's
 				   recipe without ":"), the fcntl lock only */
 	enum outcome outcome;	/* combined outcome of all copies so far */

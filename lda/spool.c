@@ -282,6 +282,63 @@ spool_read(int fd, const char *tmpdir, int keep_from, struct spool **sp_r,
 	return rc;
 }
 
+/* A spool being written piece by piece (spool_begin, spool.h). */
+struct spool_writer {
+	struct reader r;
+};
+
+/* spool_begin - an empty spool to feed with spool_put */
+struct spool_writer *
+spool_begin(const char *tmpdir, char **err)
+{
+	struct spool_writer *w = xcalloc(1, sizeof *w);
+
+	*err = NULL;
+	if ((w->r.sp = spool_new(tmpdir, err)) == NULL) {
+		free(w);
+		return NULL;
+	}
+	w->r.tmpdir = tmpdir;
+	buf_init(&w->r.hdr, SPOOL_HEADER_MAX);
+	return w;
+}
+
+/* spool_put - the next n bytes of the message */
+int
+spool_put(struct spool_writer *w, const char *p, size_t n, char **err)
+{
+	*err = NULL;
+	return feed(&w->r, p, n, err);
+}
+
+/* spool_end - the message is complete: the spool, indexed */
+struct spool *
+spool_end(struct spool_writer **wp)
+{
+	struct spool_writer *w = *wp;
+	struct spool *sp;
+
+	finish(&w->r);
+	sp = w->r.sp;
+	free(w);
+	*wp = NULL;
+	return sp;
+}
+
+/* spool_abort - throw away a spool being written */
+void
+spool_abort(struct spool_writer **wp)
+{
+	struct spool_writer *w = *wp;
+
+	if (w == NULL)
+		return;
+	buf_free(&w->r.hdr);
+	spool_free(&w->r.sp);
+	free(w);
+	*wp = NULL;
+}
+
 /* spool_with_header - a new spool: hdr, a blank line, old's body */
 int
 spool_with_header(const struct spool *old, const char *hdr, size_t hdr_len,

@@ -50,6 +50,20 @@ struct spool {
 int spool_read(int fd, const char *tmpdir, int keep_from,
     struct spool **sp_r, char **err);
 
+/*
+ * The same, for a message that arrives in pieces (lmtpd.c: the decoded
+ * DATA of a transaction): spool_begin, then spool_put for each piece in
+ * order, then spool_end for the indexed spool, or spool_abort to throw
+ * it away. No mbox From_ line is taken off. spool_begin returns NULL
+ * and spool_put -1, each with *err set (allocated), on an I/O error;
+ * after a failed spool_put only spool_abort may follow.
+ */
+struct spool_writer;
+struct spool_writer *spool_begin(const char *tmpdir, char **err);
+int spool_put(struct spool_writer *w, const char *p, size_t n, char **err);
+struct spool *spool_end(struct spool_writer **wp);
+void spool_abort(struct spool_writer **wp);
+
 /* A new spool holding header hdr (hdr_len bytes, without the blank line)
    followed by a blank line and old's body. Returns 0 or -1 with *err. */
 int spool_with_header(const struct spool *old, const char *hdr,

@@ -202,21 +202,32 @@ status_child(int p[2])
 	printed = 0;
 }
 
+/* status_child_line - in the parent: the child's line, read once */
+int
+status_child_line(int p[2], char *line, size_t n)
+{
+	ssize_t k;
+	char *nl;
+
+	close(p[1]);
+	k = read(p[0], line, n - 1);
+	close(p[0]);
+	if (k <= 0)
+		return -1;
+	line[k] = '\0';
+	if ((nl = strchr(line, '\n')) != NULL)
+		*nl = '\0';
+	return 0;
+}
+
 /* status_parent - in the parent: record the child's line */
 void
 status_parent(int p[2], int code)
 {
-	char buf[LINE_MAX_TEXT + 64], *sp, *nl;
-	ssize_t n;
+	char buf[LINE_MAX_TEXT + 64], *sp;
 
-	close(p[1]);
-	n = read(p[0], buf, sizeof buf - 1);
-	close(p[0]);
-	if (n <= 0)
+	if (status_child_line(p, buf, sizeof buf) == -1)
 		return;
-	buf[n] = '\0';
-	if ((nl = strchr(buf, '\n')) != NULL)
-		*nl = '\0';
 	if ((sp = strchr(buf, ' ')) == NULL)
 		return;
 	*sp = '\0';

@@ -62,5 +62,10 @@ void status_print(const char *status, const char *text);
 int status_pipe(int p[2]);
 void status_child(int p[2]);
 void status_parent(int p[2], int code);
+/* Instead of status_parent (lda -z, which says each recipient's line in
+   its own LMTP reply): the child's line, without its newline, into line
+   (n bytes), nothing recorded. Returns 0, or -1 when the child said
+   nothing. */
+int status_child_line(int p[2], char *line, size_t n);
 
 #endif

@@ -2,7 +2,8 @@
  * virtual.c - recipients without a Unix account, delivered for by a
  * service user into a store (virtual.h).
  * Does: the "no STORE, no account: unknown" rule; USERS_RC_DIR/<user>.rc
- * and its ownership check; marks that file's run as a virtual user's
+ * and its ownership check (by the rule main hands in: rc/'s, for rc
+ * files); marks that file's run as a virtual user's
  * (s->rc_restricted: rc/ then forbids programs, see USERS_RC_RESTRICT).
  * Does not: run the file, talk to the store, log deliveries.
  */
@@ -14,17 +15,18 @@
 #include "address.h"
 #include "log.h"
 #include "session.h"
+#include "settings.h"
 #include "status.h"
 #include "virtual.h"
 #include "xalloc.h"
-#include "../rc/rc.h"
 
 /* virtual_user - unknown without STORE, else the user's rc file */
 int
-virtual_user(struct session *s, struct rc *rc, char **path_r)
+virtual_user(struct session *s, virtual_file_ok_fn *file_ok, char **path_r)
 {
-	const char *store = rc_get(rc, "STORE");
-	const char *dir = rc_get(rc, "USERS_RC_DIR");
+	const char *store = settings_get(s->settings, "STORE");
+	const char *dir = settings_get(s->settings, "USERS_RC_DIR");
+	const char *routes = settings_get(s->settings, "STORE_ROUTES");
 	const char *user = s->recipient ? s->recipient : "";
 	char *path, *why = NULL;
 
@@ -43,6 +45,15 @@ virtual_user(struct session *s, struct rc *rc, char **path_r)
 			s->outcome = outcome_worse(s->outcome, OUT_NOUSER);
 			return 1;
 		}
+	if ((store == NULL || *store == '\0') && routes && *routes) {
+		/* a routing table without the default store: a mistake */
+		log_warn("to=<%s>, status=deferred (STORE_ROUTES=%s needs "
+		    "STORE)", user, routes);
+		s->outcome = outcome_worse(s->outcome, OUT_CONFIG);
+		status_fail(OUT_CONFIG, NULL, user, "STORE_ROUTES=%s needs STORE "
+		    "(the store of the recipients it does not name)", routes);
+		return 1;
+	}
 	if ((store == NULL || *store == '\0') && getpwnam(user) == NULL) {
 		/*
 		 * Only a store knows users that have no account here; a
@@ -66,7 +77,7 @@ virtual_user(struct session *s, struct rc *rc, char **path_r)
 	}
 	path = xasprintf("%s/%s.rc", dir, user);
 	/* The administrator's file: ours or root's, nobody else may write. */
-	if (rc_user_file_ok(path, s->uid, &why)) {
+	if (file_ok(path, s->uid, &why)) {
 		*path_r = path;
 		s->rc_restricted = 1;	/* rc.c: USERS_RC_RESTRICT */
 		return 0;

@@ -170,7 +170,7 @@ cond_program(struct rc *rc, const struct rc_cond *c, const struct area *a)
 {
 	struct rc_prog p = { .cmd = c->text, .in_mem = a->mem,
 	    .in_len = a->memlen, .in = a->sp, .from = a->from, .to = a->to,
-	    .out_fd = -1 };
+	    .blank_end = 1, .out_fd = -1 };
 	char *err = NULL;
 	int st = rc_exec(rc, &p, &err);
 
@@ -329,8 +329,13 @@ cond_expand(struct rc *rc, const struct rc_cond *c, unsigned flags,
 		rc_error(rc, c->line, "bad condition \"%s\": %s", text, err);
 		free(err);
 		r = 0;
-	} else
+	} else {
+		if (t.re != NULL && rc_regex_warning(t.re) != NULL)
+			log_warn("%s:%d: warning: invalid regex \"%s\": %s",
+			    rc->cur_file ? rc->cur_file : "rc", c->line, text,
+			    rc_regex_warning(t.re));
 		r = cond_one(rc, &t, flags, hdr, sc);
+	}
 	rc_cond_clear(&t);
 	free(text);
 	return r;

@@ -84,25 +84,51 @@ rc_default_vars(struct rc *rc)
 /*
  * rc_from_line - procmail's -f (and -r): the message's From_ line is made
  * anew, "From sender  date" (what conditions search, what programs and
- * MH folders get). A sender taken from $SENDER changes nothing.
+ * folders get); -f - gives it a new date only. A sender taken from
+ * $SENDER changes nothing: the message keeps its own From_ line.
  */
 static void
 rc_from_line(struct session *s)
 {
 	const struct invocation *inv = s->inv;
+	const char *who;
 	char date[64];
 	time_t now = time(NULL);
 	struct tm tm;
 
-	if (inv == NULL || s->msg == NULL || inv->sender == NULL ||
-	    inv->sender == inv->env_sender || strcmp(inv->sender, "-") == 0)
+	if (inv == NULL || s->msg == NULL)
+		return;
+	if (inv->refresh_from)
+		who = s->msg->from_sender ? s->msg->from_sender : s->sender;
+	else if (inv->sender != NULL && inv->sender != inv->env_sender)
+		who = inv->sender;
+	else
 		return;
 	localtime_r(&now, &tm);
 	if (strftime(date, sizeof date, "%a %b %e %H:%M:%S %Y", &tm) == 0)
 		return;
 	free(s->msg->from_line);
-	s->msg->from_line = xasprintf("From %s  %s", *inv->sender ?
-	    inv->sender : "MAILER-DAEMON", date);
+	s->msg->from_line = xasprintf("From %s  %s", who && *who ? who :
+	    "MAILER-DAEMON", date);
+}
+
+/* set_get - lda/settings.h implemented: settings are rc variables, read
+   when delivery acts */
+static const char *
+set_get(const void *ctx, const char *name)
+{
+	return rc_get(ctx, name);
+}
+
+/* set_trace - lda/settings.h implemented: delivery's lines join the
+   run's trace */
+static void
+set_trace(void *ctx, int dest, const char *text)
+{
+	if (dest)
+		rc_trace_dest(ctx, "%s", text);
+	else
+		rc_trace(ctx, "%s", text);
 }
 
 /* rc_new - an interpreter with procmail's initial variables */
@@ -118,6 +144,7 @@ rc_new(struct session *s)
 	rc->exitcode = -1;
 	rc->abstract = -1;
 	rc->logfd = -1;
+	rc->settings = (struct settings){ set_get, set_trace, rc };
 	buf_init(&rc->hdr, 0);
 	buf_init(&rc->dests, 64 * 1024);
 	/* A program that stops reading its stdin must not kill us. */
@@ -245,6 +272,13 @@ rc_get(const struct rc *rc, const char *name)
 	return rc_vars_get(&rc->vars, name);
 }
 
+/* rc_settings - the settings delivery reads (see rc.h) */
+const struct settings *
+rc_settings(struct rc *rc)
+{
+	return &rc->settings;
+}
+
 /* rc_run_file - run one rc file (see rc.h for the contract) */
 int
 rc_run_file(struct rc *rc, const char *path, int system, char **err)
@@ -265,7 +299,8 @@ rc_run_file(struct rc *rc, const char *path, int system, char **err)
 		rc->trusted = t && *t ? realpath(t, NULL) : NULL;
 		rc->restricted = 1;
 	}
-	r = rc_run_path(rc, path, system);
+	if ((r = rc_run_path(rc, path, system)) == -1)
+		r = 0;		/* logged; the message goes to DEFAULT */
 	rc->restricted = 0;
 	rc->in_system = 0;
 	/* Delivered: nothing more runs, this is procmail's exit. */
@@ -361,13 +396,10 @@ finish_trap(struct rc *rc, const char *trap)
 	struct rc_prog p = { .cmd = trap, .in = sp, .from = 0,
 	    .to = sp->size, .with_from = 1,
 	    .out_fd = rc->logfd != -1 ? rc->logfd : 2 };
-	char *err = NULL, end[2] = { 0, 0 };
+	char *err = NULL;
 	int st;
 
-	/* Ended with an empty line, as procmail feeds programs. */
-	if (sp->size > 0 && (sp->size < 2 || spool_pread(sp, end, 2,
-	    sp->size - 2) != 2 || end[0] != '\n' || end[1] != '\n'))
-		p.tail = "\n";
+	p.blank_end = 1;	/* ended with an empty line, as procmail feeds */
 	if (rc->s->dry_run) {
 		rc_yell(rc, "Would run TRAP (not under --test)", trap);
 		return -1;

@@ -13,6 +13,7 @@
 #include "../lda/session.h"
 
 struct rc;
+struct settings;
 
 /* A new interpreter for s, with procmail's initial variables (HOME, USER,
    LOGNAME, SHELL, SENDMAIL, MAILDIR, DEFAULT, ORGMAIL, ...) set from the
@@ -42,6 +43,10 @@ const char *rc_origin(const struct rc *rc, const char *name);
 
 /* The value of a variable, or NULL when unset. */
 const char *rc_get(const struct rc *rc, const char *name);
+/* The rc's implementation of lda/settings.h (settings are rc variables,
+   read when delivery acts; delivery's trace lines join the rc's), for
+   the session (s->settings); valid as long as rc. */
+const struct settings *rc_settings(struct rc *rc);
 
 /*
  * Run the rc file path. system: the file is the system rc (its settings

@@ -13,6 +13,7 @@
 
 #include "../lda/buf.h"
 #include "../lda/session.h"
+#include "../lda/settings.h"
 #include "rc.h"
 #include "tree.h"
 
@@ -55,7 +56,7 @@ struct rc {
 	int host_stop;		/* HOST mismatched: no DEFAULT, no exit 0 */
 	int default_set;	/* DEFAULT was assigned (command line, rc) */
 	int partial;		/* an h/b-only delivery ended the rc */
-	int partial_copy;	/* the last action delivered only h or b */
+	int partial_copy;	/* the last action wrote only h or b to a folder */
 	int exitcode;		/* EXITCODE as a sysexits code, -1 unset */
 	int abstract;		/* LOGABSTRACT: -1 unset, 0 no, 1 yes, 2 all */
 	char *abs_folder;	/* the last delivery, for the final abstract */
@@ -72,6 +73,7 @@ struct rc {
 	struct buf hdr;		/* the header search area, cached */
 	const struct spool *hdr_of;	/* ... for this message */
 	pid_t mainpid;
+	struct settings settings;	/* what delivery reads (rc_settings) */
 	/* The provenance of the last rc_expand's output: exp_mask[i] is 1
 	   when byte i came from the message or the envelope. */
 	unsigned char *exp_mask;
@@ -141,6 +143,9 @@ struct rc_prog {
 	off_t from, to;		/* part of in to feed */
 	int with_from;		/* prepend in's From_ line */
 	const char *tail;	/* bytes to feed last ("\n" or NULL) */
+	int blank_end;		/* or procmail's end: a newline more unless
+				   what is fed ends with an empty line (an
+				   empty feed is one newline) */
 	int out_fd;		/* stdout, through a pipe, written by us into
 				   this fd (-1: to our stderr or the log) */
 	int *out_err_r;		/* not NULL: the errno of a failed write
@@ -152,6 +157,7 @@ struct rc_prog {
 	char **name_r;		/* not NULL: procmail's name for it (the
 				   command as given to $SHELL, or the words
 				   exec'd joined by spaces), allocated */
+	int *shell_r;		/* not NULL: set to 1 when $SHELL ran it */
 };
 /* Run a program as procmail does (SHELLMETAS decide $SHELL -c or a
    direct exec), with TIMEOUT. Returns its exit status (0..255, 128+sig

@@ -30,7 +30,10 @@ struct rc_regex;
  * Compile a procmail pattern with RC_RE_* flags. ^FROM_DAEMON in the
  * pattern makes all of it case-insensitive, as in procmail. Returns 0 and
  * sets *re_r, or -1 with *err (allocated) saying what is wrong, e.g.
- * "missing ) for the ( at offset 3"; the caller adds file:line.
+ * "groups nested too deeply at offset 3"; the caller adds file:line.
+ * Unbalanced parentheses compile as procmail 3.22 takes them (it logs
+ * "Invalid regexp" and goes on): a ( without ) is closed at the end of
+ * the pattern, a ) without ( ends the pattern; rc_regex_warning says so.
  */
 int rc_regex_compile(const char *pattern, int flags, struct rc_regex **re_r,
     char **err);
@@ -62,6 +65,11 @@ long rc_regex_count(const struct rc_regex *re, const char *mem, size_t memlen,
 
 /* 1 when the pattern has \/ (a match sets $MATCH), else 0. */
 int rc_regex_has_match(const struct rc_regex *re);
+
+/* What procmail would call an invalid regexp that compiled all the same
+   (e.g. "missing ) for the ( at offset 3 (procmail closes it at the end
+   of the pattern)"), or NULL; valid as long as re. */
+const char *rc_regex_warning(const struct rc_regex *re);
 
 /* Free *rep (may be NULL); *rep becomes NULL. */
 void rc_regex_free(struct rc_regex **rep);

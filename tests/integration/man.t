@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # man.t - the manual pages: lda.1 and lda.rc.5 are clean under
 # `mandoc -Tlint` and `groff -ww` (any message fails); lda.rc.5 names every
-# variable the sources read (rc_get, filter_setting ... and the special
-# variables of rc/special.c); lda.1 has ENVIRONMENT, FILES, EXIT STATUS
-# and EXAMPLES, says what -t, -o and -Y do, and every exit code of
+# variable the sources read (rc_get, settings_get, filter_setting ... and
+# the special variables of rc/special.c); lda.1 has ENVIRONMENT, FILES,
+# EXIT STATUS and EXAMPLES, says what -t, -o and -Y do, and every exit code of
 # lda/outcome.c is in its EXIT STATUS and in the README's table.
 . "$LDA_TOP/tests/integration/lib.sh"
 
@@ -20,7 +20,7 @@ done
 
 # every variable the sources read or set appears in lda.rc.5
 vars=$(cd "$LDA_TOP" && {
-	grep -rhoE '\b(board_yes|filter_setting|filter_setting_num|get|opt_value|rc_get|setting_yes|verdict_var|rc_vars_set|rc_yell_assign)\([a-z_>.&-]*, *"[A-Z][A-Z0-9_]+"' \
+	grep -rhoE '\b(board_yes|filter_setting|filter_setting_num|get|opt_value|rc_get|settings_get|setting_yes|verdict_var|rc_vars_set|rc_yell_assign)\([a-z_>.&-]*, *"[A-Z][A-Z0-9_]+"' \
 		--include=*.c lda rc filters
 	grep -hoE 'strcmp\(name, "[A-Z][A-Z0-9_]+"' rc/special.c rc/rc.c
 	sed -n 's/.*\.prefix = "\([A-Z]*\)".*/"\1_FAILURE"/p' filters/*.c

@@ -52,13 +52,14 @@ FIELD = re.compile(rb'^([!-9;-~]+)[ \t]*:')
 
 
 class Msg:
-    __slots__ = ('sender', 'header', 'body', 'where')
+    __slots__ = ('sender', 'header', 'body', 'where', 'fromline')
 
-    def __init__(self, sender, header, body, where=''):
+    def __init__(self, sender, header, body, where='', fromline=None):
         self.sender = sender
         self.header = header
         self.body = body
         self.where = where
+        self.fromline = fromline
 
     def key(self):
         return (self.sender or b'', tuple(self.header),
@@ -90,10 +91,10 @@ def _norm(data, side_root):
 
 def parse_message(data, has_from=True):
     """One message: optional From_ line, header fields, blank line, body."""
-    sender = None
+    sender = fromline = None
     if has_from and data.startswith(b'From '):
         nl = data.find(b'\n')
-        first = data if nl < 0 else data[:nl]
+        first = fromline = data if nl < 0 else data[:nl]
         # the sender and anything after the date (which should be nothing)
         sender = FROM_DATE.sub(rb'\1 DATE', first)[5:]
         if sender.endswith(b' DATE'):
@@ -115,7 +116,7 @@ def parse_message(data, has_from=True):
         name = m.group(1).decode('latin-1') if m else \
             '?' + line[:20].decode('latin-1').rstrip('\n')
         header.append((name, line))
-    return Msg(sender, header, body)
+    return Msg(sender, header, body, fromline=fromline)
 
 
 def parse_mbox(data):
@@ -357,6 +358,7 @@ def check(tree, exitcode, text, input_msg):
     msg PATH#I header ~ RE    a Python regex searched (re.M) in the part
     msg PATH#I body ~ RE      (!~ for "does not match")
     msg PATH#I from = WORD    the From_ sender ('-': no From_ line)
+    msg PATH#I fromline = TEXT  the whole From_ line, date included ('-': none)
     file PATH ~ RE            a file's content (!~ for "does not match")
     file PATH = TEXT          exact content, \\n escapes allowed
     I may be * in msg lines: some message (~, =) / every message (!~).
@@ -412,7 +414,7 @@ def _check_part(op, line, w, tree, input_msg):
     path, sel = w[1].rsplit('#', 1)
     part = 'all'
     i = 2
-    if w[2] in ('header', 'body', 'from'):
+    if w[2] in ('header', 'body', 'from', 'fromline'):
         part, i = w[2], 3
     rel = w[i]
     arg = line.split(None, i + 1)[i + 1] if len(w) > i + 1 else ''
@@ -436,6 +438,8 @@ def _check_part(op, line, w, tree, input_msg):
             return m.body if m.body is not None else b''
         if part == 'from':
             return m.sender if m.sender is not None else b'-'
+        if part == 'fromline':
+            return m.fromline if m.fromline is not None else b'-'
         return m.header_text() + b'\n' + (m.body or b'')
 
     if rel == '=' and arg == 'input':

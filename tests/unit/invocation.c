@@ -24,6 +24,8 @@ static const struct {
 	  "s@x", NULL, "bob", NULL, NULL, 1, 0 },
 	{ "-r is -f", { "-r", "r@x" }, 0, INV_DELIVER, "r@x", NULL, NULL, NULL,
 	  NULL, 0, 0 },
+	{ "-f - refreshes, the sender stays", { "-f", "-", "-d", "bob" }, 0,
+	  INV_DELIVER, "env@x", NULL, "bob", NULL, NULL, 1, 0 },
 	{ "-m rcfile args", { "-m", "A=1", "rc", "x", "y" }, 0, INV_MAILFILTER,
 	  "env@x", "rc", NULL, "x", "A=1", 0, 2 },
 	{ "-m without rcfile", { "-m", "A=1" }, -1, INV_MAILFILTER },
@@ -67,6 +69,8 @@ main(void)
 		if (r == 0) {
 			is_int(inv.mode, cases[i].mode, "%s: mode", cases[i].name);
 			is(inv.sender, cases[i].sender, "%s: sender", cases[i].name);
+			is_int(inv.refresh_from, strstr(cases[i].name, "-f -") != NULL,
+			    "%s: -f -", cases[i].name);
 			is(inv.rcfile, cases[i].rcfile, "%s: rcfile", cases[i].name);
 			is_int(inv.nrecipients, cases[i].nrcpt, "%s: recipients", cases[i].name);
 			is(inv.nrecipients ? inv.recipients[0] : NULL,

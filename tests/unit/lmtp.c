@@ -2,13 +2,16 @@
    child process: greeting and capabilities, the transaction with and
    without PIPELINING, one reply per accepted recipient, refusals of MAIL,
    RCPT and DATA, dot-stuffing, SIZE, multi-line replies, timeouts,
-   garbled and over-long replies. */
+   garbled and over-long replies; STARTTLS's failures (not offered,
+   refused, a reply injected after its 220, a store that cannot speak
+   TLS) over loopback TCP. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -48,7 +51,8 @@ srv_line(int fd, char *buf, size_t n)
  * serve - the child: accept one connection and run script: "> text"
  * sends, "< prefix" reads a line that must start with prefix, "D" reads
  * the data up to the dot into data, "Q" checks that nothing more came
- * within 100 ms (no pipelining), "S" sleeps 2 s, "C" closes. The verdict
+ * within 100 ms (no pipelining), "E" checks that the client closes
+ * without a further byte, "S" sleeps 2 s, "C" closes. The verdict
  * ("ok" or what went wrong) goes to the result file.
  */
 static void
@@ -80,6 +84,14 @@ serve(int lfd, const char *const *script)
 				snprintf(verdict, sizeof verdict, "step %d: pipelined", i);
 				break;
 			}
+		} else if (s[0] == 'E') {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			char c;
+			if (poll(&p, 1, 5000) <= 0 || read(fd, &c, 1) != 0) {
+				snprintf(verdict, sizeof verdict, "step %d: "
+				    "more than the close", i);
+				break;
+			}
 		} else if (s[0] == 'S')
 			sleep(2);
 		else if (s[0] == 'C')
@@ -107,6 +119,27 @@ start(const char *const *script)
 	if (bind(lfd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
 	    listen(lfd, 1) == -1)
 		diag("bind %s: %s", sock, strerror(errno));
+	if ((pid = fork()) == 0)
+		serve(lfd, script);
+	close(lfd);
+	return pid;
+}
+
+/* start_tcp - a server running script on 127.0.0.1; its pid, *port */
+static pid_t
+start_tcp(const char *const *script, char *port, size_t n)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof sin;
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	pid_t pid;
+
+	if (bind(lfd, (struct sockaddr *)&sin, sizeof sin) == -1 ||
+	    listen(lfd, 1) == -1 ||
+	    getsockname(lfd, (struct sockaddr *)&sin, &len) == -1)
+		diag("bind 127.0.0.1: %s", strerror(errno));
+	snprintf(port, n, "%u", ntohs(sin.sin_port));
 	if ((pid = fork()) == 0)
 		serve(lfd, script);
 	close(lfd);
@@ -418,6 +451,83 @@ test_faults(void)
 	}
 }
 
+/* starttls_to - open a TCP connection to a server running script and
+   STARTTLS with mode; lmtp_starttls's result, *status and *err */
+static int
+starttls_to(const char *const *script, enum lmtp_tls_mode mode,
+    struct lmtp_conn **lc, char *status, char **err, pid_t *pid)
+{
+	char port[16];
+	struct lmtp_target t = { "lmtp:inet:127.0.0.1", NULL, "127.0.0.1", port };
+	struct lmtp_tls p = { mode, NULL };
+
+	*pid = start_tcp(script, port, sizeof port);
+	*lc = NULL;
+	status[0] = '\0';
+	if (lmtp_open(&t, NULL, 5, 2, lc, err) == -1)
+		return -2;
+	return lmtp_starttls(*lc, &p, status, err);
+}
+
+/* test_starttls - what STARTTLS does when it cannot be had */
+static void
+test_starttls(void)
+{
+	static const char *const none[] = { GREET, "> 250 PIPELINING", "< QUIT",
+		"> 221 bye", NULL };
+	static const char *const refused[] = { GREET, "> 250-STARTTLS",
+		"> 250 PIPELINING", "< STARTTLS", "> 454 4.7.0 TLS not available",
+		"E", NULL };
+	static const char *const injected[] = { GREET, "> 250-STARTTLS",
+		"> 250 PIPELINING", "< STARTTLS",
+		"> 220 2.0.0 go ahead\r\n250-AUTH PLAIN\r\n250 ok", "E", NULL };
+	static const char *const notls[] = { GREET, "> 250-STARTTLS",
+		"> 250 PIPELINING", "< STARTTLS", "> 220 2.0.0 go ahead",
+		"< ", "> 500 5.5.1 what?", "C", NULL };
+	struct lmtp_conn *lc;
+	char status[16], *err = NULL;
+	pid_t pid;
+
+	is_int(starttls_to(none, LMTP_TLS_REQUIRE, &lc, status, &err, &pid), -1,
+	    "TLS required, STARTTLS not offered: failure");
+	is(status, "4.7.4", "... 4.7.4");
+	like(err, "TLS is required, but the store does not offer STARTTLS",
+	    "... saying so");
+	free(err);
+	lmtp_close(&lc);
+	is(verdict(pid), "ok", "... and nothing but QUIT went out");
+
+	is_int(starttls_to(none, LMTP_TLS_MAY, &lc, status, &err, &pid), 0,
+	    "STORE_TLS=may, not offered: plaintext as before");
+	ok(lc && lmtp_tls_info(lc) == NULL, "... without TLS");
+	lmtp_close(&lc);
+	is(verdict(pid), "ok", "... QUIT");
+
+	is_int(starttls_to(refused, LMTP_TLS_MAY, &lc, status, &err, &pid), -1,
+	    "offered, then refused: failure, no plaintext fall-back");
+	is(status, "4.7.0", "... the store's own 4.7.0");
+	like(err, "STARTTLS refused: 454 4.7.0 TLS not available", "... quoted");
+	free(err);
+	lmtp_close(&lc);
+	is(verdict(pid), "ok", "... not a word more (no QUIT in plaintext)");
+
+	is_int(starttls_to(injected, LMTP_TLS_REQUIRE, &lc, status, &err, &pid),
+	    -1, "lines after the 220, before the handshake: failure");
+	is(status, "4.7.5", "... 4.7.5");
+	like(err, "sent more after its 220 to STARTTLS", "... saying so");
+	free(err);
+	lmtp_close(&lc);
+	is(verdict(pid), "ok", "... no handshake, no QUIT");
+
+	is_int(starttls_to(notls, LMTP_TLS_REQUIRE, &lc, status, &err, &pid),
+	    -1, "a store that answers the handshake in plaintext: failure");
+	is(status, "4.7.5", "... 4.7.5");
+	like(err, "TLS handshake failed", "... saying so");
+	free(err);
+	lmtp_close(&lc);
+	verdict(pid);
+}
+
 int
 main(void)
 {
@@ -431,6 +541,7 @@ main(void)
 	test_lockstep();
 	test_refusals();
 	test_faults();
+	test_starttls();
 	unlink(result);
 	unlink(data);
 	unlink(sock);

@@ -127,6 +127,63 @@ test_mbox(void)
 	}
 }
 
+/* test_mbox_from_line - the message's own From_ line starts its mbox
+   copy when a mail reader takes it for one; anything else gets a new
+   line with the sender (issue 14.2) */
+static const struct {
+	const char *name, *first, *want;
+} from_cases[] = {
+	{ "kept", "From a@b  Sat Nov 21 10:00:00 2026",
+	  "From a@b  Sat Nov 21 10:00:00 2026\nSubject" },
+	{ "kept with a zone", "From a@b Sat Nov 1 10:00:00 UTC 2026 remote from x",
+	  "From a@b Sat Nov 1 10:00:00 UTC 2026 remote from x\nSubject" },
+	{ "no date", "From junk", "From s@x  " },
+	{ "no sender", "From  Sat Nov 21 10:00:00 2026", "From s@x  " },
+	{ "a control byte", "From a@b\x1b[2J  Sat Nov 21 10:00:00 2026",
+	  "From s@x  " },
+	{ "a CR inside", "From a@b\rFrom: forged  Sat Nov 21 10:00:00 2026",
+	  "From s@x  " },
+};
+
+static void
+test_mbox_from_line(void)
+{
+	char msg[2200], path[300], *err = NULL, *p = NULL, *got;
+	struct spool *sp;
+
+	for (size_t i = 0; i < sizeof from_cases / sizeof from_cases[0]; i++) {
+		snprintf(msg, sizeof msg, "%s\nSubject: f\n\nbody\n",
+		    from_cases[i].first);
+		sp = spool_of(msg);
+		snprintf(path, sizeof path, "%s/from%zu", top, i);
+		is_int(mbox_deliver(sp, path, "s@x", 5, 1, &p, &err),
+		    OUT_DELIVERED, "mbox From_ line %s: delivered",
+		    from_cases[i].name);
+		got = slurp(path);
+		if (!ok(got && strncmp(got, from_cases[i].want,
+		    strlen(from_cases[i].want)) == 0, "mbox From_ line %s",
+		    from_cases[i].name))
+			diag("got: %.80s", got ? got : "(none)");
+		free(p);
+		p = NULL;
+		spool_free(&sp);
+	}
+	/* too long for a reader's line buffer: a new line */
+	memcpy(msg, "From a@b", 8);
+	memset(msg + 8, 'x', 1000);
+	snprintf(msg + 1008, sizeof msg - 1008,
+	    "  Sat Nov 21 10:00:00 2026\nSubject: f\n\nbody\n");
+	sp = spool_of(msg);
+	snprintf(path, sizeof path, "%s/fromlong", top);
+	mbox_deliver(sp, path, "s@x", 5, 1, &p, &err);
+	got = slurp(path);
+	ok(got && strncmp(got, "From s@x  ", 10) == 0,
+	    "mbox From_ line over 1000 bytes: a new one");
+	free(p);
+	spool_free(&sp);
+	free(err);
+}
+
 /* test_mbox_rollback - a write that fails midway leaves the old mbox */
 static void
 test_mbox_rollback(void)
@@ -168,15 +225,20 @@ test_mh(void)
 	char dir[300], *p1 = NULL, *p2 = NULL, *err = NULL, seven[340];
 
 	snprintf(dir, sizeof dir, "%s/mh", top);
-	is_int(mh_deliver(sp, dir, &p1, &err), OUT_DELIVERED, "mh: delivered");
+	is_int(mh_deliver(sp, dir, 0, &p1, &err), OUT_DELIVERED, "mh: delivered");
 	like(p1, "/mh/1", "mh: first message is 1");
 	snprintf(seven, sizeof seven, "%s/7", dir);
 	close(open(seven, O_CREAT | O_WRONLY, 0600));
-	mh_deliver(sp, dir, &p2, &err);
+	mh_deliver(sp, dir, 0, &p2, &err);
 	like(p2, "/mh/8", "mh: next after the highest number");
 	is(p1 ? slurp(p1) : NULL, "Subject: mh\n\nbody\n\n",
 	    "mh: bytes intact, an empty line added as procmail does");
 	free(p1);
+	free(p2);
+	p2 = NULL;
+	mh_deliver(sp, dir, 1, &p2, &err);
+	is(p2 ? slurp(p2) : NULL, "Subject: mh\n\nbody\n",
+	    "mh: raw (the r flag): the message as it is, as procmail writes it");
 	free(p2);
 	spool_free(&sp);
 }
@@ -188,6 +250,7 @@ main(void)
 		return 1;
 	test_maildir();
 	test_mbox();
+	test_mbox_from_line();
 	test_mbox_rollback();
 	test_mh();
 	is_int(local_errno_outcome(28 /* ENOSPC */), OUT_TEMPFAIL, "ENOSPC is 75");

@@ -218,9 +218,6 @@ static const struct {
 	int flags;
 	const char *err;	/* a part of the message */
 } bad_cases[] = {
-	{ "(a", I, "missing ) for the ( at offset 0" },
-	{ "x(a|(b)", I, "missing )" },
-	{ "a)", I, "unmatched ) at offset 1" },
 	{ "a{x}", I | X, "invalid {...}" },
 	{ "a{3,2}", I | X, "invalid {n,m}" },
 	{ "a{300}", I | X, "invalid {n,m}" },
@@ -231,6 +228,31 @@ static const struct {
 	/* Both crash TRE 0.8.0. */
 	{ "(a{~1}){2}", I | X, "{n,m} around approximate matching" },
 	{ "b{~1}(x{~1})?{~1}y{~1}", I | X, "inside another" },
+};
+
+/*
+ * Unbalanced parentheses compile as procmail 3.22 takes them (it logs
+ * "Invalid regexp" and goes on; checked against it by the differential
+ * case tests/rc/cases/200-regex-unbalanced-parens): a ( without ) is
+ * closed at the end of the pattern, a ) without ( ends the pattern.
+ */
+static const struct {
+	const char *pattern;
+	int flags;
+	const char *text;
+	int want;
+	const char *warn;	/* a part of rc_regex_warning */
+} lenient_cases[] = {
+	{ "(a", I, "xa", 1, "missing ) for the ( at offset 0" },
+	{ "(a", I, "b", 0, "missing ) for the (" },
+	{ "x(a|(b)", I, "xb", 1, "missing ) for the ( at offset 1" },
+	{ "x(a|(b", I, "xb", 1, "missing ) for the ( at offset 4" },
+	{ "re)xyz", I, "report", 1, "unmatched ) at offset 2" },
+	{ "a)", I, "a", 1, "unmatched ) at offset 1" },
+	{ "x)a", I, "a", 0, "unmatched )" },
+	{ "xyz|b)zzz", I, "ab", 1, "unmatched ) at offset 5" },
+	{ "(a))b", I, "a", 1, "unmatched ) at offset 3" },
+	{ "(a{1}", I | X, "a", 1, "missing ) for the (" },	/* lda's X */
 };
 
 /* spool_of - a spool read from a temporary file holding len bytes of msg */
@@ -333,6 +355,35 @@ test_ext(void)
 			is(m.s, ext_cases[i].want_match, "extended: %s: MATCH",
 			    ext_cases[i].name);
 		buf_free(&m);
+		rc_regex_free(&re);
+	}
+}
+
+/* test_lenient - unbalanced parentheses: compiled as procmail does, and
+   a warning that says what was made of them; balanced ones warn not */
+static void
+test_lenient(void)
+{
+	struct rc_regex *re;
+
+	for (size_t i = 0; i < sizeof lenient_cases / sizeof lenient_cases[0];
+	    i++) {
+		const char *pat = lenient_cases[i].pattern;
+		if ((re = compile(pat, lenient_cases[i].flags)) == NULL) {
+			ok(0, "lenient: %s compiles", pat);
+			continue;
+		}
+		is_int(rc_regex_exec(re, lenient_cases[i].text,
+		    strlen(lenient_cases[i].text), NULL, 0, 0, NULL),
+		    lenient_cases[i].want, "lenient: %s on \"%s\"", pat,
+		    lenient_cases[i].text);
+		like(rc_regex_warning(re), lenient_cases[i].warn,
+		    "lenient: %s warns", pat);
+		rc_regex_free(&re);
+	}
+	if ((re = compile("(a|(b))c\\)[)(]", I)) != NULL) {
+		ok(rc_regex_warning(re) == NULL, "lenient: balanced, escaped "
+		    "and bracketed parentheses give no warning");
 		rc_regex_free(&re);
 	}
 }
@@ -724,6 +775,7 @@ main(void)
 		test_case(i, 1);
 	test_ext();
 	test_errors();
+	test_lenient();
 	test_spool();
 	test_big_body();
 	test_hostile();

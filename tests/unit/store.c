@@ -90,7 +90,8 @@ test_settings(void)
 		"RCPT_DELIMITER=-+", "STORE_SEPARATOR=/", "RCPT_DOWNCASE=yes",
 		"STORE_FALLBACK=no", "STORE_TIMEOUT=7", "STORE_CONNECT_TIMEOUT=3",
 		"STORE_PLAINTEXT=on", "STORE_MECHANISMS=PLAIN",
-		"STORE_CREDENTIALS=/etc/c", NULL };
+		"STORE_CREDENTIALS=/etc/c", "STORE_TLS=require",
+		"STORE_TLS_CAFILE=/etc/ca.pem", NULL };
 	static const struct {
 		const char *bad, *word;
 	} bad[] = {
@@ -101,6 +102,8 @@ test_settings(void)
 		{ "STORE_SEPARATOR=:", "STORE_SEPARATOR" },
 		{ "RCPT_DELIMITER=@", "RCPT_DELIMITER" },
 		{ "STORE=lmtp:tcp:h:1", "STORE" },
+		{ "STORE_TLS=yes", "STORE_TLS=yes: want off, may or require" },
+		{ "STORE_TLS_CAFILE=ca.pem", "STORE_TLS_CAFILE=ca.pem: want an absolute path" },
 	};
 	struct store_settings s;
 	char *err = NULL;
@@ -114,6 +117,8 @@ test_settings(void)
 	ok(s.fallback && !s.downcase && !s.plaintext && s.credentials == NULL,
 	    "fallback on, downcase, plaintext and credentials off");
 	is(s.mechs, SASL_MECHS_DEFAULT, "mechanisms: strongest first");
+	ok(s.tls == LMTP_TLS_OFF && s.tls_cafile == NULL,
+	    "STORE_TLS off, no CA file (the system's)");
 	store_settings_free(&s);
 
 	vars = set;
@@ -123,6 +128,8 @@ test_settings(void)
 	    s.timeout == 7 && s.connect_timeout == 3, "every setting taken");
 	is(s.credentials, "/etc/c", "STORE_CREDENTIALS");
 	is(s.mechs, "PLAIN", "STORE_MECHANISMS");
+	ok(s.tls == LMTP_TLS_REQUIRE, "STORE_TLS=require");
+	is(s.tls_cafile, "/etc/ca.pem", "STORE_TLS_CAFILE");
 	store_settings_free(&s);
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -1,0 +1,303 @@
+/*
+ * rcptrun.c - lda -z's recipients: checked at RCPT, each delivered in a
+ * child of its own after the dot, its outcome made into its reply.
+ * Does: move the client's descriptors off 0-2; answer RCPT (as root the
+ * Unix account, as -d decides; not root, with --store the store's own
+ * answer on a connection kept for the session, else any user part lda
+ * could deliver for); fork one child per recipient that runs what -d
+ * (root) or a run as ourselves (not root) runs, and read back its exit
+ * code and status line: the same outcome as the exit code, as a reply.
+ * Does not: run user code in the parent, speak LMTP (lmtpd.c), run the
+ * rc (the caller's function).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "address.h"
+#include "invocation.h"
+#include "lmtp.h"
+#include "lmtpd.h"
+#include "log.h"
+#include "rcptrun.h"
+#include "status.h"
+#include "store.h"
+#include "undo.h"
+#include "xalloc.h"
+
+struct ctx {
+	const struct invocation *inv;
+	rcptrun_fn *run;
+	int in, out;		/* the client */
+	int root;		/* started as root: each child becomes its user */
+	char *self;		/* not root: our user name */
+	struct store *probe;	/* --store, not root: the store's verdict */
+};
+
+/* account - RCPT as root: the Unix account decides, as for -d */
+static void
+account(const char *user, struct lmtpd_reply *r)
+{
+	errno = 0;
+	if (getpwnam(user) != NULL)
+		lmtpd_reply_set(r, 250, "2.1.5", "ok");
+	else if (errno == 0 || errno == ENOENT || errno == ESRCH ||
+	    errno == EBADF || errno == EPERM)
+		lmtpd_reply_set(r, 550, "5.1.1", "user unknown");
+	else
+		lmtpd_reply_set(r, 451, "4.3.0", "cannot look up the user: %s",
+		    strerror(errno));
+}
+
+/* probe - RCPT into the store: its own answer; down or slow is 4xx */
+static void
+probe(struct ctx *c, const char *user, struct lmtpd_reply *r)
+{
+	struct lmtp_reply lr;
+	char *err = NULL;
+
+	if (store_probe(c->probe, user, NULL, &lr, &err) == -1) {
+		log_warn("lmtp server: to=<%s>: cannot ask the store: %s",
+		    user, err);
+		lmtpd_reply_set(r, 451, "4.4.1", "cannot ask the store now: %s",
+		    err);
+		free(err);
+		return;
+	}
+	if (lr.code >= 200 && lr.code < 300)
+		lmtpd_reply_set(r, 250, "2.1.5", "ok");
+	else if (lr.code >= 500 && lr.code < 600)
+		lmtpd_reply_set(r, 550, lr.status[0] == '5' ? lr.status :
+		    "5.1.1", "user unknown: the store says %s", lr.text ?
+		    lr.text : "no");
+	else
+		lmtpd_reply_set(r, 451, lr.status[0] == '4' ? lr.status :
+		    "4.3.0", "cannot check the user now: the store says %s",
+		    lr.text ? lr.text : "nothing");
+	lmtp_reply_free(&lr);
+}
+
+/* check - the verdict at RCPT time (lmtpd_ops.check) */
+static void
+check(void *vc, const char *rcpt, struct lmtpd_reply *r)
+{
+	struct ctx *c = vc;
+	struct address_opts ao;
+	struct address a;
+
+	address_opts(c->inv, &ao);
+	address_split(rcpt, &ao, &a);	/* the @domain goes */
+	if (a.user == NULL || a.user[0] == '\0')
+		lmtpd_reply_set(r, 550, "5.1.3", "no user part in <%s>", rcpt);
+	else if (c->root)
+		account(a.user, r);
+	else if (c->self && strcmp(a.user, c->self) == 0)
+		lmtpd_reply_set(r, 250, "2.1.5", "ok");
+	else if (!address_user_ok(a.user))
+		lmtpd_reply_set(r, 550, "5.1.1", "user unknown");
+	else if (c->probe)
+		probe(c, a.user, r);
+	else	/* the store of the system rc decides after DATA */
+		lmtpd_reply_set(r, 250, "2.1.5", "ok");
+	address_free(&a);
+}
+
+/* child - one recipient's run; never returns */
+static void
+child(struct ctx *c, const struct invocation *one, struct spool *sp,
+    int p[2])
+{
+	enum outcome o;
+	int code;
+
+	close(c->in);
+	close(c->out);
+	signal(SIGPIPE, SIG_DFL);
+	status_child(p);
+	/* its own time budget and undo list: a signal or the deadline
+	   undoes what is not committed, and this recipient gets 451 */
+	if (!one->dry_run) {
+		undo_init();
+		undo_child_start(p[1]);
+	}
+	o = c->run(one, sp);
+	code = status_end(o);
+	fflush(stdout);
+	log_end();
+	_exit(code);
+}
+
+/* reply_of - the child's exit code and status line as a reply */
+static void
+reply_of(int code, const char *line, int dry, struct lmtpd_reply *r)
+{
+	enum outcome o = outcome_from_exit(code);
+	char status[16];
+	const char *text = line ? strchr(line, ' ') : NULL;
+	int n = 0;
+
+	if (code == EX_OK) {
+		lmtpd_reply_set(r, 250, "2.0.0", dry ? "would be delivered "
+		    "(--test: nothing written)" : "delivered");
+		return;
+	}
+	/* "4.2.2 text": the status, its class the reply's */
+	snprintf(status, sizeof status, "%s", outcome_status(o));
+	if (text && text - line < (ptrdiff_t)sizeof status &&
+	    sscanf(line, "%*1[245].%*3[0-9].%*3[0-9]%n", &n) == 0 &&
+	    line + n == text) {
+		memcpy(status, line, (size_t)n);
+		status[n] = '\0';
+	}
+	status[0] = (char)('0' + outcome_reply(o) / 100);
+	lmtpd_reply_set(r, outcome_reply(o), status, "%s%s", text ? text + 1 :
+	    "delivery failed", dry ? " (--test)" : "");
+}
+
+/* deliver - one recipient after the dot (lmtpd_ops.deliver) */
+static void
+deliver(void *vc, struct spool *sp, const char *sender, const char *rcpt,
+    struct lmtpd_reply *r)
+{
+	struct ctx *c = vc;
+	struct invocation one = *c->inv;
+	char *rcpts[2] = { (char *)rcpt, NULL }, line[1100];
+	int p[2], status, code;
+	pid_t pid;
+
+	one.sender = sender;
+	one.recipients = rcpts;
+	one.nrecipients = 1;
+	one.lmtp_server = 0;
+	if (status_pipe(p) == -1 || (pid = fork()) == -1) {
+		log_warn("lmtp server: to=<%s>: cannot fork: %s", rcpt,
+		    strerror(errno));
+		lmtpd_reply_set(r, 451, "4.3.0", "cannot fork: %s",
+		    strerror(errno));
+		return;
+	}
+	if (pid == 0)
+		child(c, &one, sp, p);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	code = WIFEXITED(status) ? WEXITSTATUS(status) : EX_TEMPFAIL;
+	if (status_child_line(p, line, sizeof line) == -1) {
+		if (WIFSIGNALED(status))
+			snprintf(line, sizeof line, "4.3.0 delivery ended by "
+			    "signal %d", WTERMSIG(status));
+		else
+			line[0] = '\0';
+	}
+	reply_of(code, line[0] ? line : NULL, c->inv->dry_run, r);
+}
+
+/* client_fds - the client's descriptors moved above 2; /dev/null on 0
+   and 1 (and on 2 when it is the client too): nothing a delivery or a
+   program prints can reach the client as a reply */
+static int
+client_fds(int *in, int *out)
+{
+	struct stat s0, s2;
+	int null;
+
+	if ((*in = fcntl(0, F_DUPFD_CLOEXEC, 3)) == -1 ||
+	    (*out = fcntl(1, F_DUPFD_CLOEXEC, 3)) == -1 ||
+	    (null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		return -1;
+	dup2(null, 0);
+	dup2(null, 1);
+	if (fstat(*in, &s0) == 0 && fstat(2, &s2) == 0 &&
+	    s0.st_dev == s2.st_dev && s0.st_ino == s2.st_ino)
+		dup2(null, 2);
+	if (null > 2)
+		close(null);
+	return 0;
+}
+
+/* getvar - the store's settings for RCPT probes: --store and the
+   command line's VAR=value */
+static const char *
+getvar(const void *vinv, const char *name)
+{
+	const struct invocation *inv = vinv;
+
+	if (strcmp(name, "STORE") == 0 && inv->store)
+		return inv->store;
+	return invocation_var(inv, name);
+}
+
+/* setup - our name, the probe store, SIZE; -1 with *err on a setting
+   lda cannot use */
+static int
+setup(struct ctx *c, struct lmtpd_ops *ops, char **err)
+{
+	const char *size = invocation_var(c->inv, "LMTP_SIZE");
+	struct store_settings set;
+	struct passwd *pw;
+
+	if (size) {
+		char *end;
+		errno = 0;
+		ops->size_max = strtoull(size, &end, 10);
+		if (errno || *end || end == size || ops->size_max == 0) {
+			*err = xasprintf("LMTP_SIZE=%s: not a number of bytes",
+			    size);
+			return -1;
+		}
+	}
+	if (!c->root && (pw = getpwuid(getuid())) != NULL)
+		c->self = xstrdup(pw->pw_name);
+	if (!c->root && getvar(c->inv, "STORE") != NULL) {
+		if (store_settings_read(&set, getvar, c->inv, err) == -1)
+			return -1;
+		c->probe = store_new(&set);
+	}
+	return 0;
+}
+
+/* rcptrun_session - serve one LMTP client (rcptrun.h) */
+int
+rcptrun_session(const struct invocation *inv, rcptrun_fn *run)
+{
+	struct ctx c = { .inv = inv, .run = run, .root = getuid() == 0 };
+	struct lmtpd_ops ops = { .check = check, .deliver = deliver,
+	    .ctx = &c, .tmpdir = inv->tmpdir };
+	char host[256], *err = NULL;
+	int r = -1;
+
+	if (client_fds(&c.in, &c.out) == -1) {
+		log_warn("lmtp server: descriptors: %s", strerror(errno));
+		return EX_TEMPFAIL;
+	}
+	signal(SIGPIPE, SIG_IGN);	/* a client gone is a write error */
+	if (gethostname(host, sizeof host) == -1)
+		snprintf(host, sizeof host, "localhost");
+	host[sizeof host - 1] = '\0';
+	ops.name = host;
+	if (setup(&c, &ops, &err) == -1) {
+		/* a mistake is loud: the client sees it and keeps its mail */
+		char line[600];
+		int n = snprintf(line, sizeof line, "421 4.3.5 %s\r\n", err);
+		log_warn("lmtp server: %s; the mail stays with the MTA", err);
+		if (n > 0 && write(c.out, line, (size_t)n < sizeof line ?
+		    (size_t)n : sizeof line - 1) < 0) {
+			/* nobody to tell but the log */
+		}
+		free(err);
+	} else
+		r = lmtpd_serve(c.in, c.out, &ops);
+	store_free(&c.probe);
+	free(c.self);
+	close(c.in);
+	close(c.out);
+	return r == 0 ? EX_OK : EX_TEMPFAIL;
+}
