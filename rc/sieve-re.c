@@ -20,6 +20,57 @@ re_word(unsigned c)
 	    (c >= '0' && c <= '9') || c == '_';
 }
 
+/* re_first_blank - may the alternative at p (up to its | or the
+   group's end) begin with a blank? Conservative: 1 unless its first
+   atom is a plain byte (or escaped one) that is none and not optional */
+static int
+re_first_blank(const char *p, const char *end)
+{
+	unsigned c;
+
+	if (p >= end || strchr("|)([.^$*+?", *p) != NULL)
+		return 1;
+	c = (unsigned char)*p++;
+	if (c == '\\') {
+		if (p == end || *p == '<' || *p == '>' || *p == '/')
+			return 1;
+		c = (unsigned char)*p++;
+	}
+	if (p < end && (*p == '*' || *p == '?'))
+		return 1;
+	return c == ' ' || c == '\t';
+}
+
+/* re_group_blank - may the group opening at p begin with a blank (any
+   alternative, or the group optional)? */
+static int
+re_group_blank(const char *p, const char *end)
+{
+	int depth = 0, blank = re_first_blank(p + 1, end);
+
+	for (const char *q = p; q < end; q++) {
+		if (*q == '\\') {
+			q++;
+			continue;
+		}
+		if (*q == '[') {
+			q += 1 + (q + 1 < end && q[1] == '^');
+			q += q < end && *q == ']';
+			while (q < end && *q != ']')
+				q++;
+			continue;
+		}
+		if (*q == '(')
+			depth++;
+		else if (*q == ')' && --depth == 0)
+			return blank || (q + 1 < end && (q[1] == '*' ||
+			    q[1] == '?'));
+		else if (*q == '|' && depth == 1)
+			blank |= re_first_blank(q + 1, end);
+	}
+	return 1;
+}
+
 /* re_lit - one literal byte, escaped for an ERE */
 static void
 re_lit(struct buf *b, unsigned c)
@@ -119,8 +170,8 @@ re_class(const char **pp, const char *end, struct buf *b, int *blank_r)
  * pattern is empty). Returns 0, or -1 with *why.
  */
 int
-sv_re_convert(const char *p, size_t n, struct buf *out, int *first_blank_r,
-    const char **why)
+sv_re_convert(const char *p, size_t n, int body, struct buf *out,
+    int *first_blank_r, const char **why)
 {
 	const char *end = p + n;
 	int due = 1, depth = 0, first = 1, blank = 0;
@@ -135,10 +186,12 @@ sv_re_convert(const char *p, size_t n, struct buf *out, int *first_blank_r,
 		case '(':
 			depth++;
 			buf_putc(out, '(');
+			if (first) {
+				*first_blank_r |= re_group_blank(p, end);
+				first = 0;
+			}
 			p++;
 			due = 1;
-			if (first)
-				*first_blank_r = 1;	/* cannot tell: say so */
 			continue;
 		case ')':
 			if (depth == 0)
@@ -168,11 +221,21 @@ sv_re_convert(const char *p, size_t n, struct buf *out, int *first_blank_r,
 			buf_putc(out, (int)c);
 			continue;
 		case '.':
+			if (body) {
+				*why = "\".\" in a body regex (procmail's stops at "
+				    "a line end, Sieve's may not)";
+				return -1;
+			}
 			buf_putc(out, '.');
 			p++;
 			blank = 1;
 			break;
 		case '[':
+			if (body && p + 1 < end && p[1] == '^') {
+				*why = "a negated class in a body regex (it would "
+				    "match the line end)";
+				return -1;
+			}
 			p++;
 			if ((w = re_class(&p, end, out, &blank)) != NULL) {
 				*why = w;
@@ -191,9 +254,18 @@ sv_re_convert(const char *p, size_t n, struct buf *out, int *first_blank_r,
 				    "variable form";
 				return -1;
 			}
+			if ((c == '<' || c == '>') && body) {
+				*why = "\\< or \\> in a body regex (the stores' "
+				    "CRLF line ends)";
+				return -1;
+			}
 			if (c == '<' || c == '>') {
+				/* procmail's consumes a non-word byte or the
+				   newline; after that newline nothing more of
+				   this line can match: "$" only when last */
 				buf_puts(out, c == '<' ? "(^|[^a-zA-Z0-9_])" :
-				    "([^a-zA-Z0-9_]|$)");
+				    p == end ? "([^a-zA-Z0-9_]|$)" :
+				    "[^a-zA-Z0-9_]");
 				blank = 1;
 				break;
 			}
@@ -206,11 +278,19 @@ sv_re_convert(const char *p, size_t n, struct buf *out, int *first_blank_r,
 			blank = c == ' ' || c == '\t';
 			break;
 		case '^':
+			if (body) {
+				/* a LF in a Sieve string is a CRLF (Pigeonhole
+				   then misses an LF body); [[:cntrl:]] would
+				   take a tab too */
+				*why = "^ in a body regex (no regex form for a "
+				    "line start in both stores)";
+				return -1;
+			}
 			*why = "^ inside the pattern (procmail's newline: "
 			    "it reaches across header lines)";
 			return -1;
 		case '$':
-			if (p + 1 != end || depth > 0) {
+			if (body || p + 1 != end || depth > 0) {
 				*why = "$ inside the pattern (procmail's newline: "
 				    "it reaches across header lines)";
 				return -1;

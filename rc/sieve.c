@@ -33,6 +33,9 @@ static const char *const sv_ext_names[] = {
 	"comparator-i;octet",
 };
 
+/* Where $MATCH stands in an expanded text (a \/ set it at run time). */
+#define SV_MATCH	'\001'
+
 struct sv_var {
 	char *name;
 	char *value;		/* NULL: unknown (computed, or conditional) */
@@ -49,6 +52,10 @@ struct sv {
 	int block;		/* nested block depth */
 	int ended;		/* SWITCHRC at the top: the rest never runs */
 	int recipes, recipes_reported, reported;
+	int cap_ok;		/* a \/ may stand in the condition at hand */
+	int captured;		/* ... and one did: ${1} is $MATCH */
+	int cap_empty;		/* ... and it may be empty */
+	int match_live;		/* $MATCH is the Sieve variable "match" */
 	struct sv_var *vars;
 	size_t nvars;
 	struct store_settings set;	/* only the separator is used */
@@ -136,7 +143,13 @@ sv_expand(struct sv *sv, const char *raw, const char **why)
 		}
 		v = sv_var_find(sv, name, n);
 		val = v ? v->value : "";
-		if (val == NULL || (n == 5 && strncmp(name, "MATCH", 5) == 0)) {
+		if (n == 5 && strncmp(name, "MATCH", 5) == 0 && sv->match_live) {
+			/* a \/ set it: the script's "match" (sv_folders) */
+			buf_putc(&b, SV_MATCH);
+			p = name + n - (p[1] != '{');
+			continue;
+		}
+		if (val == NULL) {
 			*why = "a variable whose value is only known when a "
 			    "message arrives";
 			goto fail;
@@ -170,23 +183,34 @@ sv_line(struct sv *sv, const char *fmt, ...)
 	free(s);
 }
 
+/* sv_quote_part - s[0..n) escaped for the inside of a Sieve string;
+   -1 as sv_quote */
+static int
+sv_quote_part(struct buf *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)s[i] < 32 && s[i] != '\t')
+			return -1;
+		if (s[i] == '$' && i + 1 < n && s[i + 1] == '{')
+			return -1;
+		if (s[i] == '"' || s[i] == '\\')
+			buf_putc(b, '\\');
+		buf_putc(b, s[i]);
+	}
+	return 0;
+}
+
 /* sv_quote - s as a Sieve quoted string; -1 when it holds "${" (the
    variables extension would expand it) or a byte no script may hold */
 static int
 sv_quote(struct buf *b, const char *s)
 {
-	if (strstr(s, "${") != NULL)
-		return -1;
+	int r;
+
 	buf_putc(b, '"');
-	for (; *s; s++) {
-		if ((unsigned char)*s < 32 && *s != '\t')
-			return -1;
-		if (*s == '"' || *s == '\\')
-			buf_putc(b, '\\');
-		buf_putc(b, *s);
-	}
+	r = sv_quote_part(b, s, strlen(s));
 	buf_putc(b, '"');
-	return 0;
+	return r;
 }
 
 /* sv_report - a construct at line without an exact form: said on the
@@ -255,6 +279,142 @@ sv_names(const char *p, struct buf *out)
 	return q + 1;
 }
 
+/* sv_bom - the offset of the \/ of r outside groups and classes; -1
+   when there is none, -2 when it stands inside a group */
+static long
+sv_bom(const char *r)
+{
+	int depth = 0;
+
+	for (const char *p = r; *p; p++) {
+		if (*p == '[') {
+			p += 1 + (p[1] == '^');
+			p += *p == ']';
+			while (*p && *p != ']')
+				p++;
+			if (*p == '\0')
+				break;
+		} else if (*p == '\\' && p[1] == '/')
+			return depth ? -2 : (long)(p - r);
+		else if (*p == '\\' && p[1])
+			p++;
+		else if (*p == '(')
+			depth++;
+		else if (*p == ')' && depth)
+			depth--;
+	}
+	return -1;
+}
+
+/* sv_atoms - whether p[0..n) is a sequence of single-byte atoms
+   (literals, ".", classes) with a repetition at most on the last one
+   (tail: also before a final "$"); none at all when !tail */
+static int
+sv_atoms(const char *p, size_t n, int tail)
+{
+	const char *end = p + n;
+
+	while (p < end) {
+		if (*p == '[') {
+			p += 1 + (p[1] == '^');
+			p += p < end && *p == ']';
+			while (p < end && *p != ']')
+				p++;
+			if (p == end)
+				return 0;
+			p++;
+		} else if (*p == '\\') {
+			if (p + 1 == end || p[1] == '<' || p[1] == '>' ||
+			    p[1] == '/')
+				return 0;
+			p += 2;
+		} else if (strchr("|()*+?^", *p) != NULL)
+			return 0;
+		else if (*p == '$')
+			return tail && p + 1 == end;
+		else
+			p++;
+		if (p < end && strchr("*+?", *p) != NULL) {
+			if (!tail)
+				return 0;
+			p++;
+			if (!(p == end || (*p == '$' && p + 1 == end)))
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* sv_single - p[0..n) is one atom */
+static int
+sv_single(const char *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (*p == '\\')
+		return n == 2;
+	if (*p == '[') {
+		const char *q = p + 1 + (p[1] == '^');
+		q += *q == ']';
+		while (q < p + n && *q != ']')
+			q++;
+		return q + 1 == p + n;
+	}
+	return n == 1;
+}
+
+/* sv_capture - r with its \/ at bom as "L(R)" in ere: procmail takes
+   the shortest L and then the longest R, which a regex's capture is
+   when L has a fixed length and R repeats only its last atom (in
+   Cyrus's PCRE as in POSIX) */
+static int
+sv_capture(struct sv *sv, const char *r, size_t bom, int macro,
+    struct buf *ere, int *blank_r, const char **why)
+{
+	struct buf tail;
+	int bl = 0, br = 0;
+
+	if (macro || !sv->cap_ok) {
+		*why = "\\/ after ^TO_, in a negated condition, in one of several "
+		    "alternatives or before another condition";
+		return -1;
+	}
+	if (!sv_atoms(r, bom, 0)) {
+		*why = "the text before \\/ varies in length (procmail takes it "
+		    "as short as possible, a regex as long)";
+		return -1;
+	}
+	if (r[bom + 2] == '\0' || !sv_atoms(r + bom + 2, strlen(r + bom + 2),
+	    1)) {
+		*why = "the text after \\/ is empty, or has alternatives or a "
+		    "repetition before its end (Cyrus's PCRE and POSIX capture "
+		    "differently)";
+		return -1;
+	}
+	buf_init(&tail, 0);
+	if (sv_re_convert(r, bom, 0, ere, &bl, why) == -1 ||
+	    sv_re_convert(r + bom + 2, strlen(r + bom + 2), 0, &tail, &br,
+	    why) == -1) {
+		buf_free(&tail);
+		return -1;
+	}
+	buf_printf(ere, "(%s)", tail.s);
+	buf_free(&tail);
+	*blank_r = bom ? bl : br;
+	sv->captured = 1;
+	/* only the last atom repeats: empty when it is the only one and
+	   may be absent */
+	{
+		const char *rt = r + bom + 2, *e = rt + strlen(rt);
+		if (e > rt && e[-1] == '$')
+			e--;
+		sv->cap_empty = e > rt && (e[-1] == '*' || e[-1] == '?') &&
+		    sv_atoms(rt, (size_t)(e - rt) - 1, 0) &&
+		    sv_single(rt, (size_t)(e - rt) - 1);
+	}
+	return 0;
+}
+
 /* sv_field - one alternative p[0..n) of a header pattern, anchored at a
    named field (or ^TO_ / ^TO), as a Sieve test in t; -1 with *why */
 static int
@@ -264,7 +424,8 @@ sv_field(struct sv *sv, const char *p, size_t n, struct buf *t,
 	struct buf names, ere, q;
 	char *alt = xstrndup(p, n);
 	const char *r, *pre = "^";
-	int anchor = 1, lead = 0, blank = 0, rv = -1;
+	int anchor = 1, lead = 0, blank = 0, rv = -1, macro = 0;
+	long bom;
 
 	buf_init(&names, 0);
 	buf_init(&ere, 0);
@@ -272,6 +433,7 @@ sv_field(struct sv *sv, const char *p, size_t n, struct buf *t,
 	if (strncmp(alt, "^TO_", 4) == 0 || strncmp(alt, "^TO", 3) == 0) {
 		int us = alt[3] == '_';
 		r = alt + 3 + us;
+		macro = 1;
 		buf_puts(&names, sv_to_fields);
 		buf_puts(&ere, us ? "^(.*[^-a-zA-Z0-9_.])?" :
 		    "^(.*[^a-zA-Z])?");
@@ -295,7 +457,7 @@ sv_field(struct sv *sv, const char *p, size_t n, struct buf *t,
 		for (int i = 0; sv_blanks[i]; i++)
 			if (strncmp(r, sv_blanks[i], strlen(sv_blanks[i])) == 0) {
 				r += strlen(sv_blanks[i]);
-				lead = 1;
+				lead = i >= 8 ? 2 : 1;	/* 2: exactly one */
 				break;
 			}
 		if (strncmp(r, ".*", 2) == 0) {
@@ -304,15 +466,31 @@ sv_field(struct sv *sv, const char *p, size_t n, struct buf *t,
 			pre = "";
 		}
 	}
-	if (*r == '\0' && anchor == 0) {
+	if (*r == '\0' && !macro) {
 		buf_printf(t, "exists %s", names.s);
 		rv = 0;
 		goto out;
 	}
-	if (sv_re_convert(r, strlen(r), &ere, &blank, why) == -1)
+	bom = sv_bom(r);
+	if (bom == -1) {
+		if (sv_re_convert(r, strlen(r), 0, &ere, &blank, why) == -1)
+			goto out;
+		if (*r == '\0')
+			blank = 0;
+	} else if (sv_capture(sv, r, (size_t)bom, macro, &ere, &blank,
+	    why) == -1)
 		goto out;
-	if (*r == '\0')
+	/* after exactly one blank, the value's first character follows
+	   (one blank after the colon: doc/sieve.md); after "*" or ".*"
+	   the pattern may begin in the blanks Sieve removed */
+	if (blank && lead == 2 && anchor && strncmp(r, "\\<", 2) != 0)
 		blank = 0;
+	/* a leading \< takes the blank (or the colon) as its non-word
+	   character: the value's start, unless one blank was taken */
+	if (strncmp(r, "\\<", 2) == 0 && lead != 2) {
+		blank = 0;
+		lead = 1;
+	}
 	if (blank) {
 		*why = "the text after the colon may begin with a blank, which "
 		    "Sieve's field value has removed";
@@ -387,8 +565,10 @@ sv_header(struct sv *sv, const char *p, struct buf *t, const char **why)
 				break;
 		}
 	}
-	if (k > 1)
+	if (k > 1) {
 		buf_puts(t, "anyof(");
+		sv->cap_ok = 0;
+	}
 	for (size_t i = 0; i < k; i++) {
 		if (i)
 			buf_puts(t, ", ");
@@ -434,6 +614,7 @@ sv_cond(struct sv *sv, const struct rc_cond *c, unsigned flags,
     struct buf *t, const char **why)
 {
 	int h = (flags & RC_F_H) || !(flags & RC_F_B), b = flags & RC_F_B;
+	int re = 1, blank;
 	struct buf lit;
 
 	if (c->weighted) {
@@ -480,10 +661,15 @@ sv_cond(struct sv *sv, const struct rc_cond *c, unsigned flags,
 		return sv_header(sv, c->text, t, why);
 	}
 	buf_init(&lit, 0);
-	if (!sv_re_literal(c->text, strlen(c->text), &lit)) {
+	if (sv_re_literal(c->text, strlen(c->text), &lit))
+		re = 0;
+	else if (strstr(c->text, "\\/")) {
 		buf_free(&lit);
-		*why = "a body regex (only a plain string has an exact form: "
-		    "Sieve's body regex sees the whole body as one line)";
+		*why = "\\/ in a body condition";
+		return -1;
+	} else if (sv_re_convert(c->text, strlen(c->text), 1, &lit, &blank,
+	    why) == -1) {
+		buf_free(&lit);
 		return -1;
 	}
 	buf_puts(t, "body :raw ");
@@ -491,10 +677,10 @@ sv_cond(struct sv *sv, const struct rc_cond *c, unsigned flags,
 		buf_puts(t, ":comparator \"i;octet\" ");
 		sv->ext |= SV_COMPARATOR;
 	}
-	buf_puts(t, ":contains ");
+	buf_puts(t, re ? ":regex " : ":contains ");
 	sv_quote(t, lit.s);
 	buf_free(&lit);
-	sv->ext |= SV_BODY;
+	sv->ext |= SV_BODY | (re ? SV_REGEX : 0);
 	return 0;
 }
 
@@ -513,22 +699,38 @@ sv_words(const char *s)
 	return n;
 }
 
-/* sv_folders - a folder action as statements in a; -1 with *why */
+/* sv_box - the mailbox box as a Sieve string, $MATCH as ${match} */
 static int
-sv_folders(struct sv *sv, const struct rc_recipe *r, struct buf *a,
+sv_box(struct buf *a, const char *box)
+{
+	const char *m = strchr(box, SV_MATCH);
+	int r;
+
+	buf_putc(a, '"');
+	if (m == NULL)
+		r = sv_quote_part(a, box, strlen(box));
+	else {
+		r = sv_quote_part(a, box, (size_t)(m - box));
+		buf_puts(a, "${match}");
+		r |= sv_quote_part(a, m + 1, strlen(m + 1));
+	}
+	buf_putc(a, '"');
+	return r;
+}
+
+/* sv_words_out - the folders of the expanded text as statements in a;
+   -1 with *why */
+static int
+sv_words_out(struct sv *sv, int copy, char *text, struct buf *a,
     const char **why)
 {
-	char *text = sv_expand(sv, r->action, why), *w, *save = NULL;
-	int copy = (r->flags & RC_F_c) != 0, n = 0, rv = 0, again = 0;
-	size_t words;
+	char *w, *save = NULL;
+	int n = 0, rv = 0, again = 0;
+	size_t words = sv_words(text);
 	const char *md = sv_get(sv, "MAILDIR"), *def = sv_get(sv, "DEFAULT"),
 	    *org = sv_get(sv, "ORGMAIL");
 
-	if (text == NULL)
-		return -1;
-	words = sv_words(text);
 	if (md == NULL || def == NULL || org == NULL) {
-		free(text);
 		*why = "MAILDIR, DEFAULT or ORGMAIL is only known when a "
 		    "message arrives";
 		return -1;
@@ -542,8 +744,7 @@ sv_folders(struct sv *sv, const struct rc_recipe *r, struct buf *a,
 			/* lda (procmail) skips the rest after a file */
 			*why = "several folders after one that may be a file "
 			    "(procmail skips the others when it is an mbox)";
-			rv = -1;
-			break;
+			return -1;
 		}
 		if (strcmp(w, "/dev/null") == 0) {
 			if (!copy)
@@ -571,7 +772,7 @@ sv_folders(struct sv *sv, const struct rc_recipe *r, struct buf *a,
 				again = 1;
 			free(line);
 			buf_printf(a, "fileinto %s", copy ? ":copy " : "");
-			if (sv_quote(a, box) == -1) {
+			if (sv_box(a, box) == -1) {
 				*why = "a folder name with \"${\" or a control "
 				    "character";
 				rv = -1;
@@ -582,7 +783,6 @@ sv_folders(struct sv *sv, const struct rc_recipe *r, struct buf *a,
 		}
 		free(name);
 	}
-	free(text);
 	if (rv == 0 && n == 0) {
 		*why = "an empty folder list";
 		rv = -1;
@@ -592,6 +792,101 @@ sv_folders(struct sv *sv, const struct rc_recipe *r, struct buf *a,
 	   say that this delivery ends the implicit keep */
 	if (again)
 		buf_puts(a, "discard;\n");
+	return rv;
+}
+
+/*
+ * sv_match_folder - a folder named with $MATCH (one word): lda files it
+ * under the name the message gave, refuses a name from the message that
+ * would make another word, begin a level with "." or leave the folders
+ * (the recipe fails, the rc goes on), and makes levels of its "/"
+ * (which the script cannot: it files nothing then, as for a refusal);
+ * an empty $MATCH is the name without it. Returns 1 (the stops are in
+ * a) or -1 with *why.
+ */
+static int
+sv_match_folder(struct sv *sv, int copy, char *text, struct buf *a,
+    const char **why)
+{
+	char *w = text + strspn(text, " \t\n"), *m, *name = NULL, *empty;
+	const char *md = sv_get(sv, "MAILDIR"), *def = sv_get(sv, "DEFAULT"),
+	    *org = sv_get(sv, "ORGMAIL");
+	struct buf re;
+	size_t len;
+	int comp, rv;
+
+	w[strcspn(w, " \t\n")] = '\0';
+	m = strchr(w, SV_MATCH);
+	if (sv_words(text) != 1 || strchr(m + 1, SV_MATCH) || sv->chain) {
+		*why = "$MATCH in a folder list of several words, twice, or in "
+		    "an rc with A/a/E/e flags (a name lda refuses makes the "
+		    "recipe fail)";
+		return -1;
+	}
+	if (md == NULL || def == NULL || org == NULL ||
+	    !store_folder(&sv->set, w, md, def, org, &name) || name == NULL ||
+	    strchr(name, SV_MATCH) == NULL) {
+		free(name);
+		*why = "$MATCH where the message would choose a local file or "
+		    "the INBOX";
+		return -1;
+	}
+	len = strlen(w);
+	comp = m == w || m[-1] == '/';
+	buf_init(&re, 0);
+	buf_puts(&re, "[ \t/]");
+	if (comp)
+		buf_puts(&re, "|^\\\\.");
+	if (name[0] == SV_MATCH)
+		buf_puts(&re, "|^inbox([./]|$)");
+	if (w[0] == '.' && w[len - 1] == '/' && sv->set.separator == '/')
+		buf_puts(&re, "|\\\\.");
+	free(name);
+	/* the empty $MATCH: the name without it */
+	empty = xstrdup(w);
+	memmove(empty + (m - w), empty + (m - w) + 1, len - (size_t)(m - w));
+	/* this recipe's own \/ may leave it empty, or an earlier one did */
+	if (!sv->captured || sv->cap_empty) {
+		buf_puts(a, "if string :is \"${match}\" \"\" {\n");
+		if (sv_words(empty) == 0)
+			buf_puts(a, "# an empty name: lda's recipe fails\n");
+		else if (sv_words_out(sv, copy, empty, a, why) == -1) {
+			free(empty);
+			buf_free(&re);
+			return -1;
+		} else if (!copy)
+			buf_puts(a, "stop;\n");
+		buf_puts(a, "} els");
+	}
+	buf_printf(a, "if string :regex \"${match}\" \"%s\" {\n# a name lda "
+	    "refuses from the message (the recipe fails), or one it makes "
+	    "levels of\n} else {\n", re.s);
+	sv->ext |= SV_REGEX | SV_VARIABLES;
+	rv = sv_words_out(sv, copy, text, a, why);
+	if (rv == 0 && !copy)
+		buf_puts(a, "stop;\n");
+	buf_puts(a, "}\n");
+	free(empty);
+	buf_free(&re);
+	return rv == -1 ? -1 : 1;
+}
+
+/* sv_folders - a folder action as statements in a; 0, 1 when the
+   stops are in a already, -1 with *why */
+static int
+sv_folders(struct sv *sv, const struct rc_recipe *r, struct buf *a,
+    const char **why)
+{
+	char *text = sv_expand(sv, r->action, why);
+	int copy = (r->flags & RC_F_c) != 0, rv;
+
+	if (text == NULL)
+		return -1;
+	if (strchr(text, SV_MATCH))
+		rv = sv_match_folder(sv, copy, text, a, why);
+	else
+		rv = sv_words_out(sv, copy, text, a, why);
+	free(text);
 	return rv;
 }
 
@@ -605,6 +900,11 @@ sv_forward(struct sv *sv, const struct rc_recipe *r, struct buf *a,
 
 	if (text == NULL)
 		return -1;
+	if (strchr(text, SV_MATCH)) {
+		free(text);
+		*why = "a forward to an address from the message ($MATCH)";
+		return -1;
+	}
 	for (w = strtok_r(text, " \t\n", &save); w;
 	    w = strtok_r(NULL, " \t\n", &save), n++) {
 		if (*w == '-' || strchr(w, '@') == NULL) {
@@ -632,6 +932,7 @@ sv_action(struct sv *sv, const struct rc_recipe *r, struct buf *a,
     const char **why)
 {
 	unsigned hb = r->flags & (RC_F_h | RC_F_b);
+	int stops = 0;
 
 	if (r->capture || r->act == RC_ACT_PIPE) {
 		*why = (r->flags & RC_F_f) ? "a filter (f: a program changes "
@@ -652,9 +953,9 @@ sv_action(struct sv *sv, const struct rc_recipe *r, struct buf *a,
 	} else if (r->act != RC_ACT_FOLDER) {
 		*why = "a recipe without an action";
 		return -1;
-	} else if (sv_folders(sv, r, a, why) == -1)
+	} else if ((stops = sv_folders(sv, r, a, why)) == -1)
 		return -1;
-	if (!(r->flags & RC_F_c))
+	if (!(r->flags & RC_F_c) && !stops)
 		buf_puts(a, "stop;\n");
 	return 0;
 }
@@ -669,9 +970,135 @@ sv_lines(struct sv *sv, const char *a)
 {
 	while (*a) {
 		size_t n = strcspn(a, "\n");
+		if (*a == '}')
+			sv->indent--;
 		sv_line(sv, "%.*s", (int)n, a);
+		if (n && a[n - 1] == '{')
+			sv->indent++;
 		a += n + (a[n] == '\n');
 	}
+}
+
+#define SV_SCORE_MAX	6		/* weighted regexes: 2^6 cases */
+#define SV_MAX32	2147483647.0
+#define SV_MIN32	(-2147483647.0)
+
+/* sv_weigh - procmail's score (rc/cond.c) of r's weighted conditions
+   when the regexes of mask matched (bit j: the j-th weighted regex);
+   1 when the recipe's conditions then hold (as far as scores go) */
+static int
+sv_weigh(const struct rc_recipe *r, unsigned mask)
+{
+	double score = 0;
+	unsigned j = 0;
+
+	for (size_t k = 0; k < r->nconds; k++) {
+		const struct rc_cond *c = &r->conds[k];
+		int constant = !c->negate && c->text[0] == '\0', hit;
+		if (!c->weighted)
+			continue;
+		hit = !constant && (mask >> j++ & 1);
+		if (score >= SV_MAX32)
+			continue;
+		if (constant) {
+			score += c->w;
+			if (c->x > 0 && c->x < 1)
+				score += c->w * c->x / (1 - c->x);
+			else if (c->x >= 1 && c->w != 0)
+				score += c->w < 0 ? SV_MIN32 : SV_MAX32;
+		} else if (c->negate ? !hit && c->w != 0 : hit)
+			score += c->w;
+		if (score > SV_MAX32)
+			score = SV_MAX32;
+		if (score <= SV_MIN32)
+			return 0;
+	}
+	return score > 0;
+}
+
+/*
+ * sv_scored - a recipe with weighted conditions: exact when each is a
+ * regex that adds its weight once (x = 0, or "!"), or a constant; then
+ * the score is a function of which regexes matched, and the test is
+ * the list of the combinations that pass (procmail's sum, its limits
+ * and its order, computed here). The others must all hold as usual.
+ */
+static int
+sv_scored(struct sv *sv, const struct rc_recipe *r, struct buf *t,
+    int *line_r, const char **why)
+{
+	struct buf tests[SV_SCORE_MAX], one, dnf;
+	unsigned nw = 0, terms = 0;
+	int rv = -1, nplain = 0;
+	size_t start;
+
+	buf_init(&one, 0);
+	buf_init(&dnf, 0);
+	start = t->len;
+	buf_puts(t, "allof(");
+	sv->cap_ok = 0;
+	for (size_t k = 0; k < r->nconds; k++) {
+		struct rc_cond c = r->conds[k];
+		*line_r = c.line;
+		buf_reset(&one);
+		if (c.weighted) {
+			if (c.kind != RC_COND_REGEX) {
+				*why = "a weighted size, program or $ condition";
+				goto out;
+			}
+			if (!c.negate && c.text[0] == '\0')
+				continue;
+			if (!c.negate && c.x != 0 && c.w != 0) {
+				*why = "a weighted condition that counts its "
+				    "matches (x is not 0): no arithmetic in "
+				    "Sieve";
+				goto out;
+			}
+			if (nw == SV_SCORE_MAX) {
+				*why = "more than 6 weighted regexes";
+				goto out;
+			}
+			c.weighted = 0;
+			c.negate = 0;
+			if (sv_cond(sv, &c, r->flags, &one, why) == -1)
+				goto out;
+			buf_init(&tests[nw], 0);
+			buf_puts(&tests[nw++], one.s);
+			continue;
+		}
+		if (sv_cond(sv, &c, r->flags, &one, why) == -1)
+			goto out;
+		buf_printf(t, "%s%s", nplain++ ? ", " : "", one.s);
+	}
+	for (unsigned m = 0; m < 1u << nw; m++) {
+		if (!sv_weigh(r, m))
+			continue;
+		buf_printf(&dnf, "%sallof(", terms++ ? ", " : "");
+		for (unsigned j = 0; j < nw; j++)
+			buf_printf(&dnf, "%s%s%s", j ? ", " : "", m >> j & 1 ?
+			    "" : "not ", tests[j].s);
+		buf_putc(&dnf, ')');
+	}
+	if (terms == 0)
+		buf_printf(t, "%sfalse", nplain ? ", " : "");
+	else if (terms < 1u << nw)
+		buf_printf(t, "%sanyof(%s)", nplain ? ", " : "", dnf.s);
+	else if (nplain == 0)
+		buf_puts(t, "true");
+	buf_putc(t, ')');
+	/* allof(x) is x */
+	if (nplain + (terms < 1u << nw) <= 1) {
+		memmove(t->s + start, t->s + start + 6, t->len - start - 7);
+		t->len -= 7;
+		t->s[t->len] = '\0';
+	}
+	rv = 0;
+out:
+	for (unsigned j = 0; j < nw; j++)
+		buf_free(&tests[j]);
+	buf_free(&one);
+	buf_free(&dnf);
+	return rv;
 }
 
 /* sv_conds - all conditions of r as one test in t ("" when none) */
@@ -681,12 +1108,17 @@ sv_conds(struct sv *sv, const struct rc_recipe *r, struct buf *t, int *line_r,
 {
 	struct buf one;
 
+	sv->captured = 0;
+	for (size_t k = 0; k < r->nconds; k++)
+		if (r->conds[k].weighted)
+			return sv_scored(sv, r, t, line_r, why);
 	buf_init(&one, 0);
 	if (r->nconds > 1)
 		buf_puts(t, "allof(");
 	for (size_t k = 0; k < r->nconds; k++) {
 		buf_reset(&one);
 		*line_r = r->conds[k].line;
+		sv->cap_ok = k + 1 == r->nconds && !r->conds[k].negate;
 		if (sv_cond(sv, &r->conds[k], r->flags, &one, why) == -1) {
 			buf_free(&one);
 			return -1;
@@ -743,7 +1175,7 @@ sv_recipe(struct sv *sv, const struct rc_node *n)
 {
 	const struct rc_recipe *r = n->recipe;
 	struct buf t, a;
-	const char *why = NULL, *ch = sv_chain_test(r->flags);
+	const char *why = NULL, *ch = sv_chain_test(r->flags), *cap;
 	int line = n->line;
 
 	sv->recipes++;
@@ -760,6 +1192,18 @@ sv_recipe(struct sv *sv, const struct rc_node *n)
 		why = "a lockfile on a block";
 	else if (sv_conds(sv, r, &t, &line, &why) == 0) {
 		line = n->line;
+		if (sv->captured && !sv->match_live) {
+			/* from here on $MATCH is the script's "match" */
+			const char *m = sv_get(sv, "MATCH");
+			sv->match_live = 1;
+			if (m && *m) {
+				struct buf q;
+				buf_init(&q, 0);
+				if (sv_quote(&q, m) == 0)
+					sv_line(sv, "set \"match\" %s;", q.s);
+				buf_free(&q);
+			}
+		}
 		if (r->act != RC_ACT_BLOCK)
 			sv_action(sv, r, &a, &why);
 	}
@@ -770,16 +1214,19 @@ sv_recipe(struct sv *sv, const struct rc_node *n)
 		buf_free(&a);
 		return;
 	}
+	cap = sv->captured ? " set \"match\" \"${1}\";" : "";
 	sv_line(sv, "# %s:%d", sv->file, n->line);
+	if (sv->captured)
+		sv->ext |= SV_VARIABLES;
 	if (sv->chain) {
 		sv_line(sv, "set \"i\" \"0\";");
 		if (*ch && t.len)
-			sv_line(sv, "if allof(%s, %s) { set \"i\" \"1\"; }", ch,
-			    t.s);
+			sv_line(sv, "if allof(%s, %s) { set \"i\" \"1\";%s }",
+			    ch, t.s, cap);
 		else if (*ch || t.len)
-			sv_line(sv, "if %s%s%s { set \"i\" \"1\"; }",
+			sv_line(sv, "if %s%s%s { set \"i\" \"1\";%s }",
 			    *ch && strchr(ch, ',') ? "allof(" : "", *ch ? ch :
-			    t.s, *ch && strchr(ch, ',') ? ")" : "");
+			    t.s, *ch && strchr(ch, ',') ? ")" : "", cap);
 		else
 			sv_line(sv, "set \"i\" \"1\";");
 		if (!(r->flags & (RC_F_A | RC_F_a)))
@@ -794,6 +1241,8 @@ sv_recipe(struct sv *sv, const struct rc_node *n)
 		sv_line(sv, "if %s {", t.s);
 	if (sv->chain || t.len)
 		sv->indent++;
+	if (!sv->chain && sv->captured)
+		sv_line(sv, "%s", cap + 1);
 	sv_body(sv, r, a.s);
 	if (sv->chain || t.len) {
 		sv->indent--;
@@ -897,6 +1346,25 @@ sv_assign(struct sv *sv, const struct rc_node *n)
 			sv_report(sv, n->line, "%s=`...`: backquotes (a "
 			    "program) are not run", n->name);
 		return;
+	}
+	if (v && strchr(v, SV_MATCH)) {
+		/* a value from the message */
+		if (strcmp(n->name, "INCLUDERC") == 0 ||
+		    strcmp(n->name, "SWITCHRC") == 0)
+			sv_report(sv, n->line, "%s named by $MATCH", n->name);
+		else if (strcmp(n->name, "MATCH") != 0)
+			sv_var_set(sv, n->name, NULL);
+		free(v);
+		return;
+	}
+	if (strcmp(n->name, "MATCH") == 0 && sv->match_live) {
+		struct buf q;
+		buf_init(&q, 0);
+		if (sv_quote(&q, v ? v : "") == -1)
+			sv_report(sv, n->line, "MATCH=\"${...\"");
+		else
+			sv_line(sv, "set \"match\" %s;", q.s);
+		buf_free(&q);
 	}
 	if (strcmp(n->name, "INCLUDERC") == 0 ||
 	    strcmp(n->name, "SWITCHRC") == 0) {

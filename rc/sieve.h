@@ -29,9 +29,11 @@ int rc_to_sieve(const char *path, char *const *assigns, size_t nassigns,
     FILE *out, FILE *err);
 
 /* sieve-re.c: procmail pattern p[0..n) as a POSIX ERE for one field's
-   value (a final "$" is the value's end); *first_blank_r when its match
-   may begin with a blank. 0, or -1 with *why. */
-int sv_re_convert(const char *p, size_t n, struct buf *out,
+   value (a final "$" is the value's end), or with body for the raw body
+   (no ".", "$", negated class; a leading "^" is a line's start);
+   *first_blank_r when its match may begin with a blank. 0, or -1 with
+   *why. */
+int sv_re_convert(const char *p, size_t n, int body, struct buf *out,
     int *first_blank_r, const char **why);
 /* 1 with the string in out when p[0..n) is a plain string, else 0. */
 int sv_re_literal(const char *p, size_t n, struct buf *out);
