@@ -778,6 +778,23 @@ connect_store(struct store *st, char **err)
 	return -1;
 }
 
+/* store_lend - the open connection, when it can be lent */
+struct lmtp_conn *
+store_lend(struct store *st)
+{
+	if (st->lc && !lmtp_lendable(st->lc))
+		lmtp_close(&st->lc);	/* QUIT unless it is out of step */
+	return st->lc;
+}
+
+/* store_lent_back - the borrower's word on the lent connection */
+void
+store_lent_back(struct store *st, int in_step)
+{
+	if (!in_step)
+		lmtp_drop(&st->lc);
+}
+
 /*
  * store_probe - would the store take user's mail? A RCPT probe in a
  * transaction that is reset (lmtp_probe), on the open connection or the

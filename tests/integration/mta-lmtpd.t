@@ -12,6 +12,9 @@
 #     (bob), unknown (bounced 5.1.1), over quota (carol: deferred 4.2.2):
 #     postfix logs each recipient's own status; once carol's quota is
 #     raised, the queue run delivers to carol only: bob has no duplicate;
+#   - lda -z --store as the service user: the RCPT probes and every
+#     recipient's store delivery over one connection, kept across the
+#     transactions of the session (Cyrus's telemetry: one LHLO);
 #   - systemd socket activation (systemd-socket-activate --accept, as
 #     contrib/lda-lmtp.socket has it) as root: two local users in one
 #     transaction, each copy in the user's Maildir, owned by the user.
@@ -148,6 +151,36 @@ is "$STATUS" sent "carol's quota raised, the queue run delivers to her" || diag 
 is "$(count carol INBOX)" "$((c + 1))" "... one new message in carol's INBOX"
 is "$(count bob INBOX)" "$((b + 1))" "... and bob has no duplicate"
 is "$(grep -cE "$Q3: to=<bob@store.example>" "$POSTFIX_LOG")" 1 "... postfix delivered to bob once"
+
+# --- one store connection for the session ----------------------------------------
+# lda -z as the service user, as spawn runs it, three transactions of two
+# recipients: the RCPT probes and every recipient's delivery share one
+# connection to Cyrus (its telemetry: one LHLO), kept across transactions
+for f in "$CYRUS_TELEMETRY"/postman/*; do : >"$f"; done
+b=$(count bob INBOX); d=$(count dave INBOX)
+got=$($PY - "$LDA" "$SVC" "$CYRUS_LMTP_SOCK" "$T" <<'PY'
+import subprocess, sys
+lda, svc, sock, t = sys.argv[1:5]
+p = subprocess.Popen(["runuser", "-u", svc, "--", lda, "-z", "--store",
+                      "lmtp:unix:" + sock, "--config", t + "/store.rc",
+                      "--log-file", t + "/lda.log"],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+cmds = "LHLO x\r\n"
+for i in range(3):
+    cmds += ("MAIL FROM:<a@example.org>\r\nRCPT TO:<bob@store.example>\r\n"
+             "RCPT TO:<dave@store.example>\r\nDATA\r\nSubject: kept %d\r\n"
+             "Message-ID: <kept%d.%d@mta-lmtpd.t>\r\n\r\nhi\r\n.\r\n" %
+             (i, i, p.pid))
+out, _ = p.communicate((cmds + "QUIT\r\n").encode(), timeout=120)
+codes = [l[:3] for l in out.decode().split("\r\n") if l[3:4] == " "]
+print(" ".join(codes))
+PY
+)
+is "$got" "220 250 250 250 250 354 250 250 250 250 250 354 250 250 250 250 250 354 250 250 221" \
+	"lda -z --store as the service user: three transactions of two recipients, each recipient 250"
+is "$(count bob INBOX) $(count dave INBOX)" "$((b + 3)) $((d + 3))" "... three new messages each (IMAP)"
+is "$(cat "$CYRUS_TELEMETRY"/postman/* | grep -ci '^<[0-9]*<lhlo')" 1 \
+	"... over one store connection for the whole session (Cyrus saw one LHLO)"
 
 # --- systemd socket activation (Accept=yes) as root: local users' Maildirs ------
 if command -v systemd-socket-activate >/dev/null; then
