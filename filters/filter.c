@@ -105,6 +105,19 @@ filter_close_all(void)
 	slots = NULL;
 }
 
+/* filter_commit - every opened filter's commit (filter.h) */
+void
+filter_commit(int delivered)
+{
+	if (slots == NULL)
+		return;
+	for (size_t i = 0; filter_registry[i]; i++) {
+		struct slot *sl = &slots[i];
+		if (sl->opened && sl->open_err == NULL && sl->ctx.f->commit)
+			sl->ctx.f->commit(&sl->ctx, delivered);
+	}
+}
+
 /* filter_setting - this call's NAME=value, else the rc variable */
 const char *
 filter_setting(const struct filter_ctx *c, const char *name)
@@ -142,6 +155,21 @@ filter_setting_num(const struct filter_ctx *c, const char *name,
 		return -1;
 	}
 	return n * mul;
+}
+
+/* filter_setting_path - a setting's file name, absolute */
+char *
+filter_setting_path(const struct filter_ctx *c, const char *name,
+    const char *dflt)
+{
+	const char *v = filter_setting(c, name);
+	const char *dir = filter_setting(c, "MAILDIR");
+
+	if (v == NULL)
+		v = dflt;
+	if (v[0] == '/' || dir == NULL)
+		return xstrdup(v);
+	return xasprintf("%s/%s", dir, v);
 }
 
 /* verdict_init - an empty pass verdict */

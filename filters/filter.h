@@ -63,6 +63,11 @@ struct filter_ctx {
  *   with *err when the message could not be checked (daemon down, timeout,
  *   garbled reply): the failure policy decides what happens then.
  * close: release what open made (may be NULL).
+ * commit: the run is over (may be NULL): delivered 1 when every copy of
+ *   the message is committed and lda exits 0, else 0 (a retry follows, or
+ *   --test). What run() kept for this moment (@dedup's new key, @vacation's
+ *   reply) is done now or dropped; c->s and c->rc are NULL. Never fails
+ *   the delivery: it logs its own errors.
  */
 struct filter {
 	const char *name;	/* as the rc calls it: "@name" */
@@ -83,6 +88,7 @@ struct filter {
 	int (*run)(struct filter_ctx *c, const struct spool *msg,
 	    struct verdict *v, char **err);
 	void (*close)(struct filter_ctx *c);
+	void (*commit)(struct filter_ctx *c, int delivered);
 };
 
 /* What the rc does after filter_call (a built-in filter recipe). */
@@ -126,6 +132,14 @@ int filter_call(struct session *s, struct rc *rc, const char *name,
  */
 int filter_chain(struct session *s, struct rc *rc);
 
+/*
+ * The run's copies are committed (delivered 1: lda exits 0) or not (0):
+ * every opened filter's commit. main calls it once per recipient process,
+ * after the store transaction, before the exit code; in a process forked
+ * off (a "c {" clone) only what that process itself kept is committed.
+ */
+void filter_commit(int delivered);
+
 /* The descriptor registered as name, or NULL. */
 const struct filter *filter_find(const char *name);
 /* The registered filters, NULL-terminated. */
@@ -140,6 +154,12 @@ const char *filter_setting(const struct filter_ctx *c, const char *name);
    dflt when unset; -1 with *err when malformed. */
 long long filter_setting_num(const struct filter_ctx *c, const char *name,
     long long dflt, char **err);
+
+/* A file named by a setting (dflt when unset), made absolute against
+   MAILDIR as the rc's folders are; allocated. The name comes from the rc
+   or the command line, never from the message. */
+char *filter_setting_path(const struct filter_ctx *c, const char *name,
+    const char *dflt);
 
 /* Verdict helpers for filters; all allocation is checked (exit 75). */
 void verdict_init(struct verdict *v);

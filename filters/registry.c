@@ -9,6 +9,7 @@
 
 extern const struct filter filter_spamassassin, filter_clamav, filter_spf;
 extern const struct filter filter_plusaddr, filter_bboard;
+extern const struct filter filter_dedup, filter_vacation;
 
 const struct filter *const filter_registry[] = {
 	&filter_spamassassin,	/* spamd protocol client */
@@ -16,5 +17,7 @@ const struct filter *const filter_registry[] = {
 	&filter_spf,		/* libspf2 (spf.so) */
 	&filter_plusaddr,	/* bob+folder: the detail's folder before DEFAULT */
 	&filter_bboard,		/* bb+board: a post to a shared folder */
+	&filter_dedup,		/* formail -D, committed only once delivered */
+	&filter_vacation,	/* RFC 3834 auto-reply through $SENDMAIL */
 	NULL,
 };

@@ -160,14 +160,15 @@ write_copy(struct session *s, const char *folder, enum dest_kind kind,
 		    path_r, err);
 		break;
 	case DEST_MH:
-		o = mh_deliver(s->msg, dir, path_r, err);
+		o = mh_deliver(s->msg, dir, s->raw, path_r, err);
 		break;
 	case DEST_MBOX:
 		o = mbox_deliver(s->msg, dir, s->sender, lock_wait(s),
 		    !s->mbox_nolock, path_r, err);
 		break;
 	case DEST_MSGDIR:
-		o = msgdir_deliver(s->msg, dir, msg_prefix(s), path_r, err);
+		o = msgdir_deliver(s->msg, dir, msg_prefix(s), s->raw, path_r,
+		    err);
 		break;
 	default:
 		*path_r = xstrdup(folder);

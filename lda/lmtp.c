@@ -151,6 +151,26 @@ nodelay(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+/*
+ * quickack - acknowledge what comes at once. Over TLS 1.3 a store sends
+ * its session tickets in one segment and its next reply in another;
+ * with Nagle on its side and a delayed ACK on ours the reply waits
+ * ~40 ms for our ACK (measured against Cyrus: 40 ms of every STARTTLS).
+ * Linux leaves quick-ACK mode on its own, so this is said before each
+ * wait for a reply.
+ */
+static void
+quickack(int fd)
+{
+#ifdef TCP_QUICKACK
+	int one = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+#else
+	(void)fd;
+#endif
+}
+
 /* connect_fd - non-blocking connect of a new socket; fd or -1/errno */
 static int
 connect_fd(int family, const struct sockaddr *sa, socklen_t len,
@@ -288,6 +308,8 @@ fill(struct lmtp_conn *lc, long long deadline, char **err)
 			free(why);
 			return -1;
 		}
+		if (lc->tls)
+			quickack(lc->fd);
 		switch (wait_fd(lc->fd, ev, deadline)) {
 		case 0:
 			return xerr(err, "timeout (%d s) waiting for the "

@@ -39,8 +39,10 @@ enum outcome mbox_deliver(const struct spool *sp, const char *path,
    in a stale lock it broke, or -1), 0 no permission to lock there, -1
    with errno (ETIMEDOUT after timeout seconds). */
 int mbox_dotlock(const char *lock, int timeout, int *fd_r, long long *prev);
-/* MH folder (dir ends in "/."): next number, linked in atomically. */
-enum outcome mh_deliver(const struct spool *sp, const char *dir,
+/* MH folder (dir ends in "/."): next number, linked in atomically. The
+   file ends with an empty line, as procmail's; raw (the "r" flag): the
+   message as it is. */
+enum outcome mh_deliver(const struct spool *sp, const char *dir, int raw,
     char **path_r, char **err);
 
 /*
@@ -54,7 +56,7 @@ enum outcome mh_deliver(const struct spool *sp, const char *dir,
 /* procmail's plain directory folder (a directory named without "/"):
    the message as MH writes it, named prefix + 4 random characters. */
 enum outcome msgdir_deliver(const struct spool *sp, const char *dir,
-    const char *prefix, char **path_r, char **err);
+    const char *prefix, int raw, char **path_r, char **err);
 /* Another name for the delivered file src in a Maildir, MH or plain
    directory folder (created when missing): procmail's several folders
    on one line share one file. A link that fails (EXDEV) is an error;

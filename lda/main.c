@@ -253,6 +253,15 @@ store_finish(struct store **stp, enum outcome o)
 	return outcome_worse(o, so);
 }
 
+/* run_end - every copy is committed, or the run failed: what filters
+   keep for that moment (@dedup's record, @vacation's reply) */
+static enum outcome
+run_end(const struct invocation *inv, enum outcome o)
+{
+	filter_commit(o == OUT_DELIVERED && !inv->dry_run);
+	return o;
+}
+
 /* for_recipient - become the -d recipient (we are root) and deliver */
 static enum outcome
 for_recipient(const struct invocation *inv, struct spool *sp, const char *name)
@@ -285,7 +294,7 @@ for_recipient(const struct invocation *inv, struct spool *sp, const char *name)
 	}
 	o = deliver_one(inv, sp, pw, pw->pw_dir, NULL, a.detail, &st, NULL);
 	address_free(&a);
-	return store_finish(&st, o);
+	return run_end(inv, store_finish(&st, o));
 }
 
 /* fork_recipients - one child per -d recipient, as procmail does; each
@@ -381,7 +390,7 @@ as_self(const struct invocation *inv, struct spool *sp, struct lmtp_pre *pre)
 		    a.user, a.detail, &st, pre));
 		address_free(&a);
 	}
-	return store_finish(&st, o);
+	return run_end(inv, store_finish(&st, o));
 }
 
 /* log_safe - s as a log word: printable ASCII but blanks, at most max

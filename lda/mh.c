@@ -51,10 +51,11 @@ highest_number(const char *dir)
 /*
  * write_message - the message as procmail writes it into an MH folder:
  * its From_ line when it came with one, and a newline more at the end
- * unless it already ends with an empty line.
+ * unless it already ends with an empty line; raw (the "r" flag): the
+ * message as it is (one message per file: nothing runs into it).
  */
 static int
-write_message(const struct spool *sp, int fd, char **err)
+write_message(const struct spool *sp, int fd, int raw, char **err)
 {
 	char end[2] = { 0, 0 };
 
@@ -63,7 +64,7 @@ write_message(const struct spool *sp, int fd, char **err)
 		return -1;
 	if (spool_copy(sp, 0, sp->size, fd, err) == -1)
 		return -1;
-	if (sp->size == 0)
+	if (sp->size == 0 || raw)
 		return 0;
 	if (spool_pread(sp, end + (sp->size == 1), sp->size >= 2 ? 2 : 1,
 	    sp->size >= 2 ? sp->size - 2 : 0) < 1)
@@ -75,7 +76,7 @@ write_message(const struct spool *sp, int fd, char **err)
 
 /* write_temp - the message into a synced temporary file in dir */
 static char *
-write_temp(const struct spool *sp, const char *dir)
+write_temp(const struct spool *sp, const char *dir, int raw)
 {
 	char *tmp = xasprintf("%s/,lda.%ld", dir, (long)getpid());
 	char *err = NULL;
@@ -98,7 +99,7 @@ write_temp(const struct spool *sp, const char *dir)
 		errno = e;
 		return NULL;
 	}
-	if (write_message(sp, fd, &err) == -1 || fsync(fd) == -1 ||
+	if (write_message(sp, fd, raw, &err) == -1 || fsync(fd) == -1 ||
 	    close(fd) == -1) {
 		int e = errno;
 		free(err);
@@ -214,14 +215,14 @@ link_prefixed(const char *src, const char *dir, const char *prefix,
    name (prefix NULL: MH numbers) */
 static enum outcome
 deliver_named(const struct spool *sp, const char *dir, const char *prefix,
-    char **path_r, char **err)
+    int raw, char **path_r, char **err)
 {
 	char *tmp;
 	enum outcome o;
 
 	if (local_mkdir(dir) == -1)
 		return local_fail(err, "create folder", dir, errno);
-	if ((tmp = write_temp(sp, dir)) == NULL)
+	if ((tmp = write_temp(sp, dir, raw)) == NULL)
 		return local_fail(err, "write into", dir, errno);
 	o = prefix ? link_prefixed(tmp, dir, prefix, path_r, err) :
 	    link_numbered(tmp, dir, path_r, err);
@@ -233,17 +234,18 @@ deliver_named(const struct spool *sp, const char *dir, const char *prefix,
 
 /* mh_deliver - next number, linked in atomically */
 enum outcome
-mh_deliver(const struct spool *sp, const char *dir, char **path_r, char **err)
+mh_deliver(const struct spool *sp, const char *dir, int raw, char **path_r,
+    char **err)
 {
-	return deliver_named(sp, dir, NULL, path_r, err);
+	return deliver_named(sp, dir, NULL, raw, path_r, err);
 }
 
 /* msgdir_deliver - procmail's plain directory folder: prefix + random */
 enum outcome
 msgdir_deliver(const struct spool *sp, const char *dir, const char *prefix,
-    char **path_r, char **err)
+    int raw, char **path_r, char **err)
 {
-	return deliver_named(sp, dir, prefix, path_r, err);
+	return deliver_named(sp, dir, prefix, raw, path_r, err);
 }
 
 /* mh_link - another name for the file src in MH folder dir */

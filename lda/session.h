@@ -44,6 +44,8 @@ struct session {
 
 	int delivered;		/* copies delivered (or accepted for the store) */
 	int dry_run;		/* --test: nothing is written, nothing run */
+	int raw;		/* the rc's "r": an MH or directory copy is
+				   the message as it is (no empty line added) */
 	int mbox_nolock;	/* an mbox copy takes no dotlock (the rc's
 				   recipe without ":"), the fcntl lock only */
 	enum outcome outcome;	/* combined outcome of all copies so far */

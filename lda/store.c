@@ -1,6 +1,7 @@
 /*
  * store.c - delivery into a sealed store (Cyrus, Dovecot) over LMTP.
- * Does: STORE settings and list; folder names to store addresses; the
+ * Does: STORE settings and list; per-user back ends (STORE_ROUTES, looked
+ * up in route.c); folder names to store addresses; the
  * run's copies queued per message and sent at the end, one transaction
  * per message (the store keeps one instance); the INBOX fall-back; the
  * reply table; one log line per copy, quoting the store.
@@ -19,6 +20,7 @@
 #include "lmtp.h"
 #include "log.h"
 #include "repair.h"
+#include "route.h"
 #include "sasl.h"
 #include "session.h"
 #include "settings.h"
@@ -40,6 +42,7 @@ struct store_copy {
 	enum outcome o;
 	char status[16];	/* the store's enhanced status, or "" */
 	char *reply;		/* the store's reply, or what went wrong */
+	size_t be;		/* its back end (struct store's bes) */
 };
 
 /* One message (one spool content and sender) and its copies. */
@@ -54,19 +57,39 @@ struct store_msg {
 	size_t ncopies, cap;
 };
 
-struct store {
-	struct store_settings set;
-	struct store_msg *msgs;
-	size_t nmsgs;
+/* One back end: a STORE list (the default, or a route's) and its
+   connection. Each gets its own transactions. */
+struct store_be {
+	char *spec;			/* the STORE value */
+	struct store_target *targets;
+	size_t ntargets;
 	struct lmtp_conn *lc;		/* open connection, or NULL */
-	struct lmtp_pre *pre;		/* begun at start-up (not ours), or NULL */
 	const struct store_target *at;	/* where lc goes */
-	struct sasl_creds creds;
-	int have_creds;
 	char *down;			/* why no store could be reached */
 	char *mech;			/* the SASL mechanism lc used, or NULL */
 	char *tls;			/* lc's TLS protocol and cipher, or NULL */
 	char down_status[16];		/* RFC 3463 code of why, or "" */
+};
+
+/* A recipient whose back end is known (STORE_ROUTES looked up once). */
+struct store_routed {
+	char *user;
+	size_t be;
+};
+
+struct store {
+	struct store_settings set;
+	struct store_msg *msgs;
+	size_t nmsgs;
+	struct store_be *bes;		/* [0]: STORE; then the routes' */
+	size_t nbes;
+	struct route *routes;		/* STORE_ROUTES, opened on first use */
+	char *routes_err;		/* why it cannot be used, or NULL */
+	struct store_routed *routed;
+	size_t nrouted;
+	struct lmtp_pre *pre;		/* begun at start-up (not ours), or NULL */
+	struct sasl_creds creds;
+	int have_creds;
 	pid_t pid;			/* the process the copies belong to */
 	int probe;			/* --test: RCPT only, nothing sent */
 };
@@ -244,6 +267,7 @@ store_settings_read(struct store_settings *set, store_getvar_fn *get,
 		return xerr(err, "STORE is not set");
 	set->spec = xstrdup(spec);
 	set->credentials = get_str(get, ctx, "STORE_CREDENTIALS", NULL);
+	set->routes = get_str(get, ctx, "STORE_ROUTES", NULL);
 	set->mechs = get_str(get, ctx, "STORE_MECHANISMS", SASL_MECHS_DEFAULT);
 	set->tls_cafile = get_str(get, ctx, "STORE_TLS_CAFILE", NULL);
 	set->delimiter = get_str(get, ctx, "RCPT_DELIMITER", "+");
@@ -290,6 +314,7 @@ store_settings_free(struct store_settings *set)
 	free(set->spec);
 	store_targets_free(&set->targets, set->ntargets);
 	free(set->credentials);
+	free(set->routes);
 	free(set->mechs);
 	free(set->tls_cafile);
 	free(set->delimiter);
@@ -563,7 +588,80 @@ store_new(struct store_settings *set)
 	st->set = *set;
 	memset(set, 0, sizeof *set);
 	st->pid = getpid();
+	/* the default back end borrows STORE's list from the settings */
+	st->bes = xcalloc(1, sizeof *st->bes);
+	st->nbes = 1;
+	st->bes[0].spec = st->set.spec;
+	st->bes[0].targets = st->set.targets;
+	st->bes[0].ntargets = st->set.ntargets;
 	return st;
+}
+
+/* be_for - the back end for STORE value spec, made on first use;
+   0 (the default) for STORE itself. -1 with *err for a bad value. */
+static long
+be_for(struct store *st, const char *spec, char **err)
+{
+	struct store_be *be;
+	struct store_target *t;
+	size_t n;
+
+	for (size_t i = 0; i < st->nbes; i++)
+		if (strcmp(st->bes[i].spec, spec) == 0)
+			return (long)i;
+	if (store_parse(spec, &t, &n, err) == -1)
+		return -1;
+	st->bes = xreallocarray(st->bes, st->nbes + 1, sizeof *st->bes);
+	be = &st->bes[st->nbes];
+	memset(be, 0, sizeof *be);
+	be->spec = xstrdup(spec);
+	be->targets = t;
+	be->ntargets = n;
+	return (long)st->nbes++;
+}
+
+/*
+ * store_route - the back end of user's copies: STORE_ROUTES's value for
+ * user, else STORE. Looked up once per user and run. Returns 0 with
+ * *be_r, or -1 with *err: the table cannot be read, or names a STORE
+ * that is no STORE (the administrator's mistake, never guessed around).
+ */
+static int
+store_route(struct store *st, const char *user, size_t *be_r, char **err)
+{
+	char *value = NULL, *e = NULL;
+	long be = 0;
+	int found;
+
+	*be_r = 0;
+	if (st->set.routes == NULL)
+		return 0;
+	for (size_t i = 0; i < st->nrouted; i++)
+		if (strcmp(st->routed[i].user, user) == 0)
+			return *be_r = st->routed[i].be, 0;
+	if (st->routes == NULL && st->routes_err == NULL &&
+	    route_open(st->set.routes, &st->routes, &e) == -1)
+		st->routes_err = e;
+	if (st->routes_err) {
+		*err = xstrdup(st->routes_err);
+		return -1;
+	}
+	if ((found = route_lookup(st->routes, user, &value, err)) == -1)
+		return -1;
+	if (found && (be = be_for(st, value, &e)) == -1) {
+		*err = xasprintf("STORE_ROUTES %s: the route of %s: %s",
+		    st->set.routes, user, e);
+		free(e);
+		free(value);
+		return -1;
+	}
+	free(value);
+	st->routed = xreallocarray(st->routed, st->nrouted + 1,
+	    sizeof *st->routed);
+	st->routed[st->nrouted].user = xstrdup(user);
+	st->routed[st->nrouted++].be = (size_t)be;
+	*be_r = (size_t)be;
+	return 0;
 }
 
 const struct store_settings *
@@ -668,7 +766,8 @@ own(struct store *st)
 		return;
 	st->pid = getpid();
 	free_msgs(st);
-	st->lc = NULL;		/* never open before the send, but be sure */
+	for (size_t i = 0; i < st->nbes; i++)
+		st->bes[i].lc = NULL;	/* never open before the send */
 }
 
 /* store_add - queue one copy */
@@ -678,9 +777,14 @@ store_add(struct store *st, const struct spool *sp, const char *sender,
 {
 	struct store_msg *m;
 	struct store_copy *c;
-	char *addr;
+	char *addr, *err = NULL;
+	size_t be;
 
 	own(st);
+	if (store_route(st, user, &be, &err) == -1) {
+		free(err);	/* store_take says it */
+		return NULL;
+	}
 	if (sender_ok(sender) == NULL) {
 		log_warn("store: the envelope sender cannot go into MAIL FROM "
 		    "(too long, or blanks, <, > or control bytes); using <>");
@@ -695,14 +799,16 @@ store_add(struct store *st, const struct spool *sp, const char *sender,
 	}
 	c = copy_add(m, user, folder, addr);
 	c->no_fallback = !fallback;
+	c->be = be;
 	return c->addr;
 }
 
 /* ------------------------------------------------------ connection */
 
-/* open_one - connect to t; over TCP, AUTH when offered and configured */
+/* open_one - connect be to t; over TCP, AUTH when offered and configured */
 static int
-open_one(struct store *st, const struct store_target *t, char **err)
+open_one(struct store *st, struct store_be *be, const struct store_target *t,
+    char **err)
 {
 	struct lmtp_target lt = lmtp_target_of(t);
 	struct lmtp_auth a;
@@ -710,21 +816,21 @@ open_one(struct store *st, const struct store_target *t, char **err)
 
 	struct lmtp_tls tls = { st->set.tls, st->set.tls_cafile };
 
-	free(st->mech);
-	st->mech = NULL;
-	free(st->tls);
-	st->tls = NULL;
-	st->down_status[0] = '\0';
+	free(be->mech);
+	be->mech = NULL;
+	free(be->tls);
+	be->tls = NULL;
+	be->down_status[0] = '\0';
 	if (lmtp_open(&lt, st->pre, st->set.connect_timeout, st->set.timeout,
-	    &st->lc, err) == -1)
+	    &be->lc, err) == -1)
 		return -1;
-	if (lmtp_starttls(st->lc, &tls, st->down_status, err) == -1)
+	if (lmtp_starttls(be->lc, &tls, be->down_status, err) == -1)
 		goto fail;
-	if (lmtp_tls_info(st->lc))
-		st->tls = xstrdup(lmtp_tls_info(st->lc));
+	if (lmtp_tls_info(be->lc))
+		be->tls = xstrdup(lmtp_tls_info(be->lc));
 	/* A unix socket is pre-authenticated (Cyrus's lmtpunix). Without
 	   credentials the store's answer to MAIL says what it wants. */
-	if (t->path || !(lmtp_caps(st->lc) & LMTP_CAP_AUTH) ||
+	if (t->path || !(lmtp_caps(be->lc) & LMTP_CAP_AUTH) ||
 	    st->set.credentials == NULL)
 		return 0;
 	if (!st->have_creds) {
@@ -739,42 +845,43 @@ open_one(struct store *st, const struct store_target *t, char **err)
 	a.creds = &st->creds;
 	a.mechs = st->set.mechs;
 	a.plaintext_ok = st->set.plaintext;
-	if (lmtp_authenticate(st->lc, &a, &mech, err) == -1)
+	if (lmtp_authenticate(be->lc, &a, &mech, err) == -1)
 		goto fail;
-	free(st->mech);
-	st->mech = mech;
+	free(be->mech);
+	be->mech = mech;
 	return 0;
 fail:
 	free(mech);
-	lmtp_close(&st->lc);
+	lmtp_close(&be->lc);
 	return -1;
 }
 
-/* connect_store - the open connection, else the first store that answers */
+/* connect_store - be's open connection, else the first of its stores
+   that answers */
 static int
-connect_store(struct store *st, char **err)
+connect_store(struct store *st, struct store_be *be, char **err)
 {
 	char *e = NULL;
 
-	if (st->lc && lmtp_usable(st->lc))
+	if (be->lc && lmtp_usable(be->lc))
 		return 0;
-	lmtp_close(&st->lc);
-	for (size_t i = 0; st->down == NULL && i < st->set.ntargets; i++) {
-		const struct store_target *t = &st->set.targets[i];
-		if (open_one(st, t, &e) == 0) {
-			st->at = t;
+	lmtp_close(&be->lc);
+	for (size_t i = 0; be->down == NULL && i < be->ntargets; i++) {
+		const struct store_target *t = &be->targets[i];
+		if (open_one(st, be, t, &e) == 0) {
+			be->at = t;
 			return 0;
 		}
-		log_warn("store %s: %s%s", t->name, e, i + 1 < st->set.ntargets ?
+		log_warn("store %s: %s%s", t->name, e, i + 1 < be->ntargets ?
 		    "; trying the next store" : "");
-		if (i + 1 == st->set.ntargets)
-			st->down = st->set.ntargets == 1 ? xasprintf("%s: %s",
+		if (i + 1 == be->ntargets)
+			be->down = be->ntargets == 1 ? xasprintf("%s: %s",
 			    t->name, e) : xasprintf("all %zu stores failed, "
-			    "the last: %s: %s", st->set.ntargets, t->name, e);
+			    "the last: %s: %s", be->ntargets, t->name, e);
 		free(e);
 		e = NULL;
 	}
-	*err = xstrdup(st->down ? st->down : "no store");
+	*err = xstrdup(be->down ? be->down : "no store");
 	return -1;
 }
 
@@ -806,22 +913,27 @@ int
 store_probe(struct store *st, const char *user, const char *folder,
     struct lmtp_reply *r, char **err)
 {
-	char *addr = store_address(&st->set, user, folder);
+	char *addr;
+	struct store_be *be;
+	size_t k;
 
-	if (addr == NULL) {
+	if (store_route(st, user, &k, err) == -1)
+		return -1;
+	be = &st->bes[k];
+	if ((addr = store_address(&st->set, user, folder)) == NULL) {
 		*err = xstrdup("no RCPT address can be made for this user");
 		return -1;
 	}
 	for (int round = 0; round < 2; round++) {
-		free(st->down);
-		st->down = NULL;
-		if (connect_store(st, err) == -1)
+		free(be->down);
+		be->down = NULL;
+		if (connect_store(st, be, err) == -1)
 			break;
-		if (lmtp_probe(st->lc, addr, r, err) == 0) {
+		if (lmtp_probe(be->lc, addr, r, err) == 0) {
 			free(addr);
 			return 0;
 		}
-		lmtp_close(&st->lc);
+		lmtp_close(&be->lc);
 		if (round == 0) {
 			free(*err);
 			*err = NULL;
@@ -911,10 +1023,12 @@ log_repairs(struct store_msg *m, const struct repair *rep)
 	buf_free(&b);
 }
 
-/* round_send - one transaction for m's copies whose outcome is open */
+/* round_send - one transaction for m's copies to back end k whose
+   outcome is open */
 static void
-round_send(struct store *st, struct store_msg *m)
+round_send(struct store *st, struct store_msg *m, size_t k)
 {
+	struct store_be *be = &st->bes[k];
 	const char **rcpts = xcalloc(m->ncopies + 1, sizeof *rcpts);
 	size_t *map = xcalloc(m->ncopies + 1, sizeof *map), nr = 0;
 	struct lmtp_reply *replies = NULL;
@@ -927,7 +1041,7 @@ round_send(struct store *st, struct store_msg *m)
 	/* One RCPT per distinct address; copies to the same one share it. */
 	for (size_t i = 0; i < m->ncopies; i++) {
 		size_t j = 0;
-		if (m->copies[i].done)
+		if (m->copies[i].done || m->copies[i].be != k)
 			continue;
 		while (j < nr && strcmp(rcpts[j], m->copies[i].addr) != 0)
 			j++;
@@ -937,8 +1051,8 @@ round_send(struct store *st, struct store_msg *m)
 	}
 	if (nr == 0)
 		goto settle;
-	if (connect_store(st, &err) == -1) {
-		why = st->down_status;
+	if (connect_store(st, be, &err) == -1) {
+		why = be->down_status;
 		goto settle;
 	}
 	replies = xcalloc(nr, sizeof *replies);
@@ -950,16 +1064,16 @@ round_send(struct store *st, struct store_msg *m)
 	t = (struct lmtp_txn){ .sender = m->sender, .size = m->size,
 	    .rcpts = rcpts, .nrcpts = nr, .replies = replies,
 	    .src = { source_read, src }, .probe = st->probe };
-	rc = lmtp_send(st->lc, &t, &err);
+	rc = lmtp_send(be->lc, &t, &err);
 	if (src->ended)
 		log_repairs(m, &src->rep);
-	if (rc == -1 || !lmtp_usable(st->lc))
-		lmtp_close(&st->lc);
+	if (rc == -1 || !lmtp_usable(be->lc))
+		lmtp_close(&be->lc);
 settle:
 	for (size_t i = 0; i < m->ncopies; i++) {
 		struct store_copy *c = &m->copies[i];
 		const struct lmtp_reply *r = replies ? &replies[map[i]] : NULL;
-		if (c->done)
+		if (c->done || c->be != k)
 			continue;
 		if (r && r->code)
 			settle(c, store_reply_outcome(r), r->status, r->text);
@@ -1000,8 +1114,9 @@ fallbacks(struct store *st, struct store_msg *m)
 	size_t queued = 0, n = m->ncopies;
 
 	for (size_t i = 0; i < n; i++) {
-		struct store_copy *c = &m->copies[i];
+		struct store_copy *c = &m->copies[i], *in;
 		char *addr, *user;
+		size_t be;
 		if (c->folder == NULL || c->fallback || c->no_fallback ||
 		    c->o == OUT_DELIVERED ||
 		    c->o == OUT_TEMPFAIL || c->o == OUT_REJECTED)
@@ -1015,7 +1130,10 @@ fallbacks(struct store *st, struct store_msg *m)
 			continue;
 		c->fallback = 1;
 		user = xstrdup(c->user);	/* copy_add may move c */
-		copy_add(m, user, NULL, addr)->fallback = 1;
+		be = c->be;
+		in = copy_add(m, user, NULL, addr);
+		in->fallback = 1;
+		in->be = be;
 		free(user);
 		queued++;
 	}
@@ -1026,17 +1144,17 @@ fallbacks(struct store *st, struct store_msg *m)
 
 /* store_name - the store a copy went to (and how), for the log */
 static const char *
-store_name(const struct store *st)
+store_name(const struct store_be *be)
 {
 	static char name[600];
 
-	if (st->at == NULL)
-		return st->set.spec;
-	if (st->mech == NULL && st->tls == NULL)
-		return st->at->name;
-	snprintf(name, sizeof name, "%s (%s%s%s%s)", st->at->name,
-	    st->tls ? st->tls : "", st->tls && st->mech ? ", " : "",
-	    st->mech ? "AUTH " : "", st->mech ? st->mech : "");
+	if (be->at == NULL)
+		return be->spec;
+	if (be->mech == NULL && be->tls == NULL)
+		return be->at->name;
+	snprintf(name, sizeof name, "%s (%s%s%s%s)", be->at->name,
+	    be->tls ? be->tls : "", be->tls && be->mech ? ", " : "",
+	    be->mech ? "AUTH " : "", be->mech ? be->mech : "");
 	return name;
 }
 
@@ -1057,12 +1175,13 @@ static void
 log_copy(const struct store *st, const struct store_msg *m,
     const struct store_copy *c)
 {
+	const struct store_be *be = &st->bes[c->be];
 	const char *what;
 
 	if (c->o == OUT_DELIVERED) {
 		log_info("to=<%s>, from=<%s>, folder=%s, store=%s, size=%lld, "
 		    "status=%s (%s)", c->user, m->sender, c->addr,
-		    store_name(st), (long long)m->size, st->probe ?
+		    store_name(be), (long long)m->size, st->probe ?
 		    "dry-run, RCPT accepted" : "sent", c->reply);
 		return;
 	}
@@ -1071,7 +1190,7 @@ log_copy(const struct store *st, const struct store_msg *m,
 	else
 		what = c->o == OUT_TEMPFAIL ? "deferred" : "bounced";
 	log_warn("to=<%s>, from=<%s>, folder=%s, store=%s, size=%lld, "
-	    "status=%s (%s)", c->user, m->sender, c->addr, store_name(st),
+	    "status=%s (%s)", c->user, m->sender, c->addr, store_name(be),
 	    (long long)m->size, what, c->reply);
 }
 
@@ -1095,9 +1214,12 @@ store_send(struct store *st, char **status_r, char **reason_r)
 	own(st);
 	for (size_t k = 0; k < st->nmsgs; k++) {
 		struct store_msg *m = &st->msgs[k];
-		round_send(st, m);
+		/* one transaction per back end (each keeps one instance) */
+		for (size_t b = 0; b < st->nbes; b++)
+			round_send(st, m, b);
 		if (fallbacks(st, m) > 0)
-			round_send(st, m);
+			for (size_t b = 0; b < st->nbes; b++)
+				round_send(st, m, b);
 		for (size_t i = 0; i < m->ncopies; i++) {
 			const struct store_copy *c = &m->copies[i];
 			enum outcome o = final(m, c);
@@ -1113,7 +1235,8 @@ store_send(struct store *st, char **status_r, char **reason_r)
 			}
 		}
 	}
-	lmtp_close(&st->lc);
+	for (size_t b = 0; b < st->nbes; b++)
+		lmtp_close(&st->bes[b].lc);
 	if (why) {
 		*status_r = status_of(why, why_o);
 		*reason_r = xasprintf("%s: %s", why->addr, why->reply);
@@ -1129,14 +1252,27 @@ store_free(struct store **stp)
 
 	if (st == NULL)
 		return;
-	lmtp_close(&st->lc);
 	free_msgs(st);
+	for (size_t b = 0; b < st->nbes; b++) {
+		struct store_be *be = &st->bes[b];
+		lmtp_close(&be->lc);
+		free(be->down);
+		free(be->mech);
+		free(be->tls);
+		if (b > 0) {	/* [0] borrows the settings' */
+			free(be->spec);
+			store_targets_free(&be->targets, be->ntargets);
+		}
+	}
+	free(st->bes);
+	for (size_t i = 0; i < st->nrouted; i++)
+		free(st->routed[i].user);
+	free(st->routed);
+	route_close(&st->routes);
+	free(st->routes_err);
 	if (st->have_creds)
 		sasl_creds_free(&st->creds);
 	store_settings_free(&st->set);
-	free(st->down);
-	free(st->mech);
-	free(st->tls);
 	free(st);
 	*stp = NULL;
 }
@@ -1169,10 +1305,16 @@ static int
 session_store(struct session *s, char **err)
 {
 	const char *spec = settings_get(s->settings, "STORE");
+	const char *routes = settings_get(s->settings, "STORE_ROUTES");
 	struct store_settings set;
 
-	if (spec == NULL || *spec == '\0')
-		return 0;
+	if (spec == NULL || *spec == '\0') {
+		if (routes == NULL || *routes == '\0')
+			return 0;
+		/* a table without a default store: never guessed around */
+		return xerr(err, "STORE_ROUTES=%s needs STORE (the store of "
+		    "the recipients it does not name)", routes);
+	}
 	if (s->store == NULL) {
 		if (store_settings_read(&set, set_var, s->settings, err) == -1)
 			return -1;
@@ -1211,6 +1353,7 @@ store_take(struct session *s, const char *folder, enum outcome *o_r,
 	const char *addr;
 	char *name = NULL, *err = NULL;
 	int fallback;
+	size_t be;
 
 	switch (session_store(s, &err)) {
 	case 0:
@@ -1228,6 +1371,17 @@ store_take(struct session *s, const char *folder, enum outcome *o_r,
 	    "MAILDIR"), settings_get(s->settings, "DEFAULT"),
 	    settings_get(s->settings, "ORGMAIL"), &name))
 		return not_ours(s, folder, o_r);
+	/* routing: a table that cannot be read, or names no STORE, is the
+	   administrator's mistake */
+	if (store_route(s->store, s->recipient, &be, &err) == -1) {
+		log_warn("to=<%s>, folder=%s, status=deferred (%s)",
+		    s->recipient, folder, err);
+		status_fail(OUT_CONFIG, NULL, s->recipient, "%s", err);
+		free(err);
+		free(name);
+		*o_r = OUT_CONFIG;
+		return 1;
+	}
 	/* STORE_FALLBACK as it is now: a board post turns it off. */
 	if (get_bool(set_var, s->settings, "STORE_FALLBACK", s->store->set.fallback,
 	    &fallback, &err) == -1) {
@@ -1249,11 +1403,11 @@ store_take(struct session *s, const char *folder, enum outcome *o_r,
 		   RCPT is logged when the run ends (store_send) */
 		settings_trace(s->settings, "Would send to the store %s: "
 		    "RCPT TO:<%s>%s",
-		    s->store->set.spec, addr ? addr : "", addr ? "" :
+		    s->store->bes[be].spec, addr ? addr : "", addr ? "" :
 		    " (no usable address)");
 		settings_trace_dest(s->settings, "%s on the store %s (the "
 		    "store's answer to RCPT follows)", addr ? addr : folder,
-		    s->store->set.spec);
+		    s->store->bes[be].spec);
 	}
 	if (addr == NULL) {
 		/* a recipient no LMTP command can carry: refused for good

@@ -2,6 +2,8 @@
  * store.h - delivery into a sealed store (Cyrus, Dovecot) over LMTP.
  * Does: the STORE settings (rc variables, read once when the store is
  * first used); the list of stores, tried in order while one is down;
+ * per-user routing (STORE_ROUTES, route.c): one back end per STORE value,
+ * each with its own connection and transactions;
  * every copy of the run - folders, c copies, the recipients of a service
  * user's run - queued as a recipient (user or user+folder) and sent at
  * the end in one transaction per message; the INBOX fall-back when the
@@ -40,6 +42,7 @@ struct store_settings {
 	struct store_target *targets;	/* its stores, in order */
 	size_t ntargets;
 	char *credentials;	/* STORE_CREDENTIALS, or NULL */
+	char *routes;		/* STORE_ROUTES: cdb:/path or file:/path, or NULL */
 	char *mechs;		/* STORE_MECHANISMS, best first */
 	int plaintext;		/* STORE_PLAINTEXT: PLAIN/LOGIN off loopback */
 	int tls;		/* STORE_TLS: enum lmtp_tls_mode */
@@ -108,8 +111,9 @@ struct store *store_new(struct store_settings *set);
 const struct store_settings *store_settings_of(const struct store *st);
 
 /* Queue one copy of sp (from sender) for user into folder (NULL: the
-   INBOX); fallback: to the INBOX if the store refuses the folder.
-   Returns the RCPT address (owned by st), or NULL when none can be made
+   INBOX), on user's back end (STORE_ROUTES, else STORE); fallback: to the
+   INBOX if the store refuses the folder. Returns the RCPT address (owned
+   by st), or NULL when none can be made or user's route is unusable
    (the caller logs). */
 const char *store_add(struct store *st, const struct spool *sp,
     const char *sender, const char *user, const char *folder, int fallback);

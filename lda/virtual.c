@@ -26,6 +26,7 @@ virtual_user(struct session *s, virtual_file_ok_fn *file_ok, char **path_r)
 {
 	const char *store = settings_get(s->settings, "STORE");
 	const char *dir = settings_get(s->settings, "USERS_RC_DIR");
+	const char *routes = settings_get(s->settings, "STORE_ROUTES");
 	const char *user = s->recipient ? s->recipient : "";
 	char *path, *why = NULL;
 
@@ -44,6 +45,15 @@ virtual_user(struct session *s, virtual_file_ok_fn *file_ok, char **path_r)
 			s->outcome = outcome_worse(s->outcome, OUT_NOUSER);
 			return 1;
 		}
+	if ((store == NULL || *store == '\0') && routes && *routes) {
+		/* a routing table without the default store: a mistake */
+		log_warn("to=<%s>, status=deferred (STORE_ROUTES=%s needs "
+		    "STORE)", user, routes);
+		s->outcome = outcome_worse(s->outcome, OUT_CONFIG);
+		status_fail(OUT_CONFIG, NULL, user, "STORE_ROUTES=%s needs STORE "
+		    "(the store of the recipients it does not name)", routes);
+		return 1;
+	}
 	if ((store == NULL || *store == '\0') && getpwnam(user) == NULL) {
 		/*
 		 * Only a store knows users that have no account here; a

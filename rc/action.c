@@ -39,21 +39,6 @@ act_part(const struct rc *rc, unsigned flags, struct part *p)
 	p->to = p->body ? sp->size : sp->body_off;
 }
 
-/* act_needs_nl - procmail ends what it feeds with an empty line */
-static const char *
-act_needs_nl(const struct rc *rc, unsigned flags, const struct part *p)
-{
-	char end[2] = { 0, 0 };
-	const struct spool *sp = rc->s->msg;
-
-	if ((flags & RC_F_r) || p->to <= p->from)
-		return NULL;
-	if (p->to - p->from >= 2 && spool_pread(sp, end, 2, p->to - 2) == 2 &&
-	    end[0] == '\n' && end[1] == '\n')
-		return NULL;
-	return "\n";
-}
-
 /* act_delivered - a delivering action worked: LASTFOLDER, the abstract */
 static void
 act_delivered(struct rc *rc, const char *name, long long size)
@@ -214,9 +199,10 @@ act_one_folder(struct rc *rc, const struct rc_recipe *r, const char *folder,
 	/* procmail's locks: an mbox's own lockfile only when the recipe
 	   asks for it (":"); else the kernel lock alone */
 	rc->s->mbox_nolock = src ? !r->lock : own == NULL;
+	rc->s->raw = (r->flags & RC_F_r) != 0;
 	o = src ? deliver_link(rc->s, src, folder, &path) :
 	    deliver_folder(rc->s, folder, &path);
-	rc->s->mbox_nolock = 0;
+	rc->s->mbox_nolock = rc->s->raw = 0;
 	rc_unlock(rc, &lock);
 	if (own)
 		rc_yell(rc, "Unlocking", own);
@@ -342,6 +328,27 @@ act_folders(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 }
 
 /*
+ * act_failure_log - procmail's words for a program that failed: 'Program
+ * failure (N) of "name"' (w, or neither w nor W), under VERBOSE
+ * 'Non-zero exitcode (N) from "name"' (W); name is the command when
+ * $SHELL ran it, else the program's first word, as procmail logs it.
+ */
+static void
+act_failure_log(struct rc *rc, const struct rc_recipe *r, int st,
+    const char *name, int shell)
+{
+	int n = name == NULL ? 0 : shell ? (int)strlen(name) :
+	    (int)strcspn(name, " ");
+
+	if ((r->flags & RC_F_w) || !(r->flags & RC_F_W))
+		log_info("%s:%d: Program failure (%d) of \"%.*s\"",
+		    rc->cur_file, r->action_line, st, n, name ? name : "");
+	else
+		rc_trace(rc, "Non-zero exitcode (%d) from \"%.*s\"", st, n,
+		    name ? name : "");
+}
+
+/*
  * act_run - run a program with part p on stdin; its status, or -1 when
  * it could not run or (procmail's rule, unless "i") closed its stdin
  * before it was given all of its input. *name_r (may be NULL): procmail's name for
@@ -352,16 +359,20 @@ act_run(struct rc *rc, const struct rc_recipe *r, const struct part *p,
     char *const *argv, struct buf *out, int out_fd, int *out_err_r,
     char **name_r, long long *fed_r)
 {
-	int unread = 0;
+	int unread = 0, shell = 0;
+	char *name = NULL;
 	struct rc_prog prog = { .cmd = r->action, .argv = argv,
 	    .in = rc->s->msg, .from = p->from, .to = p->to,
 	    .with_from = p->head && argv == NULL,
-	    .tail = act_needs_nl(rc, r->flags, p), .out = out,
+	    .blank_end = !(r->flags & RC_F_r), .out = out,
 	    .out_fd = out_fd, .out_err_r = out_err_r, .unread_r = &unread,
 	    .fed_r = fed_r,
-	    .name_r = name_r };
+	    .name_r = &name, .shell_r = &shell };
 	char *err = NULL;
 	int st = rc_exec(rc, &prog, &err);
+
+	if (name_r)
+		*name_r = name;
 
 	if (st < 0) {
 		rc_error(rc, r->action_line, "program \"%s\": %s",
@@ -380,10 +391,10 @@ act_run(struct rc *rc, const struct rc_recipe *r, const struct part *p,
 		}
 		return -1;
 	}
-	if (st != 0 && ((r->flags & RC_F_w) || !(r->flags & RC_F_W)))
-		log_info("%s:%d: program failure (%d) of \"%s\"",
-		    rc->cur_file, r->action_line, st, argv ? argv[0] :
-		    r->action);
+	if (st != 0)
+		act_failure_log(rc, r, st, name, shell);
+	if (name_r == NULL)
+		free(name);
 	return st;
 }
 

@@ -4,8 +4,9 @@
  * that do not compile, recipes that can never match, flags that make no
  * sense together, assignments to variables the system rc locks (by
  * name), size conditions that are no number, an empty "!" forward, and
- * filter names (FILTERS, "| @name") no filter is registered as, and
- * ${...} nested deeper than the run expands.
+ * filter names (FILTERS, "| @name") no filter is registered as,
+ * ${...} nested deeper than the run expands, and a program named by a
+ * variable nothing assigned ("| $UNSET args").
  * Does not: run anything or read the message.
  */
 #include <stdio.h>
@@ -22,7 +23,47 @@ struct check {
 	int metas_set;		/* SHELLMETAS assigned: check_pipe is silent */
 	char **locked;		/* LOCKED_VARS of the system rc */
 	size_t nlocked;
+	char **set;		/* names assigned so far (system rc, file) */
+	size_t nset;
+	int included;		/* an INCLUDERC/SWITCHRC ran: any name may be set */
 };
+
+/* Names the run sets before any rc (rc.c's defaults), as it goes
+   (MATCH, LASTFOLDER, DETAIL) or from the MTA's environment (-p). */
+static const char *const preset[] = {
+	"DEFAULT", "HOME", "HOST", "LINEBUF", "LOCKEXT", "LOCKFILE",
+	"LOCKTIMEOUT", "LOGFILE", "LOGNAME", "MAILDIR", "MSGPREFIX", "ORGMAIL",
+	"PATH", "PROCMAIL_VERSION", "SENDER", "SENDMAIL", "SENDMAILFLAGS",
+	"SHELL", "SHELLFLAGS", "SHELLMETAS", "TIMEOUT", "TZ", "UMASK", "USER",
+	"MATCH", "LASTFOLDER", "DETAIL", "RECIPIENT", "ORIGINAL_RECIPIENT",
+	"EXTENSION", "DOMAIN", "LOCAL", "CLIENT_ADDRESS", "CLIENT_HELO",
+	"CLIENT_HOSTNAME", "LANG", "LC_ALL",
+};
+
+/* check_set - note that name is assigned from here on */
+static void
+check_set(struct check *c, const char *name)
+{
+	c->set = xreallocarray(c->set, c->nset + 1, sizeof *c->set);
+	c->set[c->nset++] = xstrdup(name);
+	if (strcmp(name, "INCLUDERC") == 0 || strcmp(name, "SWITCHRC") == 0)
+		c->included = 1;
+}
+
+/* check_is_set - may name have a value here? */
+static int
+check_is_set(const struct check *c, const char *name)
+{
+	if (c->included)
+		return 1;
+	for (size_t i = 0; i < sizeof preset / sizeof preset[0]; i++)
+		if (strcmp(preset[i], name) == 0)
+			return 1;
+	for (size_t i = 0; i < c->nset; i++)
+		if (strcmp(c->set[i], name) == 0)
+			return 1;
+	return 0;
+}
 
 /* check_report - print one finding */
 static void
@@ -152,6 +193,40 @@ check_pipe(struct check *c, const char *path, const struct rc_recipe *r)
 	    "is taken as its name");
 }
 
+/* check_prog_var - "| $NAME args" where NAME was never assigned before
+   (in this file or the system rc): the program's name expands to
+   nothing, and the next word runs as the program */
+static void
+check_prog_var(struct check *c, const char *path, const struct rc_recipe *r)
+{
+	const char *a = r->action ? r->action : "";
+	size_t n;
+	int brace;
+	char *name, *m;
+
+	a += strspn(a, " \t");
+	if (r->act != RC_ACT_PIPE || *a != '$')
+		return;
+	brace = a[1] == '{';
+	a += 1 + brace;
+	if (!(*a == '_' || (*a >= 'A' && *a <= 'Z') || (*a >= 'a' && *a <= 'z')))
+		return;		/* $1, $@, $$ ... */
+	n = strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_");
+	if (brace && a[n] != '}')
+		return;		/* ${NAME:-default} */
+	name = xstrndup(a, n);
+	if (!check_is_set(c, name)) {
+		m = xasprintf("$%s is not assigned before this line (in this "
+		    "file or the system rc): unless the command line sets it, "
+		    "the program's name expands to nothing and the next word "
+		    "runs as the program", name);
+		check_report(c, path, r->action_line, 1, m);
+		free(m);
+	}
+	free(name);
+}
+
 /* check_recipe - findings about one recipe */
 static void
 check_recipe(struct check *c, const char *path, const struct rc_node *n)
@@ -181,6 +256,9 @@ check_recipe(struct check *c, const char *path, const struct rc_node *n)
 	}
 	check_action(c, path, r);
 	check_pipe(c, path, r);
+	check_prog_var(c, path, r);
+	if (r->capture)
+		check_set(c, r->capture);
 	if (weighted && maxscore <= 0 && r->nconds > 0)
 		check_report(c, path, n->line, 1, "recipe can never match: "
 		    "every weight is negative or zero");
@@ -233,6 +311,7 @@ check_list(struct check *c, const char *path, const struct rc_node *n)
 			}
 			if (strcmp(n->name, "SHELLMETAS") == 0)
 				c->metas_set = 1;
+			check_set(c, n->name);
 			if (strcmp(n->name, "FILTERS") == 0)
 				check_filters(c, path, n->line, n->value);
 			continue;
@@ -247,7 +326,8 @@ check_list(struct check *c, const char *path, const struct rc_node *n)
 	}
 }
 
-/* check_locked - LOCKED_VARS as the system rc sets them (literal only) */
+/* check_locked - LOCKED_VARS as the system rc sets them (literal only),
+   and the names it assigns */
 static void
 check_locked(struct check *c, const char *sysrc)
 {
@@ -261,6 +341,8 @@ check_locked(struct check *c, const char *sysrc)
 	}
 	for (const struct rc_node *n = f->first; n; n = n->next) {
 		char *copy, *save = NULL;
+		if (n->kind == RC_NODE_ASSIGN && n->value != NULL)
+			check_set(c, n->name);
 		if (n->kind != RC_NODE_ASSIGN || strcmp(n->name,
 		    "LOCKED_VARS") != 0 || n->value == NULL)
 			continue;
@@ -281,7 +363,7 @@ check_locked(struct check *c, const char *sysrc)
 int
 rc_check_file_with(const char *path, const char *sysrc)
 {
-	struct check c = { 0, 0, 0, NULL, 0 };
+	struct check c = { 0 };
 	struct rc_file *f;
 	char *err = NULL;
 
@@ -299,6 +381,9 @@ rc_check_file_with(const char *path, const char *sysrc)
 	for (size_t i = 0; i < c.nlocked; i++)
 		free(c.locked[i]);
 	free(c.locked);
+	for (size_t i = 0; i < c.nset; i++)
+		free(c.set[i]);
+	free(c.set);
 	fprintf(stderr, "%s: %d error%s, %d warning%s\n", path, c.errors,
 	    c.errors == 1 ? "" : "s", c.warnings, c.warnings == 1 ? "" : "s");
 	return c.errors;

@@ -170,7 +170,7 @@ cond_program(struct rc *rc, const struct rc_cond *c, const struct area *a)
 {
 	struct rc_prog p = { .cmd = c->text, .in_mem = a->mem,
 	    .in_len = a->memlen, .in = a->sp, .from = a->from, .to = a->to,
-	    .out_fd = -1 };
+	    .blank_end = 1, .out_fd = -1 };
 	char *err = NULL;
 	int st = rc_exec(rc, &p, &err);
 

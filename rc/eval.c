@@ -234,7 +234,7 @@ rc_eval_list(struct rc *rc, const struct rc_node *n)
 /*
  * rc_run_path - parse and run one rc file (also INCLUDERC and SWITCHRC,
  * which nest). Returns 1 when a delivering recipe delivered, else 0;
- * a file that cannot be read is logged and counts as ended.
+ * -1 when the file cannot be read (logged: procmail's "Couldn't read").
  */
 int
 rc_run_path(struct rc *rc, const char *path, int system)
@@ -255,7 +255,7 @@ rc_run_path(struct rc *rc, const char *path, int system)
 	if (f == NULL) {
 		rc_error(rc, 0, "%s", err);
 		free(err);
-		return 0;
+		return -1;
 	}
 	rc_yell(rc, "Rcfile:", f->path);
 	rc->depth++;

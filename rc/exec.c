@@ -390,6 +390,30 @@ exec_io(pid_t pid, int in_w, int out_r, struct sink *out, struct feed *f,
 		close(out_r);
 }
 
+/* feed_ends_blank - do the bytes f feeds end with an empty line ("\n\n")?
+   (procmail's dump() adds a newline to what does not, and to nothing) */
+static int
+feed_ends_blank(const struct feed *f)
+{
+	char end[2];
+	int have = 0;
+
+	if (f->sp && f->to > f->off) {
+		off_t n = f->to - f->off >= 2 ? 2 : 1;
+		if (spool_pread(f->sp, end + 2 - n, (size_t)n, f->to - n) != n)
+			return 0;
+		have = (int)n;
+	}
+	if (have < 2 && f->memlen > 0)
+		for (size_t i = f->memlen; i > 0 && have < 2; i--)
+			end[1 - have++] = f->mem[i - 1];
+	if (have < 2 && f->prenllen > 0)
+		end[1 - have++] = '\n';
+	if (have < 2 && f->prelen > 0)
+		end[1 - have++] = f->pre[f->prelen - 1];
+	return have == 2 && end[0] == '\n' && end[1] == '\n';
+}
+
 /* exec_feed_init - what goes to the program's stdin */
 static void
 exec_feed_init(const struct rc_prog *p, struct feed *f)
@@ -407,7 +431,9 @@ exec_feed_init(const struct rc_prog *p, struct feed *f)
 	f->off = p->from;
 	f->to = p->to;
 	f->tail = p->tail;
-	f->taillen = p->tail ? strlen(p->tail) : 0;
+	if (p->blank_end && !feed_ends_blank(f))
+		f->tail = "\n";
+	f->taillen = f->tail ? strlen(f->tail) : 0;
 }
 
 /* rc_exec - run p (see rcint.h) */
@@ -448,6 +474,8 @@ rc_exec(struct rc *rc, const struct rc_prog *p, char **err)
 	}
 	if (p->name_r)
 		*p->name_r = exec_name(p, argv, shell, ' ');
+	if (p->shell_r)
+		*p->shell_r = shell;
 	if (rc_tracing(rc)) {
 		char *name = exec_name(p, argv, shell, ',');
 		rc_yell(rc, "Executing", name);

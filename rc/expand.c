@@ -176,7 +176,8 @@ exp_backquote(struct exp *e)
 	{
 		struct rc_prog p = { .cmd = cmd.s, .in = e->rc->s->msg,
 		    .from = 0, .to = e->rc->s->msg ? e->rc->s->msg->size : 0,
-		    .with_from = 1, .out_fd = -1, .out = &res };
+		    .with_from = 1, .blank_end = 1, .out_fd = -1,
+		    .out = &res };
 		char *err = NULL;
 		int st = rc_exec(e->rc, &p, &err);
 		if (st < 0) {

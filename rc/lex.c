@@ -197,12 +197,9 @@ lex_action(struct rc_lex *lx, struct rc_tok *t)
 	int c = lex_peek(lx, 0);
 	size_t n;
 
+	/* Whatever line comes here is the action (procmail): a recipe
+	   without one takes the next line, ":0c" or "}", as a folder. */
 	lx->in_recipe = 0;
-	if (c == '}') {
-		lex_adv(lx);
-		t->kind = RC_TOK_CLOSE;		/* an action is missing */
-		return;
-	}
 	if (c == '{' && lex_blank_after(lx, 1)) {
 		lex_adv(lx);
 		t->kind = RC_TOK_OPEN;
@@ -248,7 +245,7 @@ rc_lex_next(struct rc_lex *lx, struct rc_tok *t)
 		t->kind = RC_TOK_EOF;
 		return;
 	}
-	if (c == ':') {
+	if (c == ':' && !lx->in_recipe) {
 		lex_adv(lx);
 		t->kind = RC_TOK_RECIPE;
 		t->text = lex_line(lx);

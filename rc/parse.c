@@ -329,7 +329,11 @@ p_action(struct parser *p, struct rc_recipe *r)
 	    " \t")] == '\0') {
 		p_report(p, r->action_line, 0, "recipe without an action");
 		r->broken = 1;
-	}
+	} else if (r->act == RC_ACT_FOLDER && (r->action[0] == ':' ||
+	    r->action[0] == '}'))
+		p_report(p, r->action_line, 1, "\"%s\" is the action of the "
+		    "recipe above, which has no action line: a folder of that "
+		    "name, as in procmail", r->action);
 	p_next(p);
 }
 

@@ -299,7 +299,8 @@ rc_run_file(struct rc *rc, const char *path, int system, char **err)
 		rc->trusted = t && *t ? realpath(t, NULL) : NULL;
 		rc->restricted = 1;
 	}
-	r = rc_run_path(rc, path, system);
+	if ((r = rc_run_path(rc, path, system)) == -1)
+		r = 0;		/* logged; the message goes to DEFAULT */
 	rc->restricted = 0;
 	rc->in_system = 0;
 	/* Delivered: nothing more runs, this is procmail's exit. */
@@ -395,13 +396,10 @@ finish_trap(struct rc *rc, const char *trap)
 	struct rc_prog p = { .cmd = trap, .in = sp, .from = 0,
 	    .to = sp->size, .with_from = 1,
 	    .out_fd = rc->logfd != -1 ? rc->logfd : 2 };
-	char *err = NULL, end[2] = { 0, 0 };
+	char *err = NULL;
 	int st;
 
-	/* Ended with an empty line, as procmail feeds programs. */
-	if (sp->size > 0 && (sp->size < 2 || spool_pread(sp, end, 2,
-	    sp->size - 2) != 2 || end[0] != '\n' || end[1] != '\n'))
-		p.tail = "\n";
+	p.blank_end = 1;	/* ended with an empty line, as procmail feeds */
 	if (rc->s->dry_run) {
 		rc_yell(rc, "Would run TRAP (not under --test)", trap);
 		return -1;

@@ -143,6 +143,9 @@ struct rc_prog {
 	off_t from, to;		/* part of in to feed */
 	int with_from;		/* prepend in's From_ line */
 	const char *tail;	/* bytes to feed last ("\n" or NULL) */
+	int blank_end;		/* or procmail's end: a newline more unless
+				   what is fed ends with an empty line (an
+				   empty feed is one newline) */
 	int out_fd;		/* stdout, through a pipe, written by us into
 				   this fd (-1: to our stderr or the log) */
 	int *out_err_r;		/* not NULL: the errno of a failed write
@@ -154,6 +157,7 @@ struct rc_prog {
 	char **name_r;		/* not NULL: procmail's name for it (the
 				   command as given to $SHELL, or the words
 				   exec'd joined by spaces), allocated */
+	int *shell_r;		/* not NULL: set to 1 when $SHELL ran it */
 };
 /* Run a program as procmail does (SHELLMETAS decide $SHELL -c or a
    direct exec), with TIMEOUT. Returns its exit status (0..255, 128+sig

@@ -293,9 +293,11 @@ special_run(struct rc *rc, const char *value, int sw)
 		free(real);
 	} else
 		r = rc_run_path(rc, value, rc->in_system);
+	/* A file that cannot be read is logged, and this one goes on
+	   (procmail: "Couldn't read", for SWITCHRC too). */
 	if (r == 1)
 		rc->pending = RC_DELIVERED;
-	else if (sw)
+	else if (sw && r == 0)
 		rc->pending = RC_END_FILE;
 }
 

@@ -94,6 +94,10 @@ st=0; "$LDA" --check "$T/bugs.rc" >"$T/c" 2>&1 || st=$?
 like "$(cat "$T/c")" "bugs\.rc:1: warning: \"FOO\" alone on a line unsets FOO" "--check: a bare word that unsets a variable"
 like "$(cat "$T/c")" "bugs\.rc:3: warning: \"\(\" is not in SHELLMETAS" "--check: | (cmd) runs no subshell"
 like "$(cat "$T/c")" "bugs\.rc:6: warning: a variable in a regex without the \\$ modifier" "--check: \$VAR in a regex without *\$"
+printf 'FORMAIL=/usr/bin/formail\n:0 fw\n| $FORMAIL -r\n:0 fw\n| $FORMAILX -r\n:0 w\n| ${CMD:-cat} x\n:0 w\n| $SENDMAIL x\n' >"$T/unset.rc"
+st=0; "$LDA" --check "$T/unset.rc" >"$T/c" 2>&1 || st=$?
+like "$(cat "$T/c")" "unset\.rc:5: warning: \\\$FORMAILX is not assigned" "--check: | \$UNSET args names no program"
+like "$(cat "$T/c")" "0 errors, 1 warning\$" "--check: ... an assigned, a default or a preset variable is fine"
 printf 'SHELLMETAS="&|<>~;?*[("\n:0 w\n| (formail -r)\n' >"$T/metas.rc"
 st=0; "$LDA" --check "$T/metas.rc" >"$T/c" 2>&1 || st=$?
 like "$(cat "$T/c")" "0 errors, 0 warnings" "--check: | (cmd) is fine once SHELLMETAS is set"

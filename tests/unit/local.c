@@ -225,15 +225,20 @@ test_mh(void)
 	char dir[300], *p1 = NULL, *p2 = NULL, *err = NULL, seven[340];
 
 	snprintf(dir, sizeof dir, "%s/mh", top);
-	is_int(mh_deliver(sp, dir, &p1, &err), OUT_DELIVERED, "mh: delivered");
+	is_int(mh_deliver(sp, dir, 0, &p1, &err), OUT_DELIVERED, "mh: delivered");
 	like(p1, "/mh/1", "mh: first message is 1");
 	snprintf(seven, sizeof seven, "%s/7", dir);
 	close(open(seven, O_CREAT | O_WRONLY, 0600));
-	mh_deliver(sp, dir, &p2, &err);
+	mh_deliver(sp, dir, 0, &p2, &err);
 	like(p2, "/mh/8", "mh: next after the highest number");
 	is(p1 ? slurp(p1) : NULL, "Subject: mh\n\nbody\n\n",
 	    "mh: bytes intact, an empty line added as procmail does");
 	free(p1);
+	free(p2);
+	p2 = NULL;
+	mh_deliver(sp, dir, 1, &p2, &err);
+	is(p2 ? slurp(p2) : NULL, "Subject: mh\n\nbody\n",
+	    "mh: raw (the r flag): the message as it is, as procmail writes it");
 	free(p2);
 	spool_free(&sp);
 }
