@@ -8,10 +8,12 @@
 #     through the same socket, then the message is delivered (IMAP);
 #   - an unknown store user over SMTP: refused at RCPT (550 5.1.1, the
 #     store's verdict through lda -z), nothing to bounce;
-#   - one message for three recipients in one LMTP transaction: delivered
-#     (bob), unknown (bounced 5.1.1), over quota (carol: deferred 4.2.2):
+#   - one message for four recipients in one LMTP transaction: delivered
+#     (bob), unknown (bounced 5.1.1), over quota (carol: deferred 4.2.2),
+#     store down (dave, routed to a back end that is down: deferred):
 #     postfix logs each recipient's own status; once carol's quota is
-#     raised, the queue run delivers to carol only: bob has no duplicate;
+#     raised and dave's store is back, the queue run delivers to those
+#     two only: bob has no duplicate;
 #   - lda -z --store as the service user: the RCPT probes and every
 #     recipient's store delivery over one connection, kept across the
 #     transactions of the session (Cyrus's telemetry: one LHLO);
@@ -35,7 +37,10 @@ at_exit "'$P/cyrus-down.sh' '$CD'"
 "$P/cyrus-up.sh" "$CD" >/dev/null || { echo "Bail out! cyrus-up.sh failed"; exit 1; }
 . "$CD/env"
 : >"$T/lda.log"; chmod 666 "$T/lda.log"
-printf '%s\n' "LOGFILE=$T/store.log" >"$T/store.rc"
+# dave's store is down (STORE_ROUTES: his back end a socket nobody
+# listens on) until the test points his route at Cyrus
+printf 'dave lmtp:unix:%s/down.sock\n' "$T" >"$T/routes"; chmod 644 "$T/routes"
+printf '%s\n' "LOGFILE=$T/store.log" "STORE_ROUTES=file:$T/routes" >"$T/store.rc"
 : >"$T/store.log"; chmod 666 "$T/store.log"
 chmod 644 "$T/store.rc"
 chmod 755 "$T"
@@ -129,14 +134,16 @@ like "$(grep 'reject: RCPT.*nosuchuser@store.example' "$POSTFIX_LOG")" '550 5\.1
 send carol@store.example "$(head -c 3000 /dev/zero | tr '\0' q)"
 outcome "$QID" carol@store.example
 is "$STATUS" sent "carol's first message: sent (fills her quota)"
-b=$(count bob INBOX); c=$(count carol INBOX)
-submit bob@store.example nosuchuser@store.example carol@store.example
+b=$(count bob INBOX); c=$(count carol INBOX); d=$(count dave INBOX)
+submit bob@store.example nosuchuser@store.example carol@store.example dave@store.example
 Q3=$QID
 outcome "$Q3" bob@store.example; is "$STATUS" sent "one message, three recipients: bob sent" || diag "$LINE"
 outcome "$Q3" nosuchuser@store.example; is "$STATUS" bounced "... the unknown one bounced" || diag "$LINE"
 like "$LINE" 'dsn=5\.1\.1' "... as 5.1.1"
 outcome "$Q3" carol@store.example; is "$STATUS" deferred "... carol, over quota, deferred" || diag "$LINE"
 like "$LINE" 'dsn=4\.2\.2' "... as 4.2.2 (the store's)"
+outcome "$Q3" dave@store.example; is "$STATUS" deferred "... dave, whose store is down, deferred" || diag "$LINE"
+like "$LINE" 'down\.sock' "... saying which store"
 is "$(count bob INBOX)" "$((b + 1))" "... bob's copy in his INBOX, once"
 $PY - "$CYRUS_IMAP_PORT" "$CYRUS_PW" <<'EOF' || diag "cannot raise carol's quota"
 import imaplib, sys
@@ -145,10 +152,14 @@ m.login("cyrus", sys.argv[2])
 typ, _ = m.setquota("user.carol", "(STORAGE 100000)")
 sys.exit(0 if typ == "OK" else 1)
 EOF
+printf 'dave lmtp:unix:%s\n' "$CYRUS_LMTP_SOCK" >"$T/routes"
 postqueue -c "$POSTFIX_CONF" -i "$Q3"
 outcome "$Q3" carol@store.example 1
 is "$STATUS" sent "carol's quota raised, the queue run delivers to her" || diag "$LINE"
 is "$(count carol INBOX)" "$((c + 1))" "... one new message in carol's INBOX"
+outcome "$Q3" dave@store.example 1
+is "$STATUS" sent "dave's store back, the same queue run delivers to him" || diag "$LINE"
+is "$(count dave INBOX)" "$((d + 1))" "... one new message in dave's INBOX"
 is "$(count bob INBOX)" "$((b + 1))" "... and bob has no duplicate"
 is "$(grep -cE "$Q3: to=<bob@store.example>" "$POSTFIX_LOG")" 1 "... postfix delivered to bob once"
 
