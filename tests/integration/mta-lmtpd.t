@@ -137,7 +137,7 @@ is "$STATUS" sent "carol's first message: sent (fills her quota)"
 b=$(count bob INBOX); c=$(count carol INBOX); d=$(count dave INBOX)
 submit bob@store.example nosuchuser@store.example carol@store.example dave@store.example
 Q3=$QID
-outcome "$Q3" bob@store.example; is "$STATUS" sent "one message, three recipients: bob sent" || diag "$LINE"
+outcome "$Q3" bob@store.example; is "$STATUS" sent "one message, four recipients in one transaction: bob sent" || diag "$LINE"
 outcome "$Q3" nosuchuser@store.example; is "$STATUS" bounced "... the unknown one bounced" || diag "$LINE"
 like "$LINE" 'dsn=5\.1\.1' "... as 5.1.1"
 outcome "$Q3" carol@store.example; is "$STATUS" deferred "... carol, over quota, deferred" || diag "$LINE"
