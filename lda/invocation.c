@@ -18,6 +18,7 @@ const char invocation_usage[] =
     "       lda [-ptY] -m [VAR=value]... rcfile [arg]...\n"
     "       lda -z [-ptoY] [--test] [VAR=value]...\n"
     "       lda --check rcfile\n"
+    "       lda --to-sieve rcfile [VAR=value]... > script.sieve\n"
     "       lda --test [options as above] < message\n"
     "options (procmail's, and lda's own):\n"
     "  -d recipient...  deliver for these users (all later words: options first)\n"
@@ -36,6 +37,8 @@ const char invocation_usage[] =
     "  --log-file FILE  log to FILE, not syslog (hosts without one)\n"
     "  --queue-id ID    the MTA's queue ID, for the log lines\n"
     "  --check FILE     report the errors of an rc file, deliver nothing\n"
+    "  --to-sieve FILE  write the rc as a Sieve script, report what has no\n"
+    "                   exact form (exit 0 all exact, 3 reported)\n"
     "  --test           say where the message would go, write nothing\n"
     "  --test-filters   --test, and run spamd/clamd/spf filters too\n"
     "  --version        the version\n"
@@ -123,6 +126,8 @@ long_opt(struct invocation *inv, const char *opt, const char *next, char **err)
 		{ "config", offsetof(struct invocation, config), INV_DELIVER },
 		{ "store", offsetof(struct invocation, store), INV_DELIVER },
 		{ "check", offsetof(struct invocation, check_file), INV_CHECK },
+		{ "to-sieve", offsetof(struct invocation, sieve_file),
+		    INV_TO_SIEVE },
 		{ "log-file", offsetof(struct invocation, log_file), INV_DELIVER },
 		{ "queue-id", offsetof(struct invocation, queue_id), INV_DELIVER },
 		{ "test", offsetof(struct invocation, dry_run), INV_DELIVER },

@@ -14,6 +14,7 @@ enum inv_mode {
 	INV_DELIVER,	/* normal: rc files, then DEFAULT */
 	INV_MAILFILTER,	/* -m: the given rcfile alone */
 	INV_CHECK,	/* --check FILE: parse and report */
+	INV_TO_SIEVE,	/* --to-sieve FILE: the rc as a Sieve script */
 	INV_VERSION,
 	INV_HELP,
 };
@@ -32,6 +33,7 @@ struct invocation {
 	const char *config;	/* --config: the system rc, or NULL for default */
 	const char *store;	/* --store, or NULL */
 	const char *check_file;	/* --check FILE */
+	const char *sieve_file;	/* --to-sieve FILE */
 	const char *log_file;	/* --log-file: the system log, not syslog */
 	const char *queue_id;	/* --queue-id: the MTA's, for the log */
 	int preserve_env;	/* -p */

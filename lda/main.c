@@ -32,6 +32,7 @@
 #include "undo.h"
 #include "xalloc.h"
 #include "../rc/rc.h"
+#include "../rc/sieve.h"
 #include "../filters/filter.h"
 #include "address.h"			/* addressing: doc/addressing.md */
 #include "virtual.h"
@@ -619,6 +620,12 @@ main(int argc, char **argv, char **envp)
 		code = (inv.config ? rc_check_file_with(inv.check_file,
 		    inv.config) : rc_check_file(inv.check_file)) == 0 ? 0 :
 		    outcome_exit(OUT_REJECTED);
+		invocation_free(&inv);
+		return code;
+	case INV_TO_SIEVE:
+		/* reads the rc as the invoking user; runs nothing */
+		code = rc_to_sieve(inv.sieve_file, inv.assigns, inv.nassigns,
+		    stdout, stderr);
 		invocation_free(&inv);
 		return code;
 	default:
