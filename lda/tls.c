@@ -329,6 +329,7 @@ tls_fail(int why, char **err)
 int
 tls_handshake(struct tls_conn *tc, short *ev_r, char **err)
 {
+	char *e;
 	long v;
 	int why;
 
@@ -354,11 +355,9 @@ tls_handshake(struct tls_conn *tc, short *ev_r, char **err)
 		    "trusted: %s (CAs: %s)", L.verify_error_string(v),
 		    ctx_cafile ? ctx_cafile : "the system's");
 	}
-	{
-		char *e = failure(why);
-		xerr(err, "TLS handshake failed: %s", e);
-		free(e);
-	}
+	e = failure(why);
+	xerr(err, "TLS handshake failed: %s", e);
+	free(e);
 	return -1;
 }
 
