@@ -452,12 +452,12 @@ log_context(const struct invocation *inv, const struct spool *sp)
    of its own (rcptrun.c): what -d does as root, else what we do as
    ourselves */
 static enum outcome
-serve_one(const struct invocation *inv, struct spool *sp)
+serve_one(const struct invocation *inv, struct spool *sp, struct lmtp_pre *pre)
 {
 	log_context(inv, sp);
 	if (getuid() == 0)
 		return for_recipient(inv, sp, inv->recipients[0]);
-	return as_self(inv, sp, NULL);
+	return as_self(inv, sp, pre);
 }
 
 /* stdin was closed when we started (priv_start) */
