@@ -147,7 +147,13 @@ dedup_run(struct filter_ctx *c, const struct spool *msg, struct verdict *v,
 		verdict_var(v, "DEDUP", "");
 		return 0;
 	}
-	cache = filter_setting_path(c, "DEDUP_CACHE", ".lda-dedup");
+	if ((cache = filter_setting_path(c, "DEDUP_CACHE", ".lda-dedup",
+	    err)) == NULL) {
+		free(key);
+		dedup_config(v, *err);
+		*err = NULL;
+		return 0;
+	}
 	if ((seen = keyfile_lookup(cache, key, len, &when, err)) == -1) {
 		free(cache);
 		free(key);

@@ -160,11 +160,20 @@ filter_setting_num(const struct filter_ctx *c, const char *name,
 /* filter_setting_path - a setting's file name, absolute */
 char *
 filter_setting_path(const struct filter_ctx *c, const char *name,
-    const char *dflt)
+    const char *dflt, char **err)
 {
 	const char *v = filter_setting(c, name);
 	const char *dir = filter_setting(c, "MAILDIR");
+	size_t n = strlen(name);
+	int arg = 0;
 
+	for (const char *const *a = c->args; a && *a; a++)
+		arg |= strncmp(*a, name, n) == 0 && (*a)[n] == '=';
+	/* a file the filter reads or writes is never one a header names */
+	if (v && !arg && c->rc && rc_tainted(c->rc, name)) {
+		*err = xasprintf("%s came from the message; refused", name);
+		return NULL;
+	}
 	if (v == NULL)
 		v = dflt;
 	if (v[0] == '/' || dir == NULL)

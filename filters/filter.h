@@ -165,9 +165,10 @@ long long filter_setting_num(const struct filter_ctx *c, const char *name,
 
 /* A file named by a setting (dflt when unset), made absolute against
    MAILDIR as the rc's folders are; allocated. The name comes from the rc
-   or the command line, never from the message. */
+   or the command line, never from the message: a variable assigned from
+   the message ($MATCH, a header) gives NULL with *err. */
 char *filter_setting_path(const struct filter_ctx *c, const char *name,
-    const char *dflt);
+    const char *dflt, char **err);
 
 /* Verdict helpers for filters; all allocation is checked (exit 75). */
 void verdict_init(struct verdict *v);

@@ -64,7 +64,7 @@ struct vac_set {
 	const char *message, *subject, *from;
 	char **addrs;		/* NULL-terminated words */
 	long long days, db_size, timeout;
-	char *db;
+	char *db, *body;	/* absolute */
 };
 
 /* vac_words - s split at blanks and commas, NULL-terminated */
@@ -124,7 +124,10 @@ vac_config(struct filter_ctx *c, struct vac_set *vs, char **err)
 	vs->from = filter_setting(c, "VACATION_FROM");
 	vs->addrs = vac_words(filter_setting(c, "VACATION_ADDRESSES") ?
 	    filter_setting(c, "VACATION_ADDRESSES") : c->s->recipient, 64);
-	vs->db = filter_setting_path(c, "VACATION_DB", ".lda-vacation");
+	if ((vs->db = filter_setting_path(c, "VACATION_DB", ".lda-vacation",
+	    err)) == NULL || (vs->body = filter_setting_path(c,
+	    "VACATION_MESSAGE", "", err)) == NULL)
+		return -1;
 	return 0;
 }
 
@@ -134,6 +137,7 @@ vac_set_free(struct vac_set *vs)
 {
 	vac_words_free(vs->addrs);
 	free(vs->db);
+	free(vs->body);
 }
 
 /* vac_addr_ok - an address we may give $SENDMAIL and write in To: */
@@ -347,14 +351,12 @@ static char *
 vac_reply(struct filter_ctx *c, const struct spool *msg,
     const struct vac_set *vs, char **err)
 {
-	char *from = vac_from(c, vs), *body = filter_setting_path(c,
-	    "VACATION_MESSAGE", "");
+	char *from = vac_from(c, vs);
 	struct autoreply a = { .from = from, .to = c->s->sender,
-	    .prefix = vs->subject ? vs->subject : "Auto:", .body = body };
+	    .prefix = vs->subject ? vs->subject : "Auto:", .body = vs->body };
 	char *reply = autoreply_make(msg, &a, err);
 
 	free(from);
-	free(body);
 	return reply;
 }
 

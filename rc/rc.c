@@ -301,6 +301,13 @@ rc_builtin_known(const char *name)
 	return builtins != NULL && builtins->known(name);
 }
 
+/* rc_tainted - did name's value come from the message? (see rc.h) */
+int
+rc_tainted(const struct rc *rc, const char *name)
+{
+	return rc_vars_tainted(&rc->vars, name);
+}
+
 /* rc_settings - the settings delivery reads (see rc.h) */
 const struct settings *
 rc_settings(struct rc *rc)

@@ -43,6 +43,8 @@ const char *rc_origin(const struct rc *rc, const char *name);
 
 /* The value of a variable, or NULL when unset. */
 const char *rc_get(const struct rc *rc, const char *name);
+/* Did the variable's value come from the message or the envelope? */
+int rc_tainted(const struct rc *rc, const char *name);
 /* The rc's implementation of lda/settings.h (settings are rc variables,
    read when delivery acts; delivery's trace lines join the rc's), for
    the session (s->settings); valid as long as rc. */

@@ -123,6 +123,21 @@ like "$(head -n 1 "$T/o")" '^4\.3\.5 .*DEDUP_SIZE' "... status 4.3.5 naming it"
 run DEDUP_KEY='Bad:Name'
 like "$st $(head -n 1 "$T/o")" '^75 4\.3\.5 .*DEDUP_KEY' "DEDUP_KEY with a colon: 75, 4.3.5"
 
+# the cache is never a file a header names
+cat >"$T/rc-taint" <<EOF
+MAILDIR=$D
+DEFAULT=$D/inbox/
+:0
+* ^Subject: \/.*
+{ DEDUP_CACHE=\$MATCH }
+:0
+| @dedup
+EOF
+printf 'From: a@example.org\nSubject: evil-cache\nMessage-ID: <taint@x>\n\nx\n' >"$T/m"
+st=0; "$LDA" -f alice@example.org -m "$T/rc-taint" <"$T/m" >"$T/o" 2>&1 || st=$?
+like "$st $(head -n 1 "$T/o")" '^75 4\.3\.5 .*DEDUP_CACHE came from the message' "DEDUP_CACHE assigned from a header: 75, 4.3.5"
+ok $([ ! -e "$D/evil-cache" ]; echo $?) "... and no such file made"
+
 # --- concurrent runs for the same user --------------------------------------------
 for i in $(seq 1 12); do mid "<par$i@example.org>" "$T/p$i"; done
 pids=()
