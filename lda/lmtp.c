@@ -53,6 +53,7 @@ struct lmtp_conn {
 	enum lmtp_phase phase;
 	int broken;		/* out of step: no further transaction */
 	int dropped;		/* the store closed or reset the link */
+	int lent;		/* borrowed from our parent (lmtp_pre.lent) */
 	char in[4096];		/* bytes read, not yet used */
 	size_t in_off, in_len;
 	struct buf out;		/* commands and data not yet written */
@@ -669,16 +670,30 @@ conn_new(const struct lmtp_target *t, int timeout)
 	return lc;
 }
 
+/* The state of the connection lent to this process (lmtp_lent_state). */
+static int lent_state = -1;
+
 /* lmtp_open - connect (or finish pre's connection), greeting, LHLO */
 int
 lmtp_open(const struct lmtp_target *t, struct lmtp_pre *pre,
     int connect_timeout, int timeout, struct lmtp_conn **lc_r, char **err)
 {
 	long long deadline = now_ms() + (long long)connect_timeout * 1000;
-	struct lmtp_conn *lc = conn_new(t, timeout);
+	struct lmtp_conn *lc;
 	int rc;
 
 	*err = NULL;
+	/* lda -z: the parent's open connection to this store, as it is */
+	if (pre && pre->lent && t->path && strcmp(pre->lent->name,
+	    t->name) == 0) {
+		lc = pre->lent;
+		pre->lent = NULL;
+		lc->lent = 1;
+		lc->timeout = timeout > 0 ? timeout : 1;
+		*lc_r = lc;
+		return 0;
+	}
+	lc = conn_new(t, timeout);
 	if (adopt(lc, t, pre, deadline) == 0) {
 		if ((rc = greet(lc, err)) == 0) {
 			*lc_r = lc;
@@ -742,6 +757,33 @@ int
 lmtp_usable(const struct lmtp_conn *lc)
 {
 	return !lc->broken;
+}
+
+/* lmtp_drop - close without QUIT */
+void
+lmtp_drop(struct lmtp_conn **lcp)
+{
+	if (*lcp)
+		(*lcp)->broken = 1;
+	lmtp_close(lcp);
+}
+
+/* lmtp_lent_state - how the borrowed connection was left */
+int
+lmtp_lent_state(void)
+{
+	return lent_state;
+}
+
+/* lmtp_lendable - may lc be lent (a unix socket, in step, quiet)? */
+int
+lmtp_lendable(const struct lmtp_conn *lc)
+{
+	struct pollfd p = { .fd = lc->fd, .events = POLLIN };
+
+	return lc->fd != -1 && !lc->broken && lc->unix_sock &&
+	    lc->tls == NULL && lc->in_off == lc->in_len && lc->out.len == 0 &&
+	    poll(&p, 1, 0) == 0;
 }
 
 /* auth_cancel - "*" ends an exchange we cannot go on with (RFC 4954) */
@@ -1278,6 +1320,11 @@ lmtp_close(struct lmtp_conn **lcp)
 
 	if (lc == NULL)
 		return;
+	if (lc->lent) {
+		/* the lender's: no QUIT; it goes on with it when in step */
+		lent_state = lc->fd != -1 && !lc->broken && lc->out.len == 0;
+		lc->broken = 1;
+	}
 	if (lc->fd != -1 && !lc->broken) {
 		char *err = NULL;
 		lc->timeout = lc->timeout < QUIT_TIMEOUT ? lc->timeout :

@@ -7,6 +7,9 @@
  * could deliver for); fork one child per recipient that runs what -d
  * (root) or a run as ourselves (not root) runs, and read back its exit
  * code and status line: the same outcome as the exit code, as a reply.
+ * Not root with --store, the store connection the RCPT probes use is
+ * lent to each child for its store delivery and kept across the
+ * transactions of the session while the child says it left it in step.
  * Does not: run user code in the parent, speak LMTP (lmtpd.c), run the
  * rc (the caller's function).
  */
@@ -111,16 +114,19 @@ check(void *vc, const char *rcpt, struct lmtpd_reply *r)
 	address_free(&a);
 }
 
-/* child - one recipient's run; never returns */
+/* child - one recipient's run; never returns. lp: the pipe for our word
+   on the lent store connection (lp[0] -1: none lent) */
 static void
 child(struct ctx *c, const struct invocation *one, struct spool *sp,
-    int p[2])
+    struct lmtp_pre *pre, int p[2], int lp[2])
 {
 	enum outcome o;
 	int code;
 
 	close(c->in);
 	close(c->out);
+	if (lp[0] != -1)
+		close(lp[0]);
 	signal(SIGPIPE, SIG_DFL);
 	status_child(p);
 	/* its own time budget and undo list: a signal or the deadline
@@ -129,7 +135,14 @@ child(struct ctx *c, const struct invocation *one, struct spool *sp,
 		undo_init();
 		undo_child_start(p[1]);
 	}
-	o = c->run(one, sp);
+	o = c->run(one, sp, pre);
+	if (lp[1] != -1) {
+		/* in step, or not taken at all: the parent goes on with it */
+		char w = lmtp_lent_state() == 0 ? '0' : '1';
+		if (write(lp[1], &w, 1) != 1) {
+			/* no word: the parent drops the connection */
+		}
+	}
 	code = status_end(o);
 	fflush(stdout);
 	log_end();
@@ -163,6 +176,23 @@ reply_of(int code, const char *line, int dry, struct lmtpd_reply *r)
 	    "delivery failed", dry ? " (--test)" : "");
 }
 
+/* lent_back - the child's word on the lent store connection: in step,
+   we keep it for the next recipient and transaction; else (or no word:
+   it died on the way) it is dropped without a word */
+static void
+lent_back(struct ctx *c, int lp[2])
+{
+	char w = '0';
+
+	if (lp[0] == -1)
+		return;
+	close(lp[1]);
+	if (read(lp[0], &w, 1) != 1)
+		w = '0';
+	close(lp[0]);
+	store_lent_back(c->probe, w == '1');
+}
+
 /* deliver - one recipient after the dot (lmtpd_ops.deliver) */
 static void
 deliver(void *vc, struct spool *sp, const char *sender, const char *rcpt,
@@ -170,15 +200,22 @@ deliver(void *vc, struct spool *sp, const char *sender, const char *rcpt,
 {
 	struct ctx *c = vc;
 	struct invocation one = *c->inv;
+	struct lmtp_pre pre = { .fd = -1 };
 	char *rcpts[2] = { (char *)rcpt, NULL }, line[1100];
-	int p[2], status, code;
+	int p[2], lp[2] = { -1, -1 }, status, code;
 	pid_t pid;
 
 	one.sender = sender;
 	one.recipients = rcpts;
 	one.nrecipients = 1;
 	one.lmtp_server = 0;
+	if (c->probe && (pre.lent = store_lend(c->probe)) != NULL &&
+	    pipe2(lp, O_CLOEXEC | O_NONBLOCK) == -1) {
+		pre.lent = NULL;
+		lp[0] = lp[1] = -1;
+	}
 	if (status_pipe(p) == -1 || (pid = fork()) == -1) {
+		lent_back(c, lp);
 		log_warn("lmtp server: to=<%s>: cannot fork: %s", rcpt,
 		    strerror(errno));
 		lmtpd_reply_set(r, 451, "4.3.0", "cannot fork: %s",
@@ -186,9 +223,10 @@ deliver(void *vc, struct spool *sp, const char *sender, const char *rcpt,
 		return;
 	}
 	if (pid == 0)
-		child(c, &one, sp, p);
+		child(c, &one, sp, &pre, p, lp);
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
+	lent_back(c, lp);
 	code = WIFEXITED(status) ? WEXITSTATUS(status) : EX_TEMPFAIL;
 	if (status_child_line(p, line, sizeof line) == -1) {
 		if (WIFSIGNALED(status))

@@ -16,14 +16,17 @@
 #include "outcome.h"
 
 struct invocation;
+struct lmtp_pre;
 struct spool;
 
 /* One recipient's run, in the child: inv names the one recipient
    (recipients[0]) and the envelope sender; it is what -d does (as
    root: become the user for good) or, not root, what lda does as
-   itself. Returns the outcome; the status line is status.c's. */
+   itself; pre holds the store connection the parent lends (pre->lent,
+   may be NULL) for the store to take. Returns the outcome; the status
+   line is status.c's. */
 typedef enum outcome rcptrun_fn(const struct invocation *inv,
-    struct spool *sp);
+    struct spool *sp, struct lmtp_pre *pre);
 
 /* Serve an LMTP client on standard input and output (lda -z) until it
    quits or goes away. Returns the exit code: 0 after QUIT, else 75. */

@@ -885,6 +885,28 @@ connect_store(struct store *st, struct store_be *be, char **err)
 	return -1;
 }
 
+/* store_lend - the open connection of STORE's back end (the routes'
+   are not lent), when it can be lent */
+struct lmtp_conn *
+store_lend(struct store *st)
+{
+	struct store_be *be = st->nbes > 0 ? &st->bes[0] : NULL;
+
+	if (be == NULL)
+		return NULL;
+	if (be->lc && !lmtp_lendable(be->lc))
+		lmtp_close(&be->lc);	/* QUIT unless it is out of step */
+	return be->lc;
+}
+
+/* store_lent_back - the borrower's word on the lent connection */
+void
+store_lent_back(struct store *st, int in_step)
+{
+	if (!in_step && st->nbes > 0)
+		lmtp_drop(&st->bes[0].lc);
+}
+
 /*
  * store_probe - would the store take user's mail? A RCPT probe in a
  * transaction that is reset (lmtp_probe), on the open connection or the

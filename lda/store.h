@@ -160,6 +160,13 @@ enum outcome store_send(struct store *st, char **status_r, char **reason_r);
 int store_probe(struct store *st, const char *user, const char *folder,
     struct lmtp_reply *r, char **err);
 
+/* lda -z's parent: its open connection (store_probe's) to lend to the
+   child delivering one recipient (lmtp_pre.lent), or NULL when it has
+   none that can be lent (lmtp_lendable). Then store_lent_back with the
+   child's word: in_step 0 (or no word) drops it without QUIT. */
+struct lmtp_conn *store_lend(struct store *st);
+void store_lent_back(struct store *st, int in_step);
+
 /* Close the connection, free everything; *stp = NULL. */
 void store_free(struct store **stp);
 

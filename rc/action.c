@@ -15,6 +15,7 @@
 #include "../lda/deliver.h"
 #include "../lda/fdio.h"
 #include "../lda/log.h"
+#include "../lda/loop.h"
 #include "../lda/status.h"
 #include "../lda/store.h"
 #include "../lda/xalloc.h"
@@ -25,6 +26,8 @@
 struct part {
 	int head, body;		/* h, b (both when neither is given) */
 	off_t from, to;
+	const char *prefix;	/* a header line fed first (a forward's
+				   Delivered-To:), or NULL */
 };
 
 /* act_part - the h/b flags as a byte range of the spool */
@@ -37,6 +40,7 @@ act_part(const struct rc *rc, unsigned flags, struct part *p)
 	p->body = (flags & RC_F_b) || !(flags & RC_F_h);
 	p->from = p->head ? 0 : sp->body_off;
 	p->to = p->body ? sp->size : sp->body_off;
+	p->prefix = NULL;
 }
 
 /* act_delivered - a delivering action worked: LASTFOLDER, the abstract */
@@ -363,6 +367,7 @@ act_run(struct rc *rc, const struct rc_recipe *r, const struct part *p,
 	char *name = NULL;
 	struct rc_prog prog = { .cmd = r->action, .argv = argv,
 	    .in = rc->s->msg, .from = p->from, .to = p->to,
+	    .in_mem = p->prefix, .in_len = p->prefix ? strlen(p->prefix) : 0,
 	    .with_from = p->head && argv == NULL,
 	    .blank_end = !(r->flags & RC_F_r), .out = out,
 	    .out_fd = out_fd, .out_err_r = out_err_r, .unread_r = &unread,
@@ -589,7 +594,8 @@ act_pipe(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 	return 1;
 }
 
-/* act_forward - "! address...": $SENDMAIL $SENDMAILFLAGS addresses */
+/* act_forward - "! address...": $SENDMAIL $SENDMAILFLAGS addresses; the
+   copy gets "Delivered-To: <recipient>" first (lda/loop.h), but under -m */
 static int
 act_forward(struct rc *rc, const struct rc_recipe *r, struct part *p)
 {
@@ -629,8 +635,14 @@ act_forward(struct rc *rc, const struct rc_recipe *r, struct part *p)
 		    "a copy" : "delivered");
 		buf_free(&d);
 		st = 0;
-	} else
+	} else {
+		/* loop protection: the copy we send on says it was ours */
+		char *mark = p->head ? loop_header(rc->s->delivered_to) : NULL;
+		p->prefix = mark;
 		st = act_run(rc, r, p, argv, NULL, -1, NULL, &name, &fed);
+		p->prefix = NULL;
+		free(mark);
+	}
 	free(argv);
 	buf_free(&cmd);
 	if (st < 0 || (st != 0 && (r->flags & (RC_F_w | RC_F_W)))) {

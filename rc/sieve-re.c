@@ -263,7 +263,8 @@ sv_re_convert(const char *p, size_t n, int body, struct buf *out,
 				/* procmail's consumes a non-word byte or the
 				   newline; after that newline nothing more of
 				   this line can match: "$" only when last */
-				buf_puts(out, c == '<' ? "(^|[^a-zA-Z0-9_])" :
+				buf_puts(out, c == '<' ? (p == end ?
+				    "(^|[^a-zA-Z0-9_]|$)" : "(^|[^a-zA-Z0-9_])") :
 				    p == end ? "([^a-zA-Z0-9_]|$)" :
 				    "[^a-zA-Z0-9_]");
 				blank = 1;

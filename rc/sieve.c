@@ -27,10 +27,11 @@
 enum {
 	SV_FILEINTO = 1 << 0, SV_COPY = 1 << 1, SV_REGEX = 1 << 2,
 	SV_VARIABLES = 1 << 3, SV_BODY = 1 << 4, SV_COMPARATOR = 1 << 5,
+	SV_ENVELOPE = 1 << 6,
 };
 static const char *const sv_ext_names[] = {
 	"fileinto", "copy", "regex", "variables", "body",
-	"comparator-i;octet",
+	"comparator-i;octet", "envelope",
 };
 
 /* Where $MATCH stands in an expanded text (a \/ set it at run time). */
@@ -56,6 +57,7 @@ struct sv {
 	int captured;		/* ... and one did: ${1} is $MATCH */
 	int cap_empty;		/* ... and it may be empty */
 	int match_live;		/* $MATCH is the Sieve variable "match" */
+	int from_line;		/* ^FROM_DAEMON: the script sets "from_" */
 	struct sv_var *vars;
 	size_t nvars;
 	struct store_settings set;	/* only the separator is used */
@@ -439,15 +441,8 @@ sv_field(struct sv *sv, const char *p, size_t n, struct buf *t,
 		    "^(.*[^a-zA-Z])?");
 		pre = "";
 		lead = 1;
-		if (strchr(r, '@') == NULL) {
-			/* the macro's last class matches the line end too:
-			   in procmail "^TO_list" also finds a "List-Id:"
-			   line after a To: line; no field name has an @ */
-			*why = "^TO_ or ^TO with an address without @ (in "
-			    "procmail it also matches the start of the next "
-			    "field's name)";
-			goto out;
-		}
+		/* the macro's [^...] never takes the line's newline (a
+		   negated class does not in procmail): one field each */
 	} else if ((r = sv_names(alt, &names)) == NULL) {
 		*why = "a pattern not anchored at a field name (\"^Name:\"): "
 		    "procmail searches the whole header as one text, Sieve "
@@ -517,6 +512,53 @@ out:
 	return rv;
 }
 
+/* The parts of procmail's ^FROM_DAEMON and ^FROM_MAILER (rc/regex-
+   parse.c's expansions): the keyword after the sender fields' colon or
+   the From_ line's "From ", what may stand before it, what after it to
+   the line's end. Procmail's negated classes never take a newline, and
+   the expansion's last "$([^>]|$)" (the next line does not begin with
+   ">") always holds in a header; so each is one line's test. */
+static const char sv_kw_daemon[] =
+    "(Post(ma?(st(e?r)?|n)|office)|(send)?Mail(er)?|daemon|m(mdf|"
+    "ajordomo)|n?uucp|LIST(SERV|proc)|NETSERV|o(wner|ps)|r(e(quest|"
+    "sponse)|oot)|b(ounce|bs\\.smtp)|echo|mirror|s(erv(ices?|er)|"
+    "mtp(error)?|ystem)|A(dmin(istrator)?|MMGR|utoanswer))";
+static const char sv_kw_mailer[] =
+    "(Post(ma(st(er)?|n)|office)|(send)?Mail(er)?|daemon|mmdf|n?uucp|"
+    "ops|r(esponse|oot)|(bbs\\.)?smtp(error)?|s(erv(ices?|er)|ystem)|"
+    "A(dmin(istrator)?|MMGR))";
+static const char sv_kw_before[] = "^([^>]*[^(.%@a-z0-9])?";
+static const char sv_kw_after[] =
+    "(([^).!:a-z0-9][-_a-z0-9]*)?[%@>\t ][^<)]*(\\(.*\\).*)?)?$";
+/* The From_ line lda gives the rc when it runs with -f: "From sender  "
+   and a date (rc/rc.c); no keyword, '<' or ')' is in a date. */
+static const char sv_from_date[] = "  Thu Jan  1 00:00:00 1970";
+
+/* sv_from_macro - ^FROM_DAEMON (daemon) or ^FROM_MAILER as a test */
+static int
+sv_from_macro(struct sv *sv, int daemon, struct buf *t, const char **why)
+{
+	char *re = xasprintf("%s%s%s", sv_kw_before, daemon ? sv_kw_daemon :
+	    sv_kw_mailer, sv_kw_after);
+
+	(void)why;
+	buf_puts(t, "anyof(");
+	if (daemon)
+		buf_puts(t, "exists \"Mailing-List\", header :regex "
+		    "\"Precedence\" \"(junk|bulk|list)\", header :regex \"To\" "
+		    "\"^Multiple recipients of \", ");
+	buf_puts(t, "header :regex [\"From\", \"Sender\", \"Resent-From\", "
+	    "\"Resent-Sender\", \"X-Envelope-From\"] ");
+	sv_quote(t, re);
+	buf_printf(t, ", string :regex \"${from_}%s\" ", sv_from_date);
+	sv_quote(t, re);
+	buf_putc(t, ')');
+	free(re);
+	sv->ext |= SV_REGEX | SV_VARIABLES | SV_ENVELOPE;
+	sv->from_line = 1;
+	return 0;
+}
+
 /* sv_header - a header condition (procmail's text): each top-level
    alternative is one field test, anyof them */
 static int
@@ -526,10 +568,11 @@ sv_header(struct sv *sv, const char *p, struct buf *t, const char **why)
 	int depth = 0;
 	const char *s = p;
 
+	if (strcmp(p, "^FROM_DAEMON") == 0 || strcmp(p, "^FROM_MAILER") == 0)
+		return sv_from_macro(sv, p[6] == 'D', t, why);
 	if (strstr(p, "^FROM_DAEMON") || strstr(p, "^FROM_MAILER")) {
-		*why = "^FROM_DAEMON / ^FROM_MAILER: the expansion searches the "
-		    "From_ line and runs across header lines ([^>]*): no "
-		    "Sieve test is exact";
+		*why = "^FROM_DAEMON / ^FROM_MAILER with more pattern around "
+		    "it";
 		return -1;
 	}
 	for (const char *q = p;; q++) {
@@ -1544,6 +1587,13 @@ rc_to_sieve(const char *path, char *const *assigns, size_t nassigns,
 				first = 0;
 			}
 		fputs("];\n", out);
+	}
+	if (sv.from_line) {
+		fputs("# procmail's From_ line: lda -f's sender, MAILER-DAEMON "
+		    "for <>\n", out);
+		fputs("set \"from_\" \"MAILER-DAEMON\";\n", out);
+		fputs("if envelope :matches \"from\" \"?*\" { set \"from_\" "
+		    "\"${0}\"; }\n", out);
 	}
 	fputs(sv.body.s, out);
 	fflush(out);

@@ -87,7 +87,8 @@ class Server:
     """lda -z on a pipe pair; replies read with a timeout."""
 
     def __init__(self, *args, env=None):
-        self.p = subprocess.Popen([LDA, '-z', '--config', SYSRC] +
+        self.p = subprocess.Popen([LDA, '-z', '--config', SYSRC,
+                                   '--log-file', LOG] +
                                   list(args), stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE,
                                   stderr=subprocess.DEVNULL, env=env)
@@ -173,6 +174,9 @@ try:
         HOME[u] = subprocess.run(['getent', 'passwd', u], capture_output=True,
                                  text=True).stdout.split(':')[5]
     SYSRC = os.path.join(T, 'lda.rc')
+    LOG = os.path.join(T, 'lda.log')
+    open(LOG, 'w').close()
+    os.chmod(LOG, 0o666)
     with open(SYSRC, 'w') as f:
         f.write('DEFAULT=$HOME/Maildir/\nORGMAIL=$HOME/Maildir/\n')
     os.chmod(SYSRC, 0o644)
@@ -212,6 +216,9 @@ try:
     ok(rs[4] and rs[4].startswith('550 5.1.1'), 'unknown user: 550 5.1.1 at '
        'RCPT time', rs[4])
     is_(s.close(), 0, 'exit 0 after QUIT')
+    log = open(LOG).read()
+    ok('to=<%s>, from=<a@example.org>' % U in log and 'status=sent' in log,
+       'MAIL FROM is the envelope sender (lda\'s log line)', log[-600:])
     files = maildir_files(U)
     is_(len(files), 1, 'one copy in the user\'s Maildir')
     if files:

@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# mta-lmtpd.t - lda -z under a real Postfix 3.7 (tests/peers/postfix-up.sh:
+# the package's pristine configuration, Debian's chroot defaults, plus the
+# lines of contrib/postfix/lmtpd-*.cf.example), started per connection by
+# postfix's spawn(8) as a service user, delivering into a real Cyrus
+# (tests/peers/cyrus-up.sh):
+#   - a store user over SMTP: postfix's address verification asks lda -z
+#     through the same socket, then the message is delivered (IMAP);
+#   - an unknown store user over SMTP: refused at RCPT (550 5.1.1, the
+#     store's verdict through lda -z), nothing to bounce;
+#   - one message for four recipients in one LMTP transaction: delivered
+#     (bob), unknown (bounced 5.1.1), over quota (carol: deferred 4.2.2),
+#     store down (dave, routed to a back end that is down: deferred):
+#     postfix logs each recipient's own status; once carol's quota is
+#     raised and dave's store is back, the queue run delivers to those
+#     two only: bob has no duplicate;
+#   - lda -z --store as the service user: the RCPT probes and every
+#     recipient's store delivery over one connection, kept across the
+#     transactions of the session (Cyrus's telemetry: one LHLO);
+#   - systemd socket activation (systemd-socket-activate --accept, as
+#     contrib/lda-lmtp.socket has it) as root: two local users in one
+#     transaction, each copy in the user's Maildir, owned by the user.
+# Needs root; about 20 s.
+. "$LDA_TOP/tests/integration/lib.sh"
+
+P=$LDA_TOP/tests/peers
+PY=/usr/bin/python3
+if [ "$(id -u)" != 0 ]; then skip_all "needs root"; fi
+command -v postfix >/dev/null || skip_all "postfix is not installed"
+[ -x /usr/lib/postfix/sbin/spawn ] || skip_all "postfix's spawn(8) is not installed"
+[ -x /usr/lib/cyrus/bin/master ] || skip_all "cyrus-imapd is not installed"
+test_user SVC lzs && test_user U lzu && test_user V lzv ||
+	{ echo "Bail out! cannot make users"; exit 1; }
+
+CD=$T/cyrus; mkdir "$CD"
+at_exit "'$P/cyrus-down.sh' '$CD'"
+"$P/cyrus-up.sh" "$CD" >/dev/null || { echo "Bail out! cyrus-up.sh failed"; exit 1; }
+. "$CD/env"
+: >"$T/lda.log"; chmod 666 "$T/lda.log"
+# dave's store is down (STORE_ROUTES: his back end a socket nobody
+# listens on) until the test points his route at Cyrus
+printf 'dave lmtp:unix:%s/down.sock\n' "$T" >"$T/routes"; chmod 644 "$T/routes"
+printf '%s\n' "LOGFILE=$T/store.log" "STORE_ROUTES=file:$T/routes" >"$T/store.rc"
+: >"$T/store.log"; chmod 666 "$T/store.log"
+chmod 644 "$T/store.rc"
+chmod 755 "$T"
+
+# Postfix as contrib/postfix/lmtpd-*.cf.example have it, with only these
+# substitutions: the binary is this build's (reading the test's system rc
+# and logging to a file: the test has no syslog), Cyrus's socket the test
+# store's, the service user ldasvc a test account.
+CX=$LDA_TOP/contrib/postfix
+grep -E '^[a-z]' "$CX/lmtpd-main.cf.example" >"$T/main.extra"
+grep -v '^#' "$CX/lmtpd-master.cf.example" |
+	sed -e "s|/usr/local/bin/lda|$LDA --config $T/store.rc --log-file $T/lda.log|" \
+	    -e "s|/run/cyrus/socket/lmtp|$CYRUS_LMTP_SOCK|" \
+	    -e "s|user=ldasvc|user=$SVC|" >"$T/master.extra"
+PF=$T/postfix
+at_exit "'$P/postfix-down.sh' '$PF'"
+"$P/postfix-up.sh" "$PF" "$T/main.extra" "$T/master.extra" >/dev/null ||
+	{ echo "Bail out! postfix-up.sh failed"; exit 1; }
+. "$PF/env"
+
+n=0
+# send RCPT: one message over SMTP; the queue id in $QID (or
+# "rcpt-refused CODE"), the Message-ID in $MID
+send() {
+	n=$((n + 1)); MID="<z$n.$$.$(date +%s%N)@mta-lmtpd.t>"
+	printf 'From: Alice <alice@example.org>\r\nTo: %s\r\nSubject: lmtpd %s\r\nMessage-ID: %s\r\n\r\nHello.\r\n.leading dot\r\n%s\r\n' \
+		"$1" "$n" "$MID" "${2:-}" >"$T/sent"
+	QID=$($PY - "$POSTFIX_PORT" "$1" "$T/sent" <<'PY'
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=60)
+s.ehlo("client.example.org")
+s.mail("alice@example.org")
+code, msg = s.rcpt(sys.argv[2])
+if code != 250:
+    print("rcpt-refused %d" % code); sys.exit(0)
+code, msg = s.data(open(sys.argv[3], "rb").read())
+s.quit()
+print(msg.decode().rsplit(" ", 1)[-1] if code == 250 else "data-refused %d" % code)
+PY
+)
+}
+# submit RCPT...: one message for all of them, submitted locally
+# (sendmail(1): no check at RCPT); the queue id in $QID
+submit() {
+	local i
+	n=$((n + 1)); MID="<z$n.$$.$(date +%s%N)@mta-lmtpd.t>"
+	printf 'From: Alice <alice@example.org>\nSubject: lmtpd %s\nMessage-ID: %s\n\nHello all.\n' \
+		"$n" "$MID" >"$T/sent"
+	sendmail -C "$POSTFIX_CONF" -f alice@example.org -- "$@" <"$T/sent"
+	QID=
+	for i in $(seq 300); do
+		QID=$(grep -F "message-id=$MID" "$POSTFIX_LOG" | sed -n 's/.*: \([0-9A-F]*\): message-id=.*/\1/p' | head -n 1)
+		[ -n "$QID" ] && break
+		sleep 0.1
+	done
+}
+# outcome QID RCPT [AFTER]: the last status Postfix logged for RCPT of QID
+# (waits up to 30 s for more than AFTER such lines) in $STATUS, the line
+# in $LINE
+outcome() {
+	local i c
+	LINE=
+	for i in $(seq 300); do
+		c=$(grep -cE "$1: to=<$2>.*status=(sent|deferred|bounced)" "$POSTFIX_LOG")
+		[ "$c" -gt "${3:-0}" ] && break
+		sleep 0.1
+	done
+	LINE=$(grep -E "$1: to=<$2>.*status=(sent|deferred|bounced)" "$POSTFIX_LOG" | tail -n 1)
+	STATUS=$(printf '%s' "$LINE" | sed -n 's/.*status=\([a-z]*\).*/\1/p')
+}
+count() { $PY "$P/imap.py" 127.0.0.1 "$CYRUS_IMAP_PORT" "$1*cyrus" "$CYRUS_PW" count "$2"; }
+
+# --- a store user over SMTP: verified through lda -z, delivered -----------------
+b=$(count bob INBOX)
+send bob@store.example
+outcome "$QID" bob@store.example
+is "$STATUS" sent "bob@store.example over SMTP: verified through lda -z, then sent" ||
+	diag "$LINE" "$(tail -n 5 "$T/lda.log")"
+like "$LINE" 'relay=[^ ]*\[private/lda-lmtp\].*250 2\.0\.0' "... over LMTP to the spawn service, lda's 250"
+is "$(count bob INBOX)" "$((b + 1))" "... one new message in bob's INBOX (IMAP)"
+like "$(cat "$T/lda.log")" 'to=<bob(@store\.example)?>.*status=sent' "... lda's log line"
+
+# --- an unknown store user over SMTP: refused at RCPT ----------------------------
+send nosuchuser@store.example
+is "$QID" "rcpt-refused 550" "an unknown store user over SMTP: refused at RCPT (550), nothing to bounce"
+like "$(grep 'reject: RCPT.*nosuchuser@store.example' "$POSTFIX_LOG")" '550 5\.1\.1' \
+	"... 5.1.1, postfix's address verification answered by lda -z"
+
+# --- three recipients, three outcomes, one transaction ---------------------------
+# carol's first message fits her 1 KiB quota and fills it
+send carol@store.example "$(head -c 3000 /dev/zero | tr '\0' q)"
+outcome "$QID" carol@store.example
+is "$STATUS" sent "carol's first message: sent (fills her quota)"
+b=$(count bob INBOX); c=$(count carol INBOX); d=$(count dave INBOX)
+submit bob@store.example nosuchuser@store.example carol@store.example dave@store.example
+Q3=$QID
+outcome "$Q3" bob@store.example; is "$STATUS" sent "one message, four recipients in one transaction: bob sent" || diag "$LINE"
+outcome "$Q3" nosuchuser@store.example; is "$STATUS" bounced "... the unknown one bounced" || diag "$LINE"
+like "$LINE" 'dsn=5\.1\.1' "... as 5.1.1"
+outcome "$Q3" carol@store.example; is "$STATUS" deferred "... carol, over quota, deferred" || diag "$LINE"
+like "$LINE" 'dsn=4\.2\.2' "... as 4.2.2 (the store's)"
+outcome "$Q3" dave@store.example; is "$STATUS" deferred "... dave, whose store is down, deferred" || diag "$LINE"
+like "$LINE" 'down\.sock' "... saying which store"
+is "$(count bob INBOX)" "$((b + 1))" "... bob's copy in his INBOX, once"
+$PY - "$CYRUS_IMAP_PORT" "$CYRUS_PW" <<'EOF' || diag "cannot raise carol's quota"
+import imaplib, sys
+m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
+m.login("cyrus", sys.argv[2])
+typ, _ = m.setquota("user.carol", "(STORAGE 100000)")
+sys.exit(0 if typ == "OK" else 1)
+EOF
+printf 'dave lmtp:unix:%s\n' "$CYRUS_LMTP_SOCK" >"$T/routes"
+postqueue -c "$POSTFIX_CONF" -i "$Q3"
+outcome "$Q3" carol@store.example 1
+is "$STATUS" sent "carol's quota raised, the queue run delivers to her" || diag "$LINE"
+is "$(count carol INBOX)" "$((c + 1))" "... one new message in carol's INBOX"
+outcome "$Q3" dave@store.example 1
+is "$STATUS" sent "dave's store back, the same queue run delivers to him" || diag "$LINE"
+is "$(count dave INBOX)" "$((d + 1))" "... one new message in dave's INBOX"
+is "$(count bob INBOX)" "$((b + 1))" "... and bob has no duplicate"
+is "$(grep -cE "$Q3: to=<bob@store.example>" "$POSTFIX_LOG")" 1 "... postfix delivered to bob once"
+
+# --- one store connection for the session ----------------------------------------
+# lda -z as the service user, as spawn runs it, three transactions of two
+# recipients: the RCPT probes and every recipient's delivery share one
+# connection to Cyrus (its telemetry: one LHLO), kept across transactions
+for f in "$CYRUS_TELEMETRY"/postman/*; do : >"$f"; done
+b=$(count bob INBOX); d=$(count dave INBOX)
+got=$($PY - "$LDA" "$SVC" "$CYRUS_LMTP_SOCK" "$T" <<'PY'
+import subprocess, sys
+lda, svc, sock, t = sys.argv[1:5]
+p = subprocess.Popen(["runuser", "-u", svc, "--", lda, "-z", "--store",
+                      "lmtp:unix:" + sock, "--config", t + "/store.rc",
+                      "--log-file", t + "/lda.log"],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+cmds = "LHLO x\r\n"
+for i in range(3):
+    cmds += ("MAIL FROM:<a@example.org>\r\nRCPT TO:<bob@store.example>\r\n"
+             "RCPT TO:<dave@store.example>\r\nDATA\r\nSubject: kept %d\r\n"
+             "Message-ID: <kept%d.%d@mta-lmtpd.t>\r\n\r\nhi\r\n.\r\n" %
+             (i, i, p.pid))
+out, _ = p.communicate((cmds + "QUIT\r\n").encode(), timeout=120)
+codes = [l[:3] for l in out.decode().split("\r\n") if l[3:4] == " "]
+print(" ".join(codes))
+PY
+)
+is "$got" "220 250 250 250 250 354 250 250 250 250 250 354 250 250 250 250 250 354 250 250 221" \
+	"lda -z --store as the service user: three transactions of two recipients, each recipient 250"
+is "$(count bob INBOX) $(count dave INBOX)" "$((b + 3)) $((d + 3))" "... three new messages each (IMAP)"
+is "$(cat "$CYRUS_TELEMETRY"/postman/* | grep -ci '^<[0-9]*<lhlo')" 1 \
+	"... over one store connection for the whole session (Cyrus saw one LHLO)"
+
+# --- systemd socket activation (Accept=yes) as root: local users' Maildirs ------
+if command -v systemd-socket-activate >/dev/null; then
+	printf '%s\n' 'DEFAULT=$HOME/Maildir/' >"$T/local.rc"; chmod 644 "$T/local.rc"
+	exec_line=$(sed -n 's/^ExecStart=//p' "$LDA_TOP/contrib/lda-lmtp@.service" |
+		sed "s|/usr/local/bin/lda|$LDA --config $T/local.rc --log-file $T/lda.log|")
+	systemd-socket-activate --accept --inetd -l "$T/lda-root" $exec_line 2>"$T/ssa.err" &
+	SSA=$!
+	at_exit "kill $SSA"
+	for _ in $(seq 100); do [ -S "$T/lda-root" ] && break; sleep 0.1; done
+	got=$($PY - "$T/lda-root" "$U" "$V" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(60)
+s.connect(sys.argv[1])
+f = s.makefile("rb")
+def reply():
+    while True:
+        ln = f.readline().decode()
+        if len(ln) < 4 or ln[3] != "-":
+            return ln[:3]
+s.sendall(("LHLO x\r\nMAIL FROM:<alice@example.org>\r\nRCPT TO:<%s>\r\n"
+           "RCPT TO:<%s>\r\nRCPT TO:<nosuchuserlz>\r\nDATA\r\n"
+           "Subject: socket\r\n\r\nvia systemd\r\n.\r\nQUIT\r\n" %
+           (sys.argv[2], sys.argv[3])).encode())
+print(" ".join(reply() for _ in range(10)))
+PY
+)
+	is "$got" "220 250 250 250 250 550 354 250 250 221" \
+		"systemd-socket-activate --accept (lda-lmtp.socket), as root: two local users accepted, the unknown one refused (550), one reply each after the dot"
+	for u in "$U" "$V"; do
+		h=$(getent passwd "$u" | cut -d: -f6)
+		f=$(find "$h/Maildir/new" -type f 2>/dev/null)
+		is "$(echo "$f" | grep -c .):$(stat -c %U $f 2>/dev/null)" "1:$u" "... $u: one copy in ~/Maildir, owned by $u"
+	done
+else
+	skip_part "systemd-socket-activate is not installed"
+fi
+done_testing
