@@ -21,6 +21,7 @@
 #include "invocation.h"
 #include "lmtp.h"
 #include "log.h"
+#include "loop.h"
 #include "mailspool.h"
 #include "outcome.h"
 #include "priv.h"
@@ -202,6 +203,19 @@ deliver_one(const struct invocation *inv, struct spool *sp,
 	s.tmpdir = inv->tmpdir;
 	s.dry_run = inv->dry_run;
 	s.outcome = OUT_DELIVERED;
+	s.delivered_to = inv->mode == INV_DELIVER ? s.recipient : NULL;
+	/* a message that went through us for this recipient before: a loop
+	   (a forward that came back), refused as postfix's local(8) does */
+	if (s.delivered_to && loop_seen(sp, s.delivered_to)) {
+		log_warn("to=<%s>, from=<%s>, status=bounced (mail forwarding "
+		    "loop: the message has our Delivered-To: %s)", s.recipient,
+		    s.sender, s.delivered_to);
+		status_fail(OUT_UNAVAILABLE, "5.4.6", s.recipient, "mail "
+		    "forwarding loop (the message has our Delivered-To: %s)",
+		    s.delivered_to);
+		free(rcfile);
+		return OUT_UNAVAILABLE;
+	}
 	rc = rc_new(&s);
 	s.settings = rc_settings(rc);	/* read by delivery (settings.h) */
 	if (inv->store)

@@ -23,6 +23,9 @@ struct session {
 	struct spool *msg;	/* the current message; filters may replace it */
 	const char *sender;	/* envelope sender ("" for <>) */
 	const char *recipient;	/* the user this run delivers for */
+	const char *delivered_to; /* the address a forward is marked with and
+				   a loop is known by (loop.h): the recipient,
+				   NULL under -m (procmail's mailfilter) */
 	const char *detail;	/* address extension (+detail), or NULL */
 	const char *home;	/* recipient's home directory */
 	uid_t uid;		/* who we deliver as */

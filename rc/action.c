@@ -15,6 +15,7 @@
 #include "../lda/deliver.h"
 #include "../lda/fdio.h"
 #include "../lda/log.h"
+#include "../lda/loop.h"
 #include "../lda/status.h"
 #include "../lda/store.h"
 #include "../lda/xalloc.h"
@@ -25,6 +26,8 @@
 struct part {
 	int head, body;		/* h, b (both when neither is given) */
 	off_t from, to;
+	const char *prefix;	/* a header line fed first (a forward's
+				   Delivered-To:), or NULL */
 };
 
 /* act_part - the h/b flags as a byte range of the spool */
@@ -37,6 +40,7 @@ act_part(const struct rc *rc, unsigned flags, struct part *p)
 	p->body = (flags & RC_F_b) || !(flags & RC_F_h);
 	p->from = p->head ? 0 : sp->body_off;
 	p->to = p->body ? sp->size : sp->body_off;
+	p->prefix = NULL;
 }
 
 /* act_delivered - a delivering action worked: LASTFOLDER, the abstract */
@@ -363,6 +367,7 @@ act_run(struct rc *rc, const struct rc_recipe *r, const struct part *p,
 	char *name = NULL;
 	struct rc_prog prog = { .cmd = r->action, .argv = argv,
 	    .in = rc->s->msg, .from = p->from, .to = p->to,
+	    .in_mem = p->prefix, .in_len = p->prefix ? strlen(p->prefix) : 0,
 	    .with_from = p->head && argv == NULL,
 	    .blank_end = !(r->flags & RC_F_r), .out = out,
 	    .out_fd = out_fd, .out_err_r = out_err_r, .unread_r = &unread,
@@ -589,7 +594,8 @@ act_pipe(struct rc *rc, const struct rc_recipe *r, const struct part *p)
 	return 1;
 }
 
-/* act_forward - "! address...": $SENDMAIL $SENDMAILFLAGS addresses */
+/* act_forward - "! address...": $SENDMAIL $SENDMAILFLAGS addresses; the
+   copy gets "Delivered-To: <recipient>" first (lda/loop.h), but under -m */
 static int
 act_forward(struct rc *rc, const struct rc_recipe *r, struct part *p)
 {
@@ -629,8 +635,14 @@ act_forward(struct rc *rc, const struct rc_recipe *r, struct part *p)
 		    "a copy" : "delivered");
 		buf_free(&d);
 		st = 0;
-	} else
+	} else {
+		/* loop protection: the copy we send on says it was ours */
+		char *mark = p->head ? loop_header(rc->s->delivered_to) : NULL;
+		p->prefix = mark;
 		st = act_run(rc, r, p, argv, NULL, -1, NULL, &name, &fed);
+		p->prefix = NULL;
+		free(mark);
+	}
 	free(argv);
 	buf_free(&cmd);
 	if (st < 0 || (st != 0 && (r->flags & (RC_F_w | RC_F_W)))) {
@@ -644,6 +656,48 @@ act_forward(struct rc *rc, const struct rc_recipe *r, struct part *p)
 		status_delivered();	/* forwarded: a copy is out */
 	free(name);
 	return 1;
+}
+
+/*
+ * act_builtin_tainted - a built-in filter's arguments are settings (a
+ * cache file, a reply's text): no byte of them may come from the message
+ * or the envelope, as no rc variable a filter reads as a file may (w holds
+ * the n words of the last rc_expand). The complaint, or NULL.
+ */
+static char *
+act_builtin_tainted(const struct rc *rc, const struct buf *w, size_t n)
+{
+	size_t off = strlen(w->s) + 1;
+
+	if (rc->exp_mask == NULL || !rc->exp_tainted)
+		return NULL;
+	for (size_t i = 1; i < n && off < rc->exp_masklen; i++) {
+		size_t len = strlen(w->s + off);
+		const char *eq = memchr(w->s + off, '=', len);
+		size_t name = eq ? (size_t)(eq - (w->s + off)) : len;
+
+		for (size_t j = 0; j < len && off + j < rc->exp_masklen; j++)
+			if (rc->exp_mask[off + j])
+				return xasprintf("%s: argument %.*s takes bytes "
+				    "from the message; refused", w->s,
+				    (int)(name > 64 ? 64 : name), w->s + off);
+		off += len + 1;
+	}
+	return NULL;
+}
+
+/* act_builtin_refuse - a filter call that cannot be made as written is
+   the rc author's or the administrator's mistake: the message stays with
+   the MTA (75, 4.3.5) rather than go unscanned or misfiled */
+static void
+act_builtin_refuse(struct rc *rc, const struct rc_recipe *r, const char *err,
+    enum rc_flow *flow)
+{
+	rc_error(rc, r->action_line, "%s", err);
+	status_fail(OUT_CONFIG, NULL, rc->s->recipient, "%s:%d: %s",
+	    rc->cur_file, r->action_line, err);
+	rc->s->outcome = outcome_worse(rc->s->outcome, OUT_CONFIG);
+	*flow = RC_DELIVERED;
 }
 
 /*
@@ -670,6 +724,12 @@ act_builtin(struct rc *rc, const struct rc_recipe *r, enum rc_flow *flow)
 		buf_free(&w);
 		return 0;
 	}
+	if ((err = act_builtin_tainted(rc, &w, n)) != NULL) {
+		act_builtin_refuse(rc, r, err, flow);
+		free(err);
+		buf_free(&w);
+		return 0;
+	}
 	buf_init(&names, RC_VALUE_MAX);
 	args = xcalloc(n, sizeof *args);
 	p = w.s + strlen(w.s) + 1;
@@ -677,15 +737,9 @@ act_builtin(struct rc *rc, const struct rc_recipe *r, enum rc_flow *flow)
 		args[i - 1] = p;
 	st = filter_call(rc->s, rc, w.s + 1, args, &folder, &err);
 	rc->hdr_of = NULL;	/* the message may be a new spool */
-	if (st == -1) {
-		/* a misspelt filter is the administrator's mistake: the
-		   message stays with the MTA rather than go unscanned */
-		rc_error(rc, r->action_line, "%s", err);
-		status_fail(OUT_CONFIG, NULL, rc->s->recipient, "%s:%d: %s",
-		    rc->cur_file, r->action_line, err);
-		rc->s->outcome = outcome_worse(rc->s->outcome, OUT_CONFIG);
-		*flow = RC_DELIVERED;
-	} else if (st == FILTER_OK)
+	if (st == -1)
+		act_builtin_refuse(rc, r, err, flow);
+	else if (st == FILTER_OK)
 		ok = 1;
 	else if (st == FILTER_DELIVER && (ok = act_one_folder(rc, r, folder,
 	    NULL, &names, &size, NULL))) {
