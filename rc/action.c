@@ -659,6 +659,48 @@ act_forward(struct rc *rc, const struct rc_recipe *r, struct part *p)
 }
 
 /*
+ * act_builtin_tainted - a built-in filter's arguments are settings (a
+ * cache file, a reply's text): no byte of them may come from the message
+ * or the envelope, as no rc variable a filter reads as a file may (w holds
+ * the n words of the last rc_expand). The complaint, or NULL.
+ */
+static char *
+act_builtin_tainted(const struct rc *rc, const struct buf *w, size_t n)
+{
+	size_t off = strlen(w->s) + 1;
+
+	if (rc->exp_mask == NULL || !rc->exp_tainted)
+		return NULL;
+	for (size_t i = 1; i < n && off < rc->exp_masklen; i++) {
+		size_t len = strlen(w->s + off);
+		const char *eq = memchr(w->s + off, '=', len);
+		size_t name = eq ? (size_t)(eq - (w->s + off)) : len;
+
+		for (size_t j = 0; j < len && off + j < rc->exp_masklen; j++)
+			if (rc->exp_mask[off + j])
+				return xasprintf("%s: argument %.*s takes bytes "
+				    "from the message; refused", w->s,
+				    (int)(name > 64 ? 64 : name), w->s + off);
+		off += len + 1;
+	}
+	return NULL;
+}
+
+/* act_builtin_refuse - a filter call that cannot be made as written is
+   the rc author's or the administrator's mistake: the message stays with
+   the MTA (75, 4.3.5) rather than go unscanned or misfiled */
+static void
+act_builtin_refuse(struct rc *rc, const struct rc_recipe *r, const char *err,
+    enum rc_flow *flow)
+{
+	rc_error(rc, r->action_line, "%s", err);
+	status_fail(OUT_CONFIG, NULL, rc->s->recipient, "%s:%d: %s",
+	    rc->cur_file, r->action_line, err);
+	rc->s->outcome = outcome_worse(rc->s->outcome, OUT_CONFIG);
+	*flow = RC_DELIVERED;
+}
+
+/*
  * act_builtin - "| @name [NAME=value]...": a built-in filter (filters/).
  * Returns 1 when it checked the message, 0 when not; *flow becomes
  * RC_DELIVERED when the rc must stop: the filter failed closed or refused
@@ -682,6 +724,12 @@ act_builtin(struct rc *rc, const struct rc_recipe *r, enum rc_flow *flow)
 		buf_free(&w);
 		return 0;
 	}
+	if ((err = act_builtin_tainted(rc, &w, n)) != NULL) {
+		act_builtin_refuse(rc, r, err, flow);
+		free(err);
+		buf_free(&w);
+		return 0;
+	}
 	buf_init(&names, RC_VALUE_MAX);
 	args = xcalloc(n, sizeof *args);
 	p = w.s + strlen(w.s) + 1;
@@ -689,15 +737,9 @@ act_builtin(struct rc *rc, const struct rc_recipe *r, enum rc_flow *flow)
 		args[i - 1] = p;
 	st = filter_call(rc->s, rc, w.s + 1, args, &folder, &err);
 	rc->hdr_of = NULL;	/* the message may be a new spool */
-	if (st == -1) {
-		/* a misspelt filter is the administrator's mistake: the
-		   message stays with the MTA rather than go unscanned */
-		rc_error(rc, r->action_line, "%s", err);
-		status_fail(OUT_CONFIG, NULL, rc->s->recipient, "%s:%d: %s",
-		    rc->cur_file, r->action_line, err);
-		rc->s->outcome = outcome_worse(rc->s->outcome, OUT_CONFIG);
-		*flow = RC_DELIVERED;
-	} else if (st == FILTER_OK)
+	if (st == -1)
+		act_builtin_refuse(rc, r, err, flow);
+	else if (st == FILTER_OK)
 		ok = 1;
 	else if (st == FILTER_DELIVER && (ok = act_one_folder(rc, r, folder,
 	    NULL, &names, &size, NULL))) {

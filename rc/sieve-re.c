@@ -1,5 +1,5 @@
 /*
- * sieve-re.c - procmail's regex dialect (as rc/regex.c reads it) turned
+ * sieve-re.c - procmail's regex dialect (as rc/regex-parse.c reads it) turned
  * into the POSIX extended regex a Sieve ":regex" test takes, for a text
  * that is one header field's value or a literal searched in the body.
  * Does: classes rebuilt from their byte sets (procmail has no [:alpha:],
@@ -109,7 +109,7 @@ re_members(struct buf *b, const unsigned char set[256])
 }
 
 /* re_class - "[...]" at *pp (past the '['): procmail's members, as
-   rc/regex.c's rx_members reads them (no escapes, no [:name:], a range
+   rc/regex-parse.c's rx_members reads them (no escapes, no [:name:], a range
    runs on from the last byte); *blank_r when it may match a blank.
    Returns NULL, or why it has no exact form. */
 static const char *

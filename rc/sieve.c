@@ -235,7 +235,7 @@ sv_report(struct sv *sv, int line, const char *fmt, ...)
 
 /* ---------------------------------------------------------- conditions */
 
-/* The fields procmail's ^TO_ and ^TO name (rc/regex.c's expansion). */
+/* The fields procmail's ^TO_ and ^TO name (rc/regex-parse.c's rx_macros). */
 static const char sv_to_fields[] =
     "[\"To\", \"Cc\", \"Bcc\", \"Original-To\", \"Original-Cc\", "
     "\"Original-Bcc\", \"Resent-To\", \"Resent-Cc\", \"Resent-Bcc\", "
@@ -806,8 +806,13 @@ sv_words_out(struct sv *sv, int copy, char *text, struct buf *a,
 			    "(Cyrus and Dovecot read it differently)";
 			rv = -1;
 		} else {
-			const char *pre = sv_get(sv, "SIEVE_PREFIX");
-			char *box = xasprintf("%s%s", pre ? pre : "", name);
+			struct sv_var *pv = sv_var_find(sv, "SIEVE_PREFIX", 12);
+			char dflt[] = "INBOX.";
+			char *box;
+			/* unless given: INBOX and the separator in force */
+			dflt[5] = sv->set.separator;
+			box = xasprintf("%s%s", pv == NULL ? dflt : pv->value ?
+			    pv->value : "", name);
 			char *line = xasprintf("\n%s\n", box);
 			if (copy && strstr(sv->copied.s, line) == NULL)
 				buf_puts(&sv->copied, line + 1);
@@ -1486,7 +1491,6 @@ sv_setup(struct sv *sv, char *const *assigns, size_t nassigns)
 	sv_var_set(sv, "MAILDIR", home);
 	sv_var_set(sv, "DEFAULT", org);
 	sv_var_set(sv, "ORGMAIL", org);
-	sv_var_set(sv, "SIEVE_PREFIX", "INBOX.");
 	free(org);
 	for (size_t i = 0; i < nassigns; i++) {
 		char *name = xstrdup(assigns[i]), *eq = strchr(name, '=');
@@ -1496,12 +1500,6 @@ sv_setup(struct sv *sv, char *const *assigns, size_t nassigns)
 		}
 		free(name);
 	}
-	/* the prefix follows STORE_SEPARATOR unless given */
-	for (size_t i = 0; i < nassigns; i++)
-		if (strncmp(assigns[i], "SIEVE_PREFIX=", 13) == 0)
-			return;
-	sv_var_set(sv, "SIEVE_PREFIX", sv->set.separator == '/' ? "INBOX/" :
-	    "INBOX.");
 }
 
 /* sv_run - one translation of path; chain: keep the A/E state */

@@ -138,6 +138,19 @@ st=0; "$LDA" -f alice@example.org -m "$T/rc-taint" <"$T/m" >"$T/o" 2>&1 || st=$?
 like "$st $(head -n 1 "$T/o")" '^75 4\.3\.5 .*DEDUP_CACHE came from the message' "DEDUP_CACHE assigned from a header: 75, 4.3.5"
 ok $([ ! -e "$D/evil-cache" ]; echo $?) "... and no such file made"
 
+# ... nor one a header writes into the call's own arguments
+cat >"$T/rc-targ" <<EOF
+MAILDIR=$D
+DEFAULT=$D/inbox/
+:0
+* ^Subject: \/.*
+| @dedup DEDUP_CACHE=\$MATCH
+EOF
+printf 'From: a@example.org\nSubject: evil-arg\nMessage-ID: <targ@x>\n\nx\n' >"$T/m"
+st=0; "$LDA" -f alice@example.org -m "$T/rc-targ" <"$T/m" >"$T/o" 2>&1 || st=$?
+like "$st $(head -n 1 "$T/o")" '^75 4\.3\.5 .*DEDUP_CACHE takes bytes from the message' "DEDUP_CACHE=\$MATCH as an argument: 75, 4.3.5"
+ok $([ ! -e "$D/evil-arg" ]; echo $?) "... and no such file made"
+
 # --- concurrent runs for the same user --------------------------------------------
 for i in $(seq 1 12); do mid "<par$i@example.org>" "$T/p$i"; done
 pids=()

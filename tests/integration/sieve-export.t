@@ -23,6 +23,9 @@ is "$(cat "$T/err")" "" "... and nothing on stderr"
 like "$(cat "$T/out")" 'fileinto "INBOX\.hello";' "the folder is the store's mailbox name (SIEVE_PREFIX INBOX.)"
 "$LDA" --to-sieve "$T/good.rc" MAILDIR="$T" SIEVE_PREFIX= >"$T/out" 2>/dev/null
 like "$(cat "$T/out")" 'fileinto "hello";' "SIEVE_PREFIX= (Dovecot): the bare name"
+printf 'STORE_SEPARATOR=/\n:0\nlists/linux/\n' >"$T/sep.rc"
+"$LDA" --to-sieve "$T/sep.rc" MAILDIR="$T" >"$T/out" 2>/dev/null
+like "$(cat "$T/out")" 'fileinto "INBOX/lists/linux";' "STORE_SEPARATOR=/ in the rc: the prefix and the levels follow it"
 
 printf 'X=`touch %s/ran`\n:0\n* ? touch %s/ran2\nx/\n:0\n| touch %s/ran3\n' "$T" "$T" "$T" >"$T/bad.rc"
 "$LDA" --to-sieve "$T/bad.rc" >"$T/out" 2>"$T/err"
