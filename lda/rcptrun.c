@@ -30,6 +30,7 @@
 #include "invocation.h"
 #include "lmtp.h"
 #include "lmtpd.h"
+#include "../rc/rc.h"
 #include "log.h"
 #include "rcptrun.h"
 #include "status.h"
@@ -261,16 +262,84 @@ client_fds(int *in, int *out)
 	return 0;
 }
 
-/* getvar - the store's settings for RCPT probes: --store and the
-   command line's VAR=value */
-static const char *
-getvar(const void *vinv, const char *name)
-{
-	const struct invocation *inv = vinv;
+/* The store settings for RCPT probes, as a delivery would have them:
+   --store, then the command line's VAR=value, then the system rc's
+   literal top-level assignments (rc/static.c), in the run's order. */
+struct vars {
+	const struct invocation *inv;
+	struct rc_static *sys;	/* the system rc, or NULL */
+	int unknown;		/* a setting only running the rc tells */
+	char *held[32];		/* values handed out, freed after reading */
+	size_t nheld;
+};
 
-	if (strcmp(name, "STORE") == 0 && inv->store)
-		return inv->store;
-	return invocation_var(inv, name);
+/* getvar - one store setting (store_getvar_fn) */
+static const char *
+getvar(const void *vv, const char *name)
+{
+	struct vars *v = (struct vars *)vv;
+	char *value;
+	int r;
+
+	if (v->sys && (r = rc_static_get(v->sys, name, &value)) != 0) {
+		if (r == -1 || v->nheld == sizeof v->held / sizeof v->held[0]) {
+			v->unknown = 1;
+			free(value);
+			return NULL;
+		}
+		return v->held[v->nheld++] = value;
+	}
+	if ((value = (char *)invocation_var(v->inv, name)) != NULL)
+		return value;
+	if (strcmp(name, "STORE") == 0)
+		return v->inv->store;
+	return NULL;
+}
+
+/* probe_store - the store RCPT asks, or none (-1 with *err: a setting
+   lda cannot use, the system rc unreadable) */
+static int
+probe_store(struct ctx *c, char **err)
+{
+	const struct invocation *inv = c->inv;
+	const char *sys = inv->config ? inv->config : SYSCONFDIR "/lda.rc";
+	struct vars v = { .inv = inv };
+	struct store_settings set;
+	int r = 0;
+
+	if ((inv->config || access(sys, F_OK) == 0) &&
+	    (v.sys = rc_static_read(sys, err)) == NULL) {
+		char *why = *err;
+		*err = xasprintf("system rc %s: %s", sys, why);
+		free(why);
+		return -1;
+	}
+	if (getvar(&v, "STORE") != NULL && !v.unknown) {
+		if (store_settings_read(&set, getvar, &v, err) == -1)
+			r = -1;
+		else if (!v.unknown)
+			c->probe = store_new(&set);
+		else
+			store_settings_free(&set);
+	}
+	if (r == 0 && v.unknown) {
+		/* only the run tells: the command line's store, as before */
+		struct vars cl = { .inv = inv };
+		log_warn("lmtp server: %s sets a STORE setting with an "
+		    "expansion, in a recipe or an INCLUDERC: RCPT is checked "
+		    "with %s", sys, getvar(&cl, "STORE") ? "the command "
+		    "line's store only" : "no store");
+		if (getvar(&cl, "STORE") != NULL) {
+			if (store_settings_read(&set, getvar, &cl, err) == -1)
+				r = -1;
+			else
+				c->probe = store_new(&set);
+		}
+	}
+	for (size_t i = 0; i < v.nheld; i++)
+		free(v.held[i]);
+	rc_static_free(&v.sys);
+	return r;
 }
 
 /* setup - our name, the probe store, SIZE; -1 with *err on a setting
@@ -279,7 +348,6 @@ static int
 setup(struct ctx *c, struct lmtpd_ops *ops, char **err)
 {
 	const char *size = invocation_var(c->inv, "LMTP_SIZE");
-	struct store_settings set;
 	struct passwd *pw;
 
 	if (size) {
@@ -294,11 +362,8 @@ setup(struct ctx *c, struct lmtpd_ops *ops, char **err)
 	}
 	if (!c->root && (pw = getpwuid(getuid())) != NULL)
 		c->self = xstrdup(pw->pw_name);
-	if (!c->root && getvar(c->inv, "STORE") != NULL) {
-		if (store_settings_read(&set, getvar, c->inv, err) == -1)
-			return -1;
-		c->probe = store_new(&set);
-	}
+	if (!c->root && probe_store(c, err) == -1)
+		return -1;
 	return 0;
 }
 

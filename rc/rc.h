@@ -98,6 +98,18 @@ void rc_builtins_set(const struct rc_builtins *b);
 /* Parse path and report every error and warning on stderr; returns the
    number of errors (0: clean). */
 int rc_check_file(const char *path);
+/*
+ * A system rc's settings without running it (rc/static.c): NULL with
+ * *err when path cannot be read or parsed. rc_static_get: 1 with *value
+ * (allocated; NULL: unset) when the file assigns name only at its top
+ * level with literal text, 0 when it never assigns it, -1 when only
+ * running the file tells (an expansion, a recipe, INCLUDERC/SWITCHRC).
+ */
+struct rc_static;
+struct rc_static *rc_static_read(const char *path, char **err);
+int rc_static_get(const struct rc_static *st, const char *name,
+    char **value);
+void rc_static_free(struct rc_static **stp);
 /* The same, with the variables locked by sysrc (NULL: none) reported
    as errors when path assigns them. */
 int rc_check_file_with(const char *path, const char *sysrc);

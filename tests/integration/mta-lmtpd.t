@@ -7,7 +7,8 @@
 #   - a store user over SMTP: postfix's address verification asks lda -z
 #     through the same socket, then the message is delivered (IMAP);
 #   - an unknown store user over SMTP: refused at RCPT (550 5.1.1, the
-#     store's verdict through lda -z), nothing to bounce;
+#     store's verdict through lda -z, the store named only by STORE in
+#     the system rc), nothing to bounce;
 #   - one message for four recipients in one LMTP transaction: delivered
 #     (bob), unknown (bounced 5.1.1), over quota (carol: deferred 4.2.2),
 #     store down (dave, routed to a back end that is down: deferred):
@@ -17,6 +18,8 @@
 #   - lda -z --store as the service user: the RCPT probes and every
 #     recipient's store delivery over one connection, kept across the
 #     transactions of the session (Cyrus's telemetry: one LHLO);
+#   - RCPT asks the store a delivery would use: the system rc's STORE
+#     over --store; a STORE only running the rc tells is not guessed;
 #   - systemd socket activation (systemd-socket-activate --accept, as
 #     contrib/lda-lmtp.socket has it) as root: two local users in one
 #     transaction, each copy in the user's Maildir, owned by the user.
@@ -40,7 +43,10 @@ at_exit "'$P/cyrus-down.sh' '$CD'"
 # dave's store is down (STORE_ROUTES: his back end a socket nobody
 # listens on) until the test points his route at Cyrus
 printf 'dave lmtp:unix:%s/down.sock\n' "$T" >"$T/routes"; chmod 644 "$T/routes"
-printf '%s\n' "LOGFILE=$T/store.log" "STORE_ROUTES=file:$T/routes" >"$T/store.rc"
+# The store only in the system rc (contrib/postfix/lmtpd-master.cf.example
+# has no --store): RCPT is still answered with the store's verdict
+printf '%s\n' "LOGFILE=$T/store.log" "STORE=\"lmtp:unix:$CYRUS_LMTP_SOCK\"" \
+	"STORE_ROUTES=file:$T/routes" >"$T/store.rc"
 : >"$T/store.log"; chmod 666 "$T/store.log"
 chmod 644 "$T/store.rc"
 chmod 755 "$T"
@@ -125,7 +131,7 @@ like "$(cat "$T/lda.log")" 'to=<bob(@store\.example)?>.*status=sent' "... lda's 
 
 # --- an unknown store user over SMTP: refused at RCPT ----------------------------
 send nosuchuser@store.example
-is "$QID" "rcpt-refused 550" "an unknown store user over SMTP: refused at RCPT (550), nothing to bounce"
+is "$QID" "rcpt-refused 550" "an unknown store user over SMTP, STORE only in the system rc: refused at RCPT (550), nothing to bounce"
 like "$(grep 'reject: RCPT.*nosuchuser@store.example' "$POSTFIX_LOG")" '550 5\.1\.1' \
 	"... 5.1.1, postfix's address verification answered by lda -z"
 
@@ -192,6 +198,38 @@ is "$got" "220 250 250 250 250 354 250 250 250 250 250 354 250 250 250 250 250 3
 is "$(count bob INBOX) $(count dave INBOX)" "$((b + 3)) $((d + 3))" "... three new messages each (IMAP)"
 is "$(cat "$CYRUS_TELEMETRY"/postman/* | grep -ci '^<[0-9]*<lhlo')" 1 \
 	"... over one store connection for the whole session (Cyrus saw one LHLO)"
+
+# --- RCPT asks the store a delivery would use ------------------------------------
+# rcpt_codes RC [ARGS...]: lda -z as the service user with system rc RC,
+# RCPT for bob and an unknown user, then QUIT: the reply codes
+rcpt_codes() {
+	local rc=$1; shift
+	$PY - "$LDA" "$SVC" "$rc" "$T/lda.log" "$@" <<'PY'
+import subprocess, sys
+lda, svc, rc, log = sys.argv[1:5]
+p = subprocess.Popen(["runuser", "-u", svc, "--", lda, "-z", "--config", rc,
+                      "--log-file", log] + sys.argv[5:],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+out, _ = p.communicate(b"LHLO x\r\nMAIL FROM:<a@example.org>\r\n"
+                       b"RCPT TO:<bob@store.example>\r\n"
+                       b"RCPT TO:<nosuchuser@store.example>\r\nQUIT\r\n",
+                       timeout=120)
+print(" ".join(l[:3] for l in out.decode().split("\r\n") if l[3:4] == " "))
+PY
+}
+# the system rc's STORE wins over --store, as in a delivery: its store
+# (down) answers, not the command line's Cyrus
+printf '%s\n' "STORE=lmtp:unix:$T/down.sock" >"$T/down.rc"; chmod 644 "$T/down.rc"
+is "$(rcpt_codes "$T/down.rc" --store "lmtp:unix:$CYRUS_LMTP_SOCK")" "220 250 250 451 451 221" \
+	"the system rc's STORE (down) over --store (up): RCPT asks the rc's store, as a delivery would (451)"
+# a STORE only running the rc tells (an expansion): not guessed; the
+# command line's store, or none
+printf '%s\n' 'SOCK=/nowhere' 'STORE=lmtp:unix:$SOCK' >"$T/dyn.rc"; chmod 644 "$T/dyn.rc"
+is "$(rcpt_codes "$T/dyn.rc")" "220 250 250 250 250 221" \
+	"STORE set with an expansion in the system rc: RCPT not checked with a store (250; the delivery decides)"
+like "$(cat "$T/lda.log")" "dyn\.rc sets a STORE setting with an expansion" "... and the log says why"
+is "$(rcpt_codes "$T/dyn.rc" --store "lmtp:unix:$CYRUS_LMTP_SOCK")" "220 250 250 250 550 221" \
+	"... with --store as well: the command line's store answers (unknown: 550)"
 
 # --- systemd socket activation (Accept=yes) as root: local users' Maildirs ------
 if command -v systemd-socket-activate >/dev/null; then
