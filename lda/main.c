@@ -448,6 +448,32 @@ log_context(const struct invocation *inv, const struct spool *sp)
 	free(mid);
 }
 
+/* The system rc's settings without running it, for lda -z's RCPT
+   check (rcptrun.h): rc/static.c behind the delivery layer's interface */
+static void *
+sysrc_read(const char *path, char **err)
+{
+	return rc_static_read(path, err);
+}
+
+static int
+sysrc_get(const void *st, const char *name, char **value)
+{
+	return rc_static_get(st, name, value);
+}
+
+static void
+sysrc_release(void *st)
+{
+	struct rc_static *rs = st;
+
+	rc_static_free(&rs);
+}
+
+static const struct rcptrun_sysrc sysrc = {
+	.read = sysrc_read, .get = sysrc_get, .release = sysrc_release,
+};
+
 /* serve_one - lda -z: one recipient of an LMTP transaction, in a child
    of its own (rcptrun.c): what -d does as root, else what we do as
    ourselves */
@@ -649,7 +675,7 @@ main(int argc, char **argv, char **envp)
 	if (settled(&inv, &config) == -1)
 		code = finish(OUT_CONFIG);
 	else if (inv.lmtp_server)
-		code = rcptrun_session(&inv, serve_one);
+		code = rcptrun_session(&inv, serve_one, &sysrc);
 	else
 		code = delivery(&inv);
 	free(config);

@@ -30,7 +30,6 @@
 #include "invocation.h"
 #include "lmtp.h"
 #include "lmtpd.h"
-#include "../rc/rc.h"
 #include "log.h"
 #include "rcptrun.h"
 #include "status.h"
@@ -41,6 +40,7 @@
 struct ctx {
 	const struct invocation *inv;
 	rcptrun_fn *run;
+	const struct rcptrun_sysrc *sysrc;	/* the system rc, unrun */
 	int in, out;		/* the client */
 	int root;		/* started as root: each child becomes its user */
 	char *self;		/* not root: our user name */
@@ -264,10 +264,11 @@ client_fds(int *in, int *out)
 
 /* The store settings for RCPT probes, as a delivery would have them:
    --store, then the command line's VAR=value, then the system rc's
-   literal top-level assignments (rc/static.c), in the run's order. */
+   literal top-level assignments (struct rcptrun_sysrc), in the run's order. */
 struct vars {
 	const struct invocation *inv;
-	struct rc_static *sys;	/* the system rc, or NULL */
+	const struct rcptrun_sysrc *ops;
+	void *sys;		/* the system rc's settings, or NULL */
 	int unknown;		/* a setting only running the rc tells */
 	char *held[32];		/* values handed out, freed after reading */
 	size_t nheld;
@@ -281,7 +282,7 @@ getvar(const void *vv, const char *name)
 	char *value;
 	int r;
 
-	if (v->sys && (r = rc_static_get(v->sys, name, &value)) != 0) {
+	if (v->sys && (r = v->ops->get(v->sys, name, &value)) != 0) {
 		if (r == -1 || v->nheld == sizeof v->held / sizeof v->held[0]) {
 			v->unknown = 1;
 			free(value);
@@ -303,12 +304,12 @@ probe_store(struct ctx *c, char **err)
 {
 	const struct invocation *inv = c->inv;
 	const char *sys = inv->config ? inv->config : SYSCONFDIR "/lda.rc";
-	struct vars v = { .inv = inv };
+	struct vars v = { .inv = inv, .ops = c->sysrc };
 	struct store_settings set;
 	int r = 0;
 
 	if ((inv->config || access(sys, F_OK) == 0) &&
-	    (v.sys = rc_static_read(sys, err)) == NULL) {
+	    (v.sys = c->sysrc->read(sys, err)) == NULL) {
 		char *why = *err;
 		*err = xasprintf("system rc %s: %s", sys, why);
 		free(why);
@@ -338,7 +339,8 @@ probe_store(struct ctx *c, char **err)
 	}
 	for (size_t i = 0; i < v.nheld; i++)
 		free(v.held[i]);
-	rc_static_free(&v.sys);
+	if (v.sys)
+		c->sysrc->release(v.sys);
 	return r;
 }
 
@@ -369,9 +371,11 @@ setup(struct ctx *c, struct lmtpd_ops *ops, char **err)
 
 /* rcptrun_session - serve one LMTP client (rcptrun.h) */
 int
-rcptrun_session(const struct invocation *inv, rcptrun_fn *run)
+rcptrun_session(const struct invocation *inv, rcptrun_fn *run,
+    const struct rcptrun_sysrc *sysrc)
 {
-	struct ctx c = { .inv = inv, .run = run, .root = getuid() == 0 };
+	struct ctx c = { .inv = inv, .run = run, .sysrc = sysrc,
+	    .root = getuid() == 0 };
 	struct lmtpd_ops ops = { .check = check, .deliver = deliver,
 	    .ctx = &c, .tmpdir = inv->tmpdir };
 	char host[256], *err = NULL;

@@ -28,8 +28,21 @@ struct spool;
 typedef enum outcome rcptrun_fn(const struct invocation *inv,
     struct spool *sp, struct lmtp_pre *pre);
 
+/* How RCPT reads the system rc's settings without running it, to ask
+   the store a delivery would use: the layer above implements it (rc/:
+   rc_static_*) and main.c hands it over. read: the file's settings, or
+   NULL with *err; get: 1 with *value (allocated, NULL: unset) for a
+   literal top-level assignment, 0 when never assigned, -1 when only
+   running the file tells; release: free what read made. */
+struct rcptrun_sysrc {
+	void *(*read)(const char *path, char **err);
+	int (*get)(const void *st, const char *name, char **value);
+	void (*release)(void *st);
+};
+
 /* Serve an LMTP client on standard input and output (lda -z) until it
    quits or goes away. Returns the exit code: 0 after QUIT, else 75. */
-int rcptrun_session(const struct invocation *inv, rcptrun_fn *run);
+int rcptrun_session(const struct invocation *inv, rcptrun_fn *run,
+    const struct rcptrun_sysrc *sysrc);
 
 #endif
