@@ -30,17 +30,26 @@ value_is(const char *v, size_t n, const char *rcpt)
 	return n == len && strncasecmp(v, rcpt, n) == 0;
 }
 
-/* loop_seen - a Delivered-To: field for rcpt in sp's header? */
+/*
+ * loop_seen - a Delivered-To: field for rcpt in sp's header, below a
+ * Received: field? Ours went out with a forward and came back through an
+ * MTA, which put its Received: above it. The fields above every Received:
+ * are the delivering MTA's own for this very delivery (postfix pipe's
+ * flags=D writes "Delivered-To: ${recipient}" there): never a loop, or
+ * every message of such a set-up would bounce.
+ */
 int
 loop_seen(const struct spool *sp, const char *rcpt)
 {
 	struct buf v;
 	int seen = 0;
+	long rcvd = spool_field_find(sp, "Received", 0);
 
-	if (rcpt == NULL || *rcpt == '\0')
+	if (rcpt == NULL || *rcpt == '\0' || rcvd < 0)
 		return 0;
 	buf_init(&v, LOOP_ADDRESS_MAX + 64);	/* longer: not ours */
-	for (long i = spool_field_find(sp, "Delivered-To", 0); !seen && i >= 0;
+	for (long i = spool_field_find(sp, "Delivered-To", (size_t)rcvd + 1);
+	    !seen && i >= 0;
 	    i = spool_field_find(sp, "Delivered-To", (size_t)i + 1)) {
 		buf_reset(&v);
 		if (spool_field_value(sp, (size_t)i, &v) == 0)

@@ -13,8 +13,10 @@ struct spool;
 
 #define LOOP_ADDRESS_MAX 512	/* bytes of an address we mark with */
 
-/* 1 when sp's header has a Delivered-To: field whose value is rcpt
-   (ASCII case folded, surrounding blanks and <> ignored), else 0. */
+/* 1 when sp's header has, below its first Received: field, a
+   Delivered-To: field whose value is rcpt (ASCII case folded, surrounding
+   blanks and <> ignored), else 0. Fields above every Received: are the
+   delivering MTA's own (postfix pipe flags=D), never a loop. */
 int loop_seen(const struct spool *sp, const char *rcpt);
 
 /* "Delivered-To: rcpt\n", allocated; NULL when rcpt cannot be a header

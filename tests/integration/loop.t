@@ -5,7 +5,8 @@
 # as postfix's local(8) refuses one with its own; not under -m (procmail's
 # mailfilter mode, which must forward exactly what procmail does). The MTA
 # here is a recorder in SENDMAIL that hands the forwarded copy straight
-# back to lda for the same user (the loop), stopping itself after 5 rounds.
+# back to lda for the same user (the loop), stopping itself after 5 rounds;
+# like every MTA it puts its Received: above what it was given.
 . "$LDA_TOP/tests/integration/lib.sh"
 
 if [ "$(id -u)" != 0 ]; then skip_all "needs root"; fi
@@ -20,7 +21,8 @@ n=\$(ls "$T/sent" | grep -c '^copy' || true); n=\$((n + 1))
 cat >"$T/sent/copy.\$n"
 [ \$n -ge 5 ] && exit 0
 st=0
-"$LDA" --config "$T/sys.rc" <"$T/sent/copy.\$n" >"$T/sent/status.\$n" 2>/dev/null || st=\$?
+{ echo "Received: by mta.example.org (test MTA) id \$n"; cat "$T/sent/copy.\$n"; } >"$T/sent/in.\$n"
+"$LDA" --config "$T/sys.rc" <"$T/sent/in.\$n" >"$T/sent/status.\$n" 2>/dev/null || st=\$?
 echo \$st >"$T/sent/exit.\$n"
 exit 0
 EOF
@@ -52,13 +54,19 @@ printf ':0\n%s/md/\n' "$T" >"$T/plain.rc"; chmod 644 "$T/plain.rc"
 deliver "$T/other" --config "$T/plain.rc"
 is "$st" 0 "Delivered-To: for another address (the MTA's own $U@host): delivered"
 is "$(inbox)" 1 "and it is in the mailbox"
-printf 'X-Test: 1\nDelivered-To:\n  <%s>\n' "$(echo "$U" | tr a-z A-Z)" | cat - "$T/m" >"$T/ours"
+printf 'Received: by mta.example.org\nX-Test: 1\nDelivered-To:\n  <%s>\n' "$(echo "$U" | tr a-z A-Z)" | cat - "$T/m" >"$T/ours"
 deliver "$T/ours" --config "$T/plain.rc"
 is "$st" 69 "our Delivered-To: in another case, folded, in <>: a loop (69)"
 like "$out" "^5\\.4\\.6 $U: mail forwarding loop \\(the message has our Delivered-To: $U\\)" \
 	"the status line says so"
 is "$(inbox)" 0 "nothing delivered"
 
+# the delivering MTA's own field for this delivery, above every Received:
+# (postfix pipe flags=D with -d ${recipient}): no loop, delivered
+printf 'Delivered-To: %s\n' "$U" | cat - "$T/m" >"$T/dflag"
+deliver "$T/dflag" --config "$T/plain.rc"
+is "$st" 0 "the MTA's Delivered-To: for this delivery (pipe flags=D), above every Received: delivered"
+is "$(inbox)" 1 "and it is in the mailbox"
 # -m (procmail's mailfilter): the forward is procmail's, unmarked
 deliver "$T/m" -m "$T/sys.rc"
 is "$(head -n 1 "$T/sent/copy.1")" "$(head -n 1 "$T/m")" "under -m the forwarded copy is the message as it came"
