@@ -10,7 +10,7 @@
  */
 #include <string.h>
 
-#include "sieve.h"
+#include "sieve-int.h"
 
 /* re_word - a word byte of \< and \> */
 static int

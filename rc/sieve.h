@@ -2,15 +2,13 @@
  * sieve.h - "lda --to-sieve RCFILE": an rc file translated into a Sieve
  * script (RFC 5228 and the extensions Cyrus 3.6 and Pigeonhole 0.5 both
  * have), with a report of every construct that has no exact Sieve form.
- * Does: declare the translator (rc/sieve.c) and its regex helper
- * (rc/sieve-re.c). Does not: run anything of the rc.
+ * Does: declare the translator (rc/sieve.c; its parts share
+ * rc/sieve-int.h). Does not: run anything of the rc.
  */
 #ifndef RC_SIEVE_H
 #define RC_SIEVE_H
 
 #include <stdio.h>
-
-#include "../lda/buf.h"
 
 /* Exit codes of lda --to-sieve (doc/sieve.md, lda.1). */
 #define SIEVE_EXIT_EXACT	0	/* everything translated exactly */
@@ -27,15 +25,5 @@
  */
 int rc_to_sieve(const char *path, char *const *assigns, size_t nassigns,
     FILE *out, FILE *err);
-
-/* sieve-re.c: procmail pattern p[0..n) as a POSIX ERE for one field's
-   value (a final "$" is the value's end), or with body for the raw body
-   (no ".", "$", negated class; a leading "^" is a line's start);
-   *first_blank_r when its match may begin with a blank. 0, or -1 with
-   *why. */
-int sv_re_convert(const char *p, size_t n, int body, struct buf *out,
-    int *first_blank_r, const char **why);
-/* 1 with the string in out when p[0..n) is a plain string, else 0. */
-int sv_re_literal(const char *p, size_t n, struct buf *out);
 
 #endif

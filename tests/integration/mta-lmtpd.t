@@ -22,7 +22,10 @@
 #     over --store; a STORE only running the rc tells is not guessed;
 #   - systemd socket activation (systemd-socket-activate --accept, as
 #     contrib/lda-lmtp.socket has it) as root: two local users in one
-#     transaction, each copy in the user's Maildir, owned by the user.
+#     transaction, each copy in the user's Maildir, owned by the user;
+#     and with postfix in front (the documented mailbox_transport line
+#     to the socket where lda-lmtp.socket puts it): local users'
+#     Maildirs through postfix, an unknown local user bounced 5.1.1.
 # Needs root; about 20 s.
 . "$LDA_TOP/tests/integration/lib.sh"
 
@@ -232,6 +235,8 @@ is "$(rcpt_codes "$T/dyn.rc" --store "lmtp:unix:$CYRUS_LMTP_SOCK")" "220 250 250
 	"... with --store as well: the command line's store answers (unknown: 550)"
 
 # --- systemd socket activation (Accept=yes) as root: local users' Maildirs ------
+# postfix's spawn cannot: it refuses to run a command as root; so
+# contrib/lda-lmtp.socket (root) behind postfix's mailbox_transport
 if command -v systemd-socket-activate >/dev/null; then
 	printf '%s\n' 'DEFAULT=$HOME/Maildir/' >"$T/local.rc"; chmod 644 "$T/local.rc"
 	exec_line=$(sed -n 's/^ExecStart=//p' "$LDA_TOP/contrib/lda-lmtp@.service" |
@@ -265,6 +270,32 @@ PY
 		f=$(find "$h/Maildir/new" -type f 2>/dev/null)
 		is "$(echo "$f" | grep -c .):$(stat -c %U $f 2>/dev/null)" "1:$u" "... $u: one copy in ~/Maildir, owned by $u"
 	done
+	# postfix in front: the socket where lda-lmtp.socket puts it (under
+	# the queue directory: Debian's lmtp client is chrooted there; owner
+	# and mode as SocketUser= and SocketMode= set them), main.cf's
+	# documented mailbox_transport line, uncommented
+	ls=$POSTFIX_DIR/queue/private/lda-root
+	systemd-socket-activate --accept --inetd -l "$ls" $exec_line 2>"$T/ssa2.err" &
+	SSA2=$!
+	at_exit "kill $SSA2"
+	for _ in $(seq 100); do [ -S "$ls" ] && break; sleep 0.1; done
+	chown postfix "$ls"; chmod 600 "$ls"
+	mt=$(sed -n 's/^#\(mailbox_transport = .*\)/\1/p' "$CX/lmtpd-main.cf.example")
+	postconf -c "$POSTFIX_CONF" -e "$mt" && postfix -c "$POSTFIX_CONF" reload >/dev/null 2>&1
+	sleep 1
+	submit "$U@lda-test.example" "$V@localhost" nosuchuserlz@lda-test.example
+	Q4=$QID
+	for u in "$U" "$V"; do
+		outcome "$Q4" "$u@[a-z.-]*"
+		is "$STATUS" sent "postfix (mailbox_transport, $mt) to lda -z as root: $u sent" || diag "$LINE" "$(cat "$T/ssa2.err")"
+		like "$LINE" 'relay=[^ ]*\[private/lda-root\].*250 2\.0\.0' "... over LMTP to the root socket, lda's 250"
+		h=$(getent passwd "$u" | cut -d: -f6)
+		f=$(grep -l "^Message-ID: $MID" "$h"/Maildir/new/* 2>/dev/null)
+		is "$(echo "$f" | grep -c .):$(stat -c %U $f 2>/dev/null)" "1:$u" "... $u: the message in ~/Maildir/new, owned by $u"
+	done
+	outcome "$Q4" nosuchuserlz@lda-test.example
+	is "$STATUS" bounced "... an unknown local user: bounced" || diag "$LINE"
+	like "$LINE" 'dsn=5\.1\.1' "... as 5.1.1 (lda's RCPT verdict)"
 else
 	skip_part "systemd-socket-activate is not installed"
 fi
