@@ -14,4 +14,12 @@ up=$(grep -l '#include "\.\./\(filters\|verify\)/' rc/*.c rc/*.h | tr '\n' ' ')
 is "$up" "" "nothing under rc/ includes filters/ or verify/"
 up=$(grep -l '#include "\.\./verify/' filters/*.c filters/*.h filters/modules/*.c 2>/dev/null | tr '\n' ' ')
 is "$up" "" "nothing under filters/ includes verify/"
+# no room too big to read (issue 17): every .c/.h under lda/ rc/ filters/
+# verify/ at most 1,200 lines; the offending files are named
+big=
+for f in $(find lda rc filters verify -name '*.[ch]' | sort); do
+	n=$(wc -l < "$f")
+	[ "$n" -le 1200 ] || big="$big$f ($n lines) "
+done
+is "$big" "" "no source file under lda/ rc/ filters/ verify/ is over 1,200 lines"
 done_testing
