@@ -385,6 +385,9 @@ act_run(struct rc *rc, const struct rc_recipe *r, const struct part *p,
 		return -1;
 	}
 	rc->lastexit = st;
+	/* as procmail: a failure is logged even when it left input unread */
+	if (st != 0)
+		act_failure_log(rc, r, st, name, shell);
 	if (unread && !(r->flags & RC_F_i)) {
 		rc_error(rc, r->action_line, "error while writing to \"%s\" "
 		    "(it did not take all of its input; \"i\" allows that)",
@@ -395,8 +398,6 @@ act_run(struct rc *rc, const struct rc_recipe *r, const struct part *p,
 		}
 		return -1;
 	}
-	if (st != 0)
-		act_failure_log(rc, r, st, name, shell);
 	if (name_r == NULL)
 		free(name);
 	return st;
