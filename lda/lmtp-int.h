@@ -30,7 +30,6 @@ struct lmtp_conn {
 	enum lmtp_phase phase;
 	int broken;		/* out of step: no further transaction */
 	int dropped;		/* the store closed or reset the link */
-	int lent;		/* borrowed from our parent (lmtp_pre.lent) */
 	char in[4096];		/* bytes read, not yet used */
 	size_t in_off, in_len;
 	struct buf out;		/* commands and data not yet written */

@@ -196,9 +196,6 @@ conn_new(const struct lmtp_target *t, int timeout)
 	return lc;
 }
 
-/* The state of the connection lent to this process (lmtp_lent_state). */
-static int lent_state = -1;
-
 /* lmtp_open - connect (or finish pre's connection), greeting, LHLO */
 int
 lmtp_open(const struct lmtp_target *t, struct lmtp_pre *pre,
@@ -209,16 +206,6 @@ lmtp_open(const struct lmtp_target *t, struct lmtp_pre *pre,
 	int rc;
 
 	*err = NULL;
-	/* lda -z: the parent's open connection to this store, as it is */
-	if (pre && pre->lent && t->path && strcmp(pre->lent->name,
-	    t->name) == 0) {
-		lc = pre->lent;
-		pre->lent = NULL;
-		lc->lent = 1;
-		lc->timeout = timeout > 0 ? timeout : 1;
-		*lc_r = lc;
-		return 0;
-	}
 	lc = conn_new(t, timeout);
 	if (adopt(lc, t, pre, deadline) == 0) {
 		if ((rc = greet(lc, err)) == 0) {
@@ -294,21 +281,15 @@ lmtp_drop(struct lmtp_conn **lcp)
 	lmtp_close(lcp);
 }
 
-/* lmtp_lent_state - how the borrowed connection was left */
+/* lmtp_idle - may a kept connection carry the next transaction (in
+   step, nothing unread: a store that closed it said so first)? */
 int
-lmtp_lent_state(void)
-{
-	return lent_state;
-}
-
-/* lmtp_lendable - may lc be lent (a unix socket, in step, quiet)? */
-int
-lmtp_lendable(const struct lmtp_conn *lc)
+lmtp_idle(const struct lmtp_conn *lc)
 {
 	struct pollfd p = { .fd = lc->fd, .events = POLLIN };
 
-	return lc->fd != -1 && !lc->broken && lc->unix_sock &&
-	    lc->tls == NULL && lc->in_off == lc->in_len && lc->out.len == 0 &&
+	return lc->fd != -1 && !lc->broken && lc->in_off == lc->in_len &&
+	    lc->out.len == 0 && (lc->tls == NULL || !tls_pending(lc->tls)) &&
 	    poll(&p, 1, 0) == 0;
 }
 
@@ -846,11 +827,6 @@ lmtp_close(struct lmtp_conn **lcp)
 
 	if (lc == NULL)
 		return;
-	if (lc->lent) {
-		/* the lender's: no QUIT; it goes on with it when in step */
-		lent_state = lc->fd != -1 && !lc->broken && lc->out.len == 0;
-		lc->broken = 1;
-	}
 	if (lc->fd != -1 && !lc->broken) {
 		char *err = NULL;
 		lc->timeout = lc->timeout < QUIT_TIMEOUT ? lc->timeout :

@@ -101,12 +101,6 @@ struct lmtp_pre {
 	int fd;		/* -1: none */
 	char *name;	/* the target's name (allocated) */
 	int local;	/* unix socket or loopback peer */
-	struct lmtp_conn *lent;	/* or NULL: an open connection to a unix
-				   socket (greeted, LHLO answered, between
-				   transactions) that lda -z's parent lends
-				   to the child delivering one recipient
-				   (rcptrun.c); lmtp_open takes it as it is
-				   for its target */
 };
 
 /*
@@ -193,19 +187,13 @@ int lmtp_usable(const struct lmtp_conn *lc);
 /* Free the text of r (the struct itself is the caller's). */
 void lmtp_reply_free(struct lmtp_reply *r);
 
-/* QUIT (when the link is still in step), close, free; *lcp = NULL. A
-   lent connection (struct lmtp_pre) gets no QUIT: it is its lender's;
-   lmtp_lent_state then says how it was left. */
+/* QUIT (when the link is still in step), close, free; *lcp = NULL. */
 void lmtp_close(struct lmtp_conn **lcp);
 /* Close and free without a word to the store (a connection whose state
    we cannot vouch for); *lcp = NULL. */
 void lmtp_drop(struct lmtp_conn **lcp);
-/* In the process that borrowed a lent connection: -1 when it was not
-   taken or not closed yet, 1 when it was closed in step (the lender may
-   go on with it), 0 when out of step (the lender must drop it). */
-int lmtp_lent_state(void);
-/* 1 when lc may be lent: a unix socket, in step, nothing unread from
-   the store (a store that closed an idle connection says so first). */
-int lmtp_lendable(const struct lmtp_conn *lc);
+/* 1 when a connection kept between transactions may carry the next:
+   in step, nothing unread (a store that closed it idle says so first). */
+int lmtp_idle(const struct lmtp_conn *lc);
 
 #endif

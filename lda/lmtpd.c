@@ -448,32 +448,32 @@ read_data(struct conn *c, struct sink *k)
 	return 1;
 }
 
-/* replies - after the dot: one reply per accepted recipient, each sent
-   as soon as it is known */
+/* replies - after the dot: one reply per accepted recipient */
 static void
 replies(struct conn *c, struct sink *k)
 {
+	struct lmtpd_reply *r = xcalloc(c->nrcpts + 1, sizeof *r);
 	struct spool *sp = NULL;
-	struct lmtpd_reply r;
 
 	if (k->err == NULL && k->size <= k->max)
 		sp = spool_end(&k->w);
+	if (sp)
+		c->ops->deliver(c->ops->ctx, sp, c->sender, c->rcpts,
+		    c->nrcpts, r);
 	for (size_t i = 0; i < c->nrcpts; i++) {
 		if (k->size > k->max)
-			lmtpd_reply_set(&r, 552, "5.3.4", "message too big: "
+			lmtpd_reply_set(&r[i], 552, "5.3.4", "message too big: "
 			    "over %llu bytes", k->max);
 		else if (sp == NULL)
-			lmtpd_reply_set(&r, 451, "4.3.0", "cannot spool the "
+			lmtpd_reply_set(&r[i], 451, "4.3.0", "cannot spool the "
 			    "message: %s", k->err ? k->err : "?");
-		else
-			c->ops->deliver(c->ops->ctx, sp, c->sender,
-			    c->rcpts[i], &r);
-		put_reply(c, &r);
-		flush(c);
+		put_reply(c, &r[i]);
 	}
+	flush(c);
 	if (k->err)
 		log_warn("lmtp server: spool: %s", k->err);
 	spool_free(&sp);
+	free(r);
 }
 
 /* cmd_data - DATA: the message, then the replies; -1 when the client

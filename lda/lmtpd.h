@@ -34,9 +34,10 @@ struct lmtpd_reply {
 struct lmtpd_ops {
 	/* RCPT time: may rcpt (the address, without <>) have mail? */
 	void (*check)(void *ctx, const char *rcpt, struct lmtpd_reply *r);
-	/* After the dot: deliver sp from sender ("" for <>) to rcpt. */
+	/* After the dot: deliver sp from sender ("" for <>) to rcpts[0..n),
+	   r[i] the reply for rcpts[i]. */
 	void (*deliver)(void *ctx, struct spool *sp, const char *sender,
-	    const char *rcpt, struct lmtpd_reply *r);
+	    char *const *rcpts, size_t n, struct lmtpd_reply *r);
 	void *ctx;
 	const char *tmpdir;		/* for the spool (NULL: /tmp) */
 	unsigned long long size_max;	/* SIZE; 0: LMTPD_SIZE_DEFAULT */
@@ -46,7 +47,7 @@ struct lmtpd_ops {
 /*
  * Serve the client on in (reads) and out (writes) until QUIT, the end of
  * its input, a timeout or a write error. Each transaction's message is
- * spooled once and handed to ops->deliver once per accepted recipient;
+ * spooled once and handed to ops->deliver with its accepted recipients;
  * a client gone before the final dot has nothing delivered. Logs what
  * ends a session abnormally. Returns 0 after QUIT, -1 otherwise.
  */

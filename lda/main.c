@@ -478,12 +478,12 @@ static const struct rcptrun_sysrc sysrc = {
    of its own (rcptrun.c): what -d does as root, else what we do as
    ourselves */
 static enum outcome
-serve_one(const struct invocation *inv, struct spool *sp, struct lmtp_pre *pre)
+serve_one(const struct invocation *inv, struct spool *sp)
 {
 	log_context(inv, sp);
 	if (getuid() == 0)
 		return for_recipient(inv, sp, inv->recipients[0]);
-	return as_self(inv, sp, pre);
+	return as_self(inv, sp, NULL);
 }
 
 /* stdin was closed when we started (priv_start) */

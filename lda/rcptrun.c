@@ -7,11 +7,13 @@
  * could deliver for); fork one child per recipient that runs what -d
  * (root) or a run as ourselves (not root) runs, and read back its exit
  * code and status line: the same outcome as the exit code, as a reply.
- * Not root with --store, the store connection the RCPT probes use is
- * lent to each child for its store delivery and kept across the
- * transactions of the session while the child says it left it in step.
+ * With a store known before any rc runs (the system rc's literal STORE
+ * settings, the command line's), the children hand the store copies of
+ * the transaction's message to us (relay.c) and we send those of all
+ * recipients in one upstream transaction (single-instance store), on a
+ * connection kept for the session.
  * Does not: run user code in the parent, speak LMTP (lmtpd.c), run the
- * rc (the caller's function).
+ * rc (the caller's function), group copies (store.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
@@ -29,6 +32,7 @@
 #include "address.h"
 #include "invocation.h"
 #include "lmtp.h"
+#include "relay.h"
 #include "lmtpd.h"
 #include "log.h"
 #include "rcptrun.h"
@@ -44,7 +48,11 @@ struct ctx {
 	int in, out;		/* the client */
 	int root;		/* started as root: each child becomes its user */
 	char *self;		/* not root: our user name */
-	struct store *probe;	/* --store, not root: the store's verdict */
+	struct store *store;	/* the store a delivery uses, as the system
+				   rc and the command line set it: its
+				   verdict at RCPT (not root), the relay's
+				   connection (single-instance store) */
+	char *key;		/* its settings (store_settings_key) */
 };
 
 /* account - RCPT as root: the Unix account decides, as for -d */
@@ -69,7 +77,7 @@ probe(struct ctx *c, const char *user, struct lmtpd_reply *r)
 	struct lmtp_reply lr;
 	char *err = NULL;
 
-	if (store_probe(c->probe, user, NULL, &lr, &err) == -1) {
+	if (store_probe(c->store, user, NULL, &lr, &err) == -1) {
 		log_warn("lmtp server: to=<%s>: cannot ask the store: %s",
 		    user, err);
 		lmtpd_reply_set(r, 451, "4.4.1", "cannot ask the store now: %s",
@@ -108,42 +116,47 @@ check(void *vc, const char *rcpt, struct lmtpd_reply *r)
 		lmtpd_reply_set(r, 250, "2.1.5", "ok");
 	else if (!address_user_ok(a.user))
 		lmtpd_reply_set(r, 550, "5.1.1", "user unknown");
-	else if (c->probe)
+	else if (c->store)
 		probe(c, a.user, r);
 	else	/* the store of the system rc decides after DATA */
 		lmtpd_reply_set(r, 250, "2.1.5", "ok");
 	address_free(&a);
 }
 
-/* child - one recipient's run; never returns. lp: the pipe for our word
-   on the lent store connection (lp[0] -1: none lent) */
+/* One recipient's child after the dot. */
+struct kid {
+	pid_t pid;		/* -1: none (its reply is set) */
+	int p[2];		/* its status line */
+	int sock;		/* our end of its relay socket, or -1 */
+	struct relay_req req;	/* its store copies while it waits */
+	int parked;		/* waiting for the replies to req */
+};
+
+/* child - one recipient's run; never returns. k: every recipient's kid
+   so far (ours last), whose relay sockets are not ours to keep */
 static void
 child(struct ctx *c, const struct invocation *one, struct spool *sp,
-    struct lmtp_pre *pre, int p[2], int lp[2])
+    struct kid *k, size_t me, int sock)
 {
 	enum outcome o;
 	int code;
 
 	close(c->in);
 	close(c->out);
-	if (lp[0] != -1)
-		close(lp[0]);
+	for (size_t i = 0; i < me; i++)
+		if (k[i].sock != -1)
+			close(k[i].sock);
 	signal(SIGPIPE, SIG_DFL);
-	status_child(p);
+	status_child(k[me].p);
 	/* its own time budget and undo list: a signal or the deadline
 	   undoes what is not committed, and this recipient gets 451 */
 	if (!one->dry_run) {
 		undo_init();
-		undo_child_start(p[1]);
+		undo_child_start(k[me].p[1]);
 	}
-	o = c->run(one, sp, pre);
-	if (lp[1] != -1) {
-		/* in step, or not taken at all: the parent goes on with it */
-		char w = lmtp_lent_state() == 0 ? '0' : '1';
-		if (write(lp[1], &w, 1) != 1) {
-			/* no word: the parent drops the connection */
-		}
-	}
+	if (sock != -1)
+		relay_child(sock, sp);
+	o = c->run(one, sp);
 	code = status_end(o);
 	fflush(stdout);
 	log_end();
@@ -177,59 +190,25 @@ reply_of(int code, const char *line, int dry, struct lmtpd_reply *r)
 	    "delivery failed", dry ? " (--test)" : "");
 }
 
-/* lent_back - the child's word on the lent store connection: in step,
-   we keep it for the next recipient and transaction; else (or no word:
-   it died on the way) it is dropped without a word */
+/* reap - the kid's end: its exit code and status line as its reply */
 static void
-lent_back(struct ctx *c, int lp[2])
+reap(struct ctx *c, struct kid *k, struct lmtpd_reply *r)
 {
-	char w = '0';
+	char line[1100];
+	int status, code;
 
-	if (lp[0] == -1)
+	if (k->sock != -1)
+		close(k->sock);
+	k->sock = -1;
+	relay_req_free(&k->req);
+	k->parked = 0;
+	if (k->pid == -1)
 		return;
-	close(lp[1]);
-	if (read(lp[0], &w, 1) != 1)
-		w = '0';
-	close(lp[0]);
-	store_lent_back(c->probe, w == '1');
-}
-
-/* deliver - one recipient after the dot (lmtpd_ops.deliver) */
-static void
-deliver(void *vc, struct spool *sp, const char *sender, const char *rcpt,
-    struct lmtpd_reply *r)
-{
-	struct ctx *c = vc;
-	struct invocation one = *c->inv;
-	struct lmtp_pre pre = { .fd = -1 };
-	char *rcpts[2] = { (char *)rcpt, NULL }, line[1100];
-	int p[2], lp[2] = { -1, -1 }, status, code;
-	pid_t pid;
-
-	one.sender = sender;
-	one.recipients = rcpts;
-	one.nrecipients = 1;
-	one.lmtp_server = 0;
-	if (c->probe && (pre.lent = store_lend(c->probe)) != NULL &&
-	    pipe2(lp, O_CLOEXEC | O_NONBLOCK) == -1) {
-		pre.lent = NULL;
-		lp[0] = lp[1] = -1;
-	}
-	if (status_pipe(p) == -1 || (pid = fork()) == -1) {
-		lent_back(c, lp);
-		log_warn("lmtp server: to=<%s>: cannot fork: %s", rcpt,
-		    strerror(errno));
-		lmtpd_reply_set(r, 451, "4.3.0", "cannot fork: %s",
-		    strerror(errno));
-		return;
-	}
-	if (pid == 0)
-		child(c, &one, sp, &pre, p, lp);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+	while (waitpid(k->pid, &status, 0) == -1 && errno == EINTR)
 		;
-	lent_back(c, lp);
+	k->pid = -1;
 	code = WIFEXITED(status) ? WEXITSTATUS(status) : EX_TEMPFAIL;
-	if (status_child_line(p, line, sizeof line) == -1) {
+	if (status_child_line(k->p, line, sizeof line) == -1) {
 		if (WIFSIGNALED(status))
 			snprintf(line, sizeof line, "4.3.0 delivery ended by "
 			    "signal %d", WTERMSIG(status));
@@ -237,6 +216,159 @@ deliver(void *vc, struct spool *sp, const char *sender, const char *rcpt,
 			line[0] = '\0';
 	}
 	reply_of(code, line[0] ? line : NULL, c->inv->dry_run, r);
+}
+
+/*
+ * relayable - may the parent send the copies of this request? The
+ * settings must be the ones the parent's store has; as root, every copy
+ * must be the recipient's own (its user, an address of that user's), so
+ * that no child reaches through the parent what it could not itself.
+ */
+static int
+relayable(struct ctx *c, const char *rcpt, const struct relay_req *q)
+{
+	const struct store_settings *set = store_settings_of(c->store);
+	const char *delim = set->delimiter;
+	struct address_opts ao;
+	struct address a;
+	int ok = strcmp(q->key, c->key) == 0;
+
+	if (!ok || !c->root)
+		return ok;
+	address_opts(c->inv, &ao);
+	address_split(rcpt, &ao, &a);
+	for (size_t i = 0; ok && i < q->n; i++) {
+		char *base = a.user ? store_address(set, a.user, NULL) : NULL;
+		size_t n = base ? strlen(base) : 0;
+		ok = base && strcmp(q->users[i], a.user) == 0 &&
+		    strncmp(q->addrs[i], base, n) == 0 && (q->addrs[i][n] ==
+		    '\0' || (delim && q->addrs[i][n] == delim[0]));
+		free(base);
+	}
+	address_free(&a);
+	return ok;
+}
+
+/* start - fork recipient i's child; it parks (its copies to send) or
+   has ended by the time we return */
+static void
+start(struct ctx *c, struct spool *sp, const char *sender, char *rcpt,
+    struct kid *k, size_t i, struct lmtpd_reply *r)
+{
+	struct invocation one = *c->inv;
+	char *rcpts[2] = { rcpt, NULL };
+	int sv[2] = { -1, -1 };
+
+	one.sender = sender;
+	one.recipients = rcpts;
+	one.nrecipients = 1;
+	one.lmtp_server = 0;
+	k[i] = (struct kid){ .pid = -1, .sock = -1 };
+	if (c->store && !c->inv->dry_run &&
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		sv[0] = sv[1] = -1;	/* no relay: it sends its own */
+	if (status_pipe(k[i].p) == -1 || (k[i].pid = fork()) == -1) {
+		log_warn("lmtp server: to=<%s>: cannot fork: %s", rcpt,
+		    strerror(errno));
+		lmtpd_reply_set(r, 451, "4.3.0", "cannot fork: %s",
+		    strerror(errno));
+		k[i].pid = -1;
+		if (sv[0] != -1) {
+			close(sv[0]);
+			close(sv[1]);
+		}
+		return;
+	}
+	if (k[i].pid == 0) {
+		if (sv[0] != -1)
+			close(sv[0]);
+		child(c, &one, sp, k, i, sv[1]);
+	}
+	if (sv[0] == -1) {
+		reap(c, &k[i], r);
+		return;
+	}
+	close(sv[1]);
+	k[i].sock = sv[0];
+	if (relay_read(k[i].sock, &k[i].req) == 1) {
+		if (relayable(c, rcpt, &k[i].req)) {
+			k[i].parked = 1;
+			return;
+		}
+		relay_answer(k[i].sock, &k[i].req, NULL);
+	}
+	reap(c, &k[i], r);
+}
+
+/* flush - send the parked kids' copies, one sender at a time (all alike
+   in practice), answer each kid, and reap them */
+static void
+flush(struct ctx *c, struct spool *sp, struct kid *k, size_t n,
+    struct lmtpd_reply *r)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *sender;
+		const char **users, **addrs;
+		struct lmtp_reply *rr;
+		size_t m = 0, at = 0;
+		if (!k[i].parked)
+			continue;
+		sender = xstrdup(k[i].req.sender);	/* reap frees req */
+		for (size_t j = i; j < n; j++)
+			if (k[j].parked && strcmp(k[j].req.sender, sender) == 0)
+				m += k[j].req.n;
+		users = xcalloc(m + 1, sizeof *users);
+		addrs = xcalloc(m + 1, sizeof *addrs);
+		rr = xcalloc(m + 1, sizeof *rr);
+		for (size_t j = i; j < n; j++)
+			for (size_t q = 0; k[j].parked && strcmp(k[j].req.sender,
+			    sender) == 0 && q < k[j].req.n; q++) {
+				users[at] = k[j].req.users[q];
+				addrs[at++] = k[j].req.addrs[q];
+			}
+		store_relay_send(c->store, sp, sender, users, addrs, m, rr);
+		at = 0;
+		for (size_t j = i; j < n; j++) {
+			if (!k[j].parked || strcmp(k[j].req.sender, sender) != 0)
+				continue;
+			relay_answer(k[j].sock, &k[j].req, rr + at);
+			at += k[j].req.n;
+			reap(c, &k[j], &r[j]);
+		}
+		for (size_t q = 0; q < m; q++)
+			lmtp_reply_free(&rr[q]);
+		free(rr);
+		free(users);
+		free(addrs);
+		free(sender);
+	}
+}
+
+/*
+ * deliver - every accepted recipient after the dot (lmtpd_ops.deliver):
+ * one child each, in turn; a child whose store copies the parent may
+ * send parks, and the copies of up to RELAY_BATCH parked children go to
+ * the store together (single-instance store), then each gets its replies
+ * and ends.
+ */
+static void
+deliver(void *vc, struct spool *sp, const char *sender, char *const *rcpts,
+    size_t n, struct lmtpd_reply *r)
+{
+	struct ctx *c = vc;
+	struct kid *k = xcalloc(n + 1, sizeof *k);
+	size_t from = 0, parked = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		start(c, sp, sender, rcpts[i], k, i, &r[i]);
+		parked += k[i].parked;
+		if (parked == RELAY_BATCH || (i + 1 == n && parked > 0)) {
+			flush(c, sp, k + from, i + 1 - from, r + from);
+			from = i + 1;
+			parked = 0;
+		}
+	}
+	free(k);
 }
 
 /* client_fds - the client's descriptors moved above 2; /dev/null on 0
@@ -319,7 +451,7 @@ probe_store(struct ctx *c, char **err)
 		if (store_settings_read(&set, getvar, &v, err) == -1)
 			r = -1;
 		else if (!v.unknown)
-			c->probe = store_new(&set);
+			c->store = store_new(&set);
 		else
 			store_settings_free(&set);
 	}
@@ -334,7 +466,7 @@ probe_store(struct ctx *c, char **err)
 			if (store_settings_read(&set, getvar, &cl, err) == -1)
 				r = -1;
 			else
-				c->probe = store_new(&set);
+				c->store = store_new(&set);
 		}
 	}
 	for (size_t i = 0; i < v.nheld; i++)
@@ -364,8 +496,10 @@ setup(struct ctx *c, struct lmtpd_ops *ops, char **err)
 	}
 	if (!c->root && (pw = getpwuid(getuid())) != NULL)
 		c->self = xstrdup(pw->pw_name);
-	if (!c->root && probe_store(c, err) == -1)
+	if (probe_store(c, err) == -1)
 		return -1;
+	if (c->store)
+		c->key = store_settings_key(store_settings_of(c->store));
 	return 0;
 }
 
@@ -402,7 +536,8 @@ rcptrun_session(const struct invocation *inv, rcptrun_fn *run,
 		free(err);
 	} else
 		r = lmtpd_serve(c.in, c.out, &ops);
-	store_free(&c.probe);
+	store_free(&c.store);
+	free(c.key);
 	free(c.self);
 	close(c.in);
 	close(c.out);

@@ -6,7 +6,8 @@
  * 0-2, so that nothing a delivery prints reaches the client), the RCPT
  * verdict (Unix account as root; the store's answer with --store; else
  * any well-formed user), the fork, and the exit code and status line of
- * the child made into a reply (outcome.c's table).
+ * the child made into a reply (outcome.c's table); the children's store
+ * copies sent together (relay.c, store_relay_send).
  * Does not: run the rc or deliver (the caller's function, main.c), speak
  * LMTP (lmtpd.c).
  */
@@ -15,18 +16,17 @@
 
 #include "outcome.h"
 
+#define RELAY_BATCH 64	/* children parked at once, their copies sent together */
+
 struct invocation;
-struct lmtp_pre;
 struct spool;
 
 /* One recipient's run, in the child: inv names the one recipient
    (recipients[0]) and the envelope sender; it is what -d does (as
    root: become the user for good) or, not root, what lda does as
-   itself; pre holds the store connection the parent lends (pre->lent,
-   may be NULL) for the store to take. Returns the outcome; the status
-   line is status.c's. */
+   itself. Returns the outcome; the status line is status.c's. */
 typedef enum outcome rcptrun_fn(const struct invocation *inv,
-    struct spool *sp, struct lmtp_pre *pre);
+    struct spool *sp);
 
 /* How RCPT reads the system rc's settings without running it, to ask
    the store a delivery would use: the layer above implements it (rc/:

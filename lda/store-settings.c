@@ -244,6 +244,34 @@ store_settings_free(struct store_settings *set)
 	memset(set, 0, sizeof *set);
 }
 
+/* key_put - one value of the key, length first (NULL: "-") */
+static void
+key_put(struct buf *b, const char *v)
+{
+	if (v == NULL)
+		buf_puts(b, "-,");
+	else
+		buf_printf(b, "%zu:%s,", strlen(v), v);
+}
+
+/* store_settings_key - the settings as one comparable string */
+char *
+store_settings_key(const struct store_settings *set)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	key_put(&b, set->spec);
+	key_put(&b, set->credentials);
+	key_put(&b, set->routes);
+	key_put(&b, set->mechs);
+	key_put(&b, set->tls_cafile);
+	key_put(&b, set->delimiter);
+	buf_printf(&b, "%d,%d,%d,%d,%d,%d", set->plaintext, set->tls,
+	    set->separator, set->downcase, set->connect_timeout, set->timeout);
+	return buf_steal(&b);
+}
+
 /* ---------------------------------------------------- folder names */
 
 /* under - folder without the prefix dir + "/", or NULL */

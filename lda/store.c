@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 
 #include "lmtp.h"
 #include "log.h"
+#include "relay.h"
 #include "repair.h"
 #include "route.h"
 #include "sasl.h"
@@ -451,9 +453,9 @@ connect_store(struct store *st, struct store_be *be, char **err)
 {
 	char *e = NULL;
 
-	if (be->lc && lmtp_usable(be->lc))
+	if (be->lc && lmtp_usable(be->lc) && lmtp_idle(be->lc))
 		return 0;
-	lmtp_close(&be->lc);
+	lmtp_drop(&be->lc);	/* out of step, or closed by the store */
 	for (size_t i = 0; be->down == NULL && i < be->ntargets; i++) {
 		const struct store_target *t = &be->targets[i];
 		if (open_one(st, be, t, &e) == 0) {
@@ -471,28 +473,6 @@ connect_store(struct store *st, struct store_be *be, char **err)
 	}
 	*err = xstrdup(be->down ? be->down : "no store");
 	return -1;
-}
-
-/* store_lend - the open connection of STORE's back end (the routes'
-   are not lent), when it can be lent */
-struct lmtp_conn *
-store_lend(struct store *st)
-{
-	struct store_be *be = st->nbes > 0 ? &st->bes[0] : NULL;
-
-	if (be == NULL)
-		return NULL;
-	if (be->lc && !lmtp_lendable(be->lc))
-		lmtp_close(&be->lc);	/* QUIT unless it is out of step */
-	return be->lc;
-}
-
-/* store_lent_back - the borrower's word on the lent connection */
-void
-store_lent_back(struct store *st, int in_step)
-{
-	if (!in_step && st->nbes > 0)
-		lmtp_drop(&st->bes[0].lc);
 }
 
 /*
@@ -601,19 +581,74 @@ settle(struct store_copy *c, enum outcome o, const char *status,
 
 /* log_repairs - say once per message what the store needed changed */
 static void
-log_repairs(struct store_msg *m, const struct repair *rep)
+log_repairs(const char *sender, int *logged, const struct repair *rep)
 {
 	struct buf b;
 
-	if (m->repaired_logged)
+	if (*logged)
 		return;
-	m->repaired_logged = 1;
+	*logged = 1;
 	buf_init(&b, 1024);
 	repair_describe(rep, &b);
 	if (b.len)
 		log_info("store: message from <%s> repaired for the store: %s",
-		    m->sender, b.s);
+		    sender, b.s);
 	buf_free(&b);
+}
+
+/*
+ * be_send - one transaction on back end be: the message open as fd
+ * (size bytes) from sender to rcpts[0..nr), replies[j] for rcpts[j].
+ * Returns 0, or -1 with *err and *why (the RFC 3463 code of a store
+ * that could not be reached, or "") when no reply came for some.
+ */
+static int
+be_send(struct store *st, struct store_be *be, int fd, off_t size,
+    const char *sender, int *repaired_logged, const char **rcpts, size_t nr,
+    struct lmtp_reply *replies, char **err, const char **why)
+{
+	struct source *src;
+	struct lmtp_txn t;
+	int rc;
+
+	*why = "";
+	if (connect_store(st, be, err) == -1) {
+		*why = be->down_status;
+		return -1;
+	}
+	src = xcalloc(1, sizeof *src);
+	src->sp.fd = fd;
+	src->sp.size = size;
+	repair_init(&src->rep);
+	buf_init(&src->out, 0);
+	t = (struct lmtp_txn){ .sender = sender, .size = size,
+	    .rcpts = rcpts, .nrcpts = nr, .replies = replies,
+	    .src = { source_read, src }, .probe = st->probe };
+	rc = lmtp_send(be->lc, &t, err);
+	if (src->ended)
+		log_repairs(sender, repaired_logged, &src->rep);
+	if (rc == -1 || !lmtp_usable(be->lc))
+		lmtp_close(&be->lc);
+	buf_free(&src->out);
+	free(src);
+	return rc;
+}
+
+/* relayed - lda -z: the parent sends the copies (relay.c); 1 with
+   replies, -1 with *err (the parent is gone), 0: send them ourselves */
+static int
+relayed(struct store *st, struct store_msg *m, const char **rcpts,
+    const char **users, size_t nr, struct lmtp_reply *replies, char **err)
+{
+	char *key;
+	int r;
+
+	if (st->probe || !relay_usable(m->fd))
+		return 0;
+	key = store_settings_key(&st->set);
+	r = relay_ask(key, m->sender, users, rcpts, nr, replies, err);
+	free(key);
+	return r;
 }
 
 /* round_send - one transaction for m's copies to back end k whose
@@ -621,15 +656,12 @@ log_repairs(struct store_msg *m, const struct repair *rep)
 static void
 round_send(struct store *st, struct store_msg *m, size_t k)
 {
-	struct store_be *be = &st->bes[k];
 	const char **rcpts = xcalloc(m->ncopies + 1, sizeof *rcpts);
+	const char **users = xcalloc(m->ncopies + 1, sizeof *users);
 	size_t *map = xcalloc(m->ncopies + 1, sizeof *map), nr = 0;
 	struct lmtp_reply *replies = NULL;
-	struct source *src = NULL;
-	struct lmtp_txn t;
 	char *err = NULL;
 	const char *why = "";
-	int rc = -1;
 
 	/* One RCPT per distinct address; copies to the same one share it. */
 	for (size_t i = 0; i < m->ncopies; i++) {
@@ -638,31 +670,25 @@ round_send(struct store *st, struct store_msg *m, size_t k)
 			continue;
 		while (j < nr && strcmp(rcpts[j], m->copies[i].addr) != 0)
 			j++;
-		if (j == nr)
+		if (j == nr) {
+			users[nr] = m->copies[i].user;
 			rcpts[nr++] = m->copies[i].addr;
+		}
 		map[i] = j;
 	}
-	if (nr == 0)
-		goto settle;
-	if (connect_store(st, be, &err) == -1) {
-		why = be->down_status;
-		goto settle;
+	if (nr > 0) {
+		replies = xcalloc(nr, sizeof *replies);
+		switch (relayed(st, m, rcpts, users, nr, replies, &err)) {
+		case 0:
+			be_send(st, &st->bes[k], m->fd, m->size, m->sender,
+			    &m->repaired_logged, rcpts, nr, replies, &err, &why);
+			break;
+		case -1:
+			free(replies);
+			replies = NULL;
+			break;
+		}
 	}
-	replies = xcalloc(nr, sizeof *replies);
-	src = xcalloc(1, sizeof *src);
-	src->sp.fd = m->fd;
-	src->sp.size = m->size;
-	repair_init(&src->rep);
-	buf_init(&src->out, 0);
-	t = (struct lmtp_txn){ .sender = m->sender, .size = m->size,
-	    .rcpts = rcpts, .nrcpts = nr, .replies = replies,
-	    .src = { source_read, src }, .probe = st->probe };
-	rc = lmtp_send(be->lc, &t, &err);
-	if (src->ended)
-		log_repairs(m, &src->rep);
-	if (rc == -1 || !lmtp_usable(be->lc))
-		lmtp_close(&be->lc);
-settle:
 	for (size_t i = 0; i < m->ncopies; i++) {
 		struct store_copy *c = &m->copies[i];
 		const struct lmtp_reply *r = replies ? &replies[map[i]] : NULL;
@@ -671,17 +697,76 @@ settle:
 		if (r && r->code)
 			settle(c, store_reply_outcome(r), r->status, r->text);
 		else
-			settle(c, OUT_TEMPFAIL, why, err ? err : "no reply");
+			settle(c, OUT_TEMPFAIL, r && r->code == 0 &&
+			    r->status[0] ? r->status : why, r && r->text ?
+			    r->text : err ? err : "no reply");
 	}
 	for (size_t j = 0; replies && j < nr; j++)
 		lmtp_reply_free(&replies[j]);
-	if (src)
-		buf_free(&src->out);
-	free(src);
 	free(replies);
 	free(rcpts);
+	free(users);
 	free(map);
 	free(err);
+}
+
+/*
+ * store_relay_send - lda -z's parent sends the copies its children handed
+ * over (store.h): grouped by back end, one RCPT per distinct address.
+ */
+void
+store_relay_send(struct store *st, const struct spool *sp, const char *sender,
+    const char *const *users, const char *const *addrs, size_t n,
+    struct lmtp_reply *replies)
+{
+	size_t *be = xcalloc(n + 1, sizeof *be), *map = xcalloc(n + 1,
+	    sizeof *map);
+	const char **rcpts = xcalloc(n + 1, sizeof *rcpts);
+	int logged = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		memset(&replies[i], 0, sizeof replies[i]);
+		if (store_route(st, users[i], &be[i], &replies[i].text) == -1)
+			be[i] = SIZE_MAX;	/* no reply: the text says why */
+	}
+	for (size_t k = 0; k < st->nbes; k++) {
+		struct lmtp_reply *rr;
+		const char *why;
+		char *err = NULL;
+		size_t nr = 0;
+		for (size_t i = 0; i < n; i++) {
+			size_t j = 0;
+			if (be[i] != k)
+				continue;
+			while (j < nr && strcmp(rcpts[j], addrs[i]) != 0)
+				j++;
+			if (j == nr)
+				rcpts[nr++] = addrs[i];
+			map[i] = j;
+		}
+		if (nr == 0)
+			continue;
+		rr = xcalloc(nr, sizeof *rr);
+		be_send(st, &st->bes[k], sp->fd, sp->size, sender, &logged,
+		    rcpts, nr, rr, &err, &why);
+		for (size_t i = 0; i < n; i++) {
+			const struct lmtp_reply *r = &rr[map[i]];
+			if (be[i] != k)
+				continue;
+			replies[i].code = r->code;
+			lda_strlcpy(replies[i].status, r->code ? r->status :
+			    why, sizeof replies[i].status);
+			replies[i].text = xstrdup(r->code ? r->text : err ? err :
+			    "no reply");
+		}
+		for (size_t j = 0; j < nr; j++)
+			lmtp_reply_free(&rr[j]);
+		free(rr);
+		free(err);
+	}
+	free(be);
+	free(map);
+	free(rcpts);
 }
 
 /* inbox_copy - index of user's INBOX copy in m, or -1 */

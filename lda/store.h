@@ -164,12 +164,21 @@ enum outcome store_send(struct store *st, char **status_r, char **reason_r);
 int store_probe(struct store *st, const char *user, const char *folder,
     struct lmtp_reply *r, char **err);
 
-/* lda -z's parent: its open connection (store_probe's) to lend to the
-   child delivering one recipient (lmtp_pre.lent), or NULL when it has
-   none that can be lent (lmtp_lendable). Then store_lent_back with the
-   child's word: in_step 0 (or no word) drops it without QUIT. */
-struct lmtp_conn *store_lend(struct store *st);
-void store_lent_back(struct store *st, int in_step);
+/*
+ * lda -z's parent: send the store copies its children handed over
+ * (relay.c) - users[i]'s copy of sp from sender to RCPT address addrs[i]
+ * - in one transaction per back end (STORE_ROUTES looked up here), one
+ * RCPT per distinct address, on the connection kept for the session.
+ * replies[i] answers copy i: the store's reply, or code 0 with the
+ * status and text of why none came (allocated: lmtp_reply_free).
+ */
+void store_relay_send(struct store *st, const struct spool *sp,
+    const char *sender, const char *const *users, const char *const *addrs,
+    size_t n, struct lmtp_reply *replies);
+
+/* The settings that decide where and how copies go, as one string
+   (allocated): two stores with equal keys send alike. */
+char *store_settings_key(const struct store_settings *set);
 
 /* Close the connection, free everything; *stp = NULL. */
 void store_free(struct store **stp);
