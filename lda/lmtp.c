@@ -688,13 +688,13 @@ lmtp_send(struct lmtp_conn *lc, struct lmtp_txn *t, char **err)
 }
 
 /*
- * lmtp_probe - would the store take rcpt? MAIL FROM:<>, RCPT TO:<rcpt>,
- * then RSET: the transaction is reset, no message is sent. Returns 0
+ * probe_stepwise - lmtp_probe to a store without PIPELINING: MAIL
+ * FROM:<>, RCPT TO:<rcpt>, then RSET, one at a time. Returns 0
  * with *r (the RCPT reply, or the MAIL refusal), or -1 with *err when the
  * link failed (the connection is then out of step: close it).
  */
-int
-lmtp_probe(struct lmtp_conn *lc, const char *rcpt, struct lmtp_reply *r,
+static int
+probe_stepwise(struct lmtp_conn *lc, const char *rcpt, struct lmtp_reply *r,
     char **err)
 {
 	memset(r, 0, sizeof *r);
@@ -718,6 +718,59 @@ lmtp_probe(struct lmtp_conn *lc, const char *rcpt, struct lmtp_reply *r,
 	return 0;
 lost:
 	lc->broken = 1;
+	if (*err == NULL)
+		*err = xstrdup("address too long for one command");
+	return -1;
+}
+
+/* lmtp_probe - the same in one write and one wait (PIPELINING) */
+int
+lmtp_probe(struct lmtp_conn *lc, const char *rcpt, struct lmtp_reply *r,
+    char **err)
+{
+	struct lmtp_reply more[2];
+	int n = 0;
+
+	memset(r, 0, sizeof *r);
+	memset(more, 0, sizeof more);
+	if (lc->broken) {
+		*err = xstrdup("the connection is out of step");
+		return -1;
+	}
+	if (!(lc->caps & LMTP_CAP_PIPELINING))
+		return probe_stepwise(lc, rcpt, r, err);
+	if (in_step(lc, "MAIL", err) == -1)
+		return -1;
+	/* one write, three replies: MAIL's, RCPT's (503 after a refused
+	   MAIL), RSET's */
+	command(lc, "MAIL FROM:<>");
+	command(lc, "RCPT TO:<%s>", rcpt);
+	command(lc, "RSET");
+	lc->phase = LMTP_MAIL;
+	if (lc->broken || write_out(lc, err) == -1 ||
+	    read_reply(lc, r, NULL, err) == -1)
+		goto lost;
+	lc->phase = LMTP_RCPT;
+	if (read_reply(lc, &more[n++], NULL, err) == -1)
+		goto lost;
+	lc->phase = LMTP_RSET;
+	if (read_reply(lc, &more[n++], NULL, err) == -1)
+		goto lost;
+	if (more[1].code != 250)
+		lc->broken = 1;
+	if (r->code >= 200 && r->code <= 299) {
+		lmtp_reply_free(r);
+		*r = more[0];
+		more[0].text = NULL;
+	}
+	lmtp_reply_free(&more[0]);
+	lmtp_reply_free(&more[1]);
+	return 0;
+lost:
+	lc->broken = 1;
+	while (n > 0)
+		lmtp_reply_free(&more[--n]);
+	lmtp_reply_free(r);
 	if (*err == NULL)
 		*err = xstrdup("address too long for one command");
 	return -1;

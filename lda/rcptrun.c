@@ -125,6 +125,7 @@ check(void *vc, const char *rcpt, struct lmtpd_reply *r)
 
 /* One recipient's child after the dot. */
 struct kid {
+	const char *rcpt;
 	pid_t pid;		/* -1: none (its reply is set) */
 	int p[2];		/* its status line */
 	int sock;		/* our end of its relay socket, or -1 */
@@ -209,10 +210,12 @@ reap(struct ctx *c, struct kid *k, struct lmtpd_reply *r)
 	k->pid = -1;
 	code = WIFEXITED(status) ? WEXITSTATUS(status) : EX_TEMPFAIL;
 	if (status_child_line(k->p, line, sizeof line) == -1) {
-		if (WIFSIGNALED(status))
+		if (WIFSIGNALED(status)) {
 			snprintf(line, sizeof line, "4.3.0 delivery ended by "
 			    "signal %d", WTERMSIG(status));
-		else
+			log_warn("lmtp server: to=<%s>: the delivery ended by "
+			    "signal %d; deferred", k->rcpt, WTERMSIG(status));
+		} else
 			line[0] = '\0';
 	}
 	reply_of(code, line[0] ? line : NULL, c->inv->dry_run, r);
@@ -263,7 +266,7 @@ start(struct ctx *c, struct spool *sp, const char *sender, char *rcpt,
 	one.recipients = rcpts;
 	one.nrecipients = 1;
 	one.lmtp_server = 0;
-	k[i] = (struct kid){ .pid = -1, .sock = -1 };
+	k[i] = (struct kid){ .rcpt = rcpt, .pid = -1, .sock = -1 };
 	if (c->store && !c->inv->dry_run &&
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		sv[0] = sv[1] = -1;	/* no relay: it sends its own */

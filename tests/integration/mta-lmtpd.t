@@ -202,6 +202,92 @@ is "$(count bob INBOX) $(count dave INBOX)" "$((b + 3)) $((d + 3))" "... three n
 is "$(cat "$CYRUS_TELEMETRY"/postman/* | grep -ci '^<[0-9]*<lhlo')" 1 \
 	"... over one store connection for the whole session (Cyrus saw one LHLO)"
 
+# tel DIR: the commands Cyrus read, one per line (its telemetry prefixes
+# only the first line of each read)
+tel() { cat "$CYRUS_TELEMETRY/$1"/* | tr -d '\r' | sed 's/^<[0-9]*<//'; }
+is "$(tel postman | grep -c '^DATA$')" 3 \
+	"... single-instance store: one upstream transaction per LMTP transaction (Cyrus saw 3 DATA for 6 recipients)"
+is "$(tel postman | grep -E '^(RCPT|DATA$)' | tr '\n' ' ')" \
+	"$(for i in 1 2 3; do printf 'RCPT TO:<bob> RCPT TO:<dave> RCPT TO:<bob> RCPT TO:<dave> DATA '; done)" \
+	"... each: the two RCPT probes, then bob and dave in one MAIL/RCPT/RCPT/DATA"
+
+# zsession RC TXN...: lda -z as the service user with system rc RC, one
+# transaction per TXN ("rcpt rcpt ...;subject"); prints the reply codes
+zsession() {
+	local rc=$1; shift
+	ZTX=$(printf '%s\n' "$@") $PY - "$LDA" "$SVC" "$rc" "$T/lda.log" <<'PY'
+import subprocess, sys
+lda, svc, rc, log = sys.argv[1:5]
+import os
+p = subprocess.Popen(["runuser", "-u", svc, "--", lda, "-z", "--config", rc,
+                      "--log-file", log],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+cmds = "LHLO x\r\n"
+for i, line in enumerate(os.environ["ZTX"].splitlines()):
+    rcpts, subject = line.split(";")
+    cmds += "MAIL FROM:<a@example.org>\r\n"
+    cmds += "".join("RCPT TO:<%s>\r\n" % r for r in rcpts.split())
+    cmds += ("DATA\r\nSubject: %s\r\nMessage-ID: <zs%d.%d@mta-lmtpd.t>\r\n"
+             "\r\nhi\r\n.\r\n" % (subject, i, p.pid))
+out, _ = p.communicate((cmds + "QUIT\r\n").encode(), timeout=120)
+print(" ".join(l[:3] for l in out.decode().split("\r\n") if l[3:4] == " "))
+PY
+}
+telemetry_reset() { for f in "$CYRUS_TELEMETRY"/*/*; do : >"$f"; done; }
+datas() { tel postman | grep -c '^DATA$'; }
+
+# --- single-instance store: folders, a recipient's own filter, a kill ------------
+# each recipient's copy into the INBOX and the lists folder (a c recipe;
+# dave has none: Cyrus files dave+lists in his INBOX, where its duplicate
+# suppression keeps one): one upstream transaction with four RCPTs
+printf '%s\n' "LOGFILE=$T/store.log" "STORE=\"lmtp:unix:$CYRUS_LMTP_SOCK\"" \
+	':0 c' '* ^Subject: .*lists' 'lists' \
+	':0 fw' '* ^Subject: .*filtered' '| sed s/filtered/changed/' \
+	':0' '* ^Subject: .*kill' "| $T/killer" >"$T/sis.rc"
+printf '#!/bin/sh\nkill -9 $PPID\n' >"$T/killer"; chmod 755 "$T/killer"
+chmod 644 "$T/sis.rc"
+telemetry_reset
+b=$(count bob INBOX); bl=$(count bob INBOX.lists); d=$(count dave INBOX)
+is "$(zsession "$T/sis.rc" 'bob dave;to lists')" "220 250 250 250 250 354 250 250 221" \
+	"bob and dave, each into the INBOX and lists (a c recipe), in one transaction: 250 each"
+is "$(count bob INBOX) $(count bob INBOX.lists) $(count dave INBOX)" "$((b + 1)) $((bl + 1)) $((d + 1))" \
+	"... each copy stored once (IMAP)"
+is "$(tel postman | grep -E '^(RCPT|DATA$)' | tail -n 5 | tr '\n' ' ')" \
+	"RCPT TO:<bob+lists> RCPT TO:<bob> RCPT TO:<dave+lists> RCPT TO:<dave> DATA " \
+	"... in one upstream transaction: each recipient's two copies, one DATA"
+# a filter that changes the message: its copies are not the transaction's
+# message; that recipient's child sends its own, the rest go together
+telemetry_reset
+b=$(count bob INBOX); d=$(count dave INBOX)
+is "$(zsession "$T/sis.rc" 'bob dave;filtered')" "220 250 250 250 250 354 250 250 221" \
+	"a filter changed the message for both: 250 each"
+is "$(count bob INBOX) $(count dave INBOX)" "$((b + 1)) $((d + 1))" "... each stored once (IMAP)"
+is "$(datas)" 2 "... each recipient's changed message in a transaction of its own (2 DATA)"
+# a recipient's run killed before it hands its copies over: that one
+# 451, the others stored together
+telemetry_reset
+b=$(count bob INBOX); d=$(count dave INBOX)
+is "$(zsession "$T/sis.rc" 'bob dave;plain' 'bob dave;kill' 'bob dave;plain again')" \
+	"220 250 250 250 250 354 250 250 250 250 250 354 451 451 250 250 250 354 250 250 221" \
+	"a run killed (SIGKILL) in the middle of a session: 451 for its recipients, the session goes on"
+is "$(count bob INBOX) $(count dave INBOX)" "$((b + 2)) $((d + 2))" "... nothing stored for the killed runs, the others once each (IMAP)"
+like "$(cat "$T/lda.log")" 'ended by signal 9|signal 9' "... the log says why"
+
+# --- a TCP store with AUTH, kept for the session ---------------------------------
+printf 'lmtpadmin:%s\n' "$CYRUS_PW" >"$T/creds"; chown "$SVC" "$T/creds"; chmod 600 "$T/creds"
+printf '%s\n' "LOGFILE=$T/store.log" "STORE=lmtp:inet:127.0.0.1:$CYRUS_LMTP_PORT" \
+	"STORE_CREDENTIALS=$T/creds" >"$T/tcp.rc"
+chmod 644 "$T/tcp.rc"
+mkdir -p "$CYRUS_TELEMETRY/lmtpadmin"; chown cyrus "$CYRUS_TELEMETRY/lmtpadmin" 2>/dev/null
+rm -f "$CYRUS_TELEMETRY"/lmtpadmin/*
+b=$(count bob INBOX); d=$(count dave INBOX)
+is "$(zsession "$T/tcp.rc" 'bob dave;tcp 1' 'bob dave;tcp 2' 'bob dave;tcp 3')" \
+	"220 250 250 250 250 354 250 250 250 250 250 354 250 250 250 250 250 354 250 250 221" \
+	"a TCP store with SASL AUTH: three transactions of two recipients, 250 each"
+is "$(count bob INBOX) $(count dave INBOX)" "$((b + 3)) $((d + 3))" "... three new messages each (IMAP)"
+is "$(ls "$CYRUS_TELEMETRY"/lmtpadmin | wc -l)" 1 "... over one authenticated connection for the whole session"
+is "$(tel lmtpadmin | grep -c '^DATA$')" 3 "... one upstream transaction per LMTP transaction (3 DATA)"
+
 # --- RCPT asks the store a delivery would use ------------------------------------
 # rcpt_codes RC [ARGS...]: lda -z as the service user with system rc RC,
 # RCPT for bob and an unknown user, then QUIT: the reply codes
