@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -53,6 +54,8 @@ struct ctx {
 				   verdict at RCPT (not root), the relay's
 				   connection (single-instance store) */
 	char *key;		/* its settings (store_settings_key) */
+	pid_t zombies[64];	/* children done, not yet waited for */
+	size_t nzombies;
 };
 
 /* account - RCPT as root: the Unix account decides, as for -d */
@@ -156,11 +159,12 @@ child(struct ctx *c, const struct invocation *one, struct spool *sp,
 		undo_child_start(k[me].p[1]);
 	}
 	if (sock != -1)
-		relay_child(sock, sp);
+		relay_child(sock, c->store && !one->dry_run ? sp : NULL);
 	o = c->run(one, sp);
 	code = status_end(o);
 	fflush(stdout);
 	log_end();
+	relay_done(code);	/* we are done: no need to wait for our exit */
 	_exit(code);
 }
 
@@ -191,12 +195,60 @@ reply_of(int code, const char *line, int dry, struct lmtpd_reply *r)
 	    "delivery failed", dry ? " (--test)" : "");
 }
 
-/* reap - the kid's end: its exit code and status line as its reply */
+/* reap_pending - wait for the children that said they are done (block:
+   all of them; else those already gone) */
 static void
-reap(struct ctx *c, struct kid *k, struct lmtpd_reply *r)
+reap_pending(struct ctx *c, int block)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < c->nzombies; i++) {
+		pid_t r;
+		while ((r = waitpid(c->zombies[i], NULL, block ? 0 : WNOHANG)) ==
+		    -1 && errno == EINTR)
+			;
+		if (r == 0)
+			c->zombies[k++] = c->zombies[i];
+	}
+	c->nzombies = k;
+}
+
+/* reply_line - the kid's status line (written before it said it was
+   done, or before it died) */
+static void
+reply_line(struct ctx *c, struct kid *k, int code, int signo,
+    struct lmtpd_reply *r)
 {
 	char line[1100];
-	int status, code;
+
+	if (status_child_line(k->p, line, sizeof line) == -1) {
+		if (signo) {
+			snprintf(line, sizeof line, "4.3.0 delivery ended by "
+			    "signal %d", signo);
+			log_warn("lmtp server: to=<%s>: the delivery ended by "
+			    "signal %d; deferred", k->rcpt, signo);
+		} else
+			line[0] = '\0';
+	}
+	reply_of(code, line[0] ? line : NULL, c->inv->dry_run, r);
+}
+
+/* reap_later - a kid that said it is done: waited for when it is gone */
+static void
+reap_later(struct ctx *c, pid_t pid)
+{
+	if (c->nzombies == sizeof c->zombies / sizeof c->zombies[0])
+		reap_pending(c, 1);
+	c->zombies[c->nzombies++] = pid;
+}
+
+/* reap - the kid's end: its word "done" with its exit code (it exits
+   on its own), or its death, as its reply */
+static void
+reap(struct ctx *c, struct kid *k, int done, int code,
+    struct lmtpd_reply *r)
+{
+	int status, signo = 0;
 
 	if (k->sock != -1)
 		close(k->sock);
@@ -205,20 +257,16 @@ reap(struct ctx *c, struct kid *k, struct lmtpd_reply *r)
 	k->parked = 0;
 	if (k->pid == -1)
 		return;
-	while (waitpid(k->pid, &status, 0) == -1 && errno == EINTR)
-		;
-	k->pid = -1;
-	code = WIFEXITED(status) ? WEXITSTATUS(status) : EX_TEMPFAIL;
-	if (status_child_line(k->p, line, sizeof line) == -1) {
-		if (WIFSIGNALED(status)) {
-			snprintf(line, sizeof line, "4.3.0 delivery ended by "
-			    "signal %d", WTERMSIG(status));
-			log_warn("lmtp server: to=<%s>: the delivery ended by "
-			    "signal %d; deferred", k->rcpt, WTERMSIG(status));
-		} else
-			line[0] = '\0';
+	if (done)
+		reap_later(c, k->pid);
+	else {
+		while (waitpid(k->pid, &status, 0) == -1 && errno == EINTR)
+			;
+		code = WIFEXITED(status) ? WEXITSTATUS(status) : EX_TEMPFAIL;
+		signo = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	}
-	reply_of(code, line[0] ? line : NULL, c->inv->dry_run, r);
+	k->pid = -1;
+	reply_line(c, k, code, signo, r);
 }
 
 /*
@@ -252,6 +300,32 @@ relayable(struct ctx *c, const char *rcpt, const struct relay_req *q)
 	return ok;
 }
 
+/* follow - the kid's words until it parks (its store copies for us to
+   send: 1) or ends (0, r set) */
+static int
+follow(struct ctx *c, struct kid *k, struct lmtpd_reply *r)
+{
+	int code = 0, got;
+
+	while (k->sock != -1) {
+		got = relay_read(k->sock, &k->req, &code);
+		if (got == 1 && relayable(c, k->rcpt, &k->req)) {
+			k->parked = 1;
+			return 1;
+		}
+		if (got == 1) {
+			/* not ours to send: it sends them itself */
+			relay_answer(k->sock, &k->req, NULL);
+			relay_req_free(&k->req);
+			continue;
+		}
+		reap(c, k, got == 2, code, r);
+		return 0;
+	}
+	reap(c, k, 0, 0, r);
+	return 0;
+}
+
 /* start - fork recipient i's child; it parks (its copies to send) or
    has ended by the time we return */
 static void
@@ -267,9 +341,8 @@ start(struct ctx *c, struct spool *sp, const char *sender, char *rcpt,
 	one.nrecipients = 1;
 	one.lmtp_server = 0;
 	k[i] = (struct kid){ .rcpt = rcpt, .pid = -1, .sock = -1 };
-	if (c->store && !c->inv->dry_run &&
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
-		sv[0] = sv[1] = -1;	/* no relay: it sends its own */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		sv[0] = sv[1] = -1;	/* its exit tells: no relay, no word */
 	if (status_pipe(k[i].p) == -1 || (k[i].pid = fork()) == -1) {
 		log_warn("lmtp server: to=<%s>: cannot fork: %s", rcpt,
 		    strerror(errno));
@@ -287,20 +360,10 @@ start(struct ctx *c, struct spool *sp, const char *sender, char *rcpt,
 			close(sv[0]);
 		child(c, &one, sp, k, i, sv[1]);
 	}
-	if (sv[0] == -1) {
-		reap(c, &k[i], r);
-		return;
-	}
-	close(sv[1]);
+	if (sv[1] != -1)
+		close(sv[1]);
 	k[i].sock = sv[0];
-	if (relay_read(k[i].sock, &k[i].req) == 1) {
-		if (relayable(c, rcpt, &k[i].req)) {
-			k[i].parked = 1;
-			return;
-		}
-		relay_answer(k[i].sock, &k[i].req, NULL);
-	}
-	reap(c, &k[i], r);
+	follow(c, &k[i], r);
 }
 
 /* flush - send the parked kids' copies, one sender at a time (all alike
@@ -336,7 +399,9 @@ flush(struct ctx *c, struct spool *sp, struct kid *k, size_t n,
 				continue;
 			relay_answer(k[j].sock, &k[j].req, rr + at);
 			at += k[j].req.n;
-			reap(c, &k[j], &r[j]);
+			relay_req_free(&k[j].req);
+			k[j].parked = 0;
+			follow(c, &k[j], &r[j]);
 		}
 		for (size_t q = 0; q < m; q++)
 			lmtp_reply_free(&rr[q]);
@@ -362,6 +427,7 @@ deliver(void *vc, struct spool *sp, const char *sender, char *const *rcpts,
 	struct kid *k = xcalloc(n + 1, sizeof *k);
 	size_t from = 0, parked = 0;
 
+	reap_pending(c, 0);
 	for (size_t i = 0; i < n; i++) {
 		start(c, sp, sender, rcpts[i], k, i, &r[i]);
 		parked += k[i].parked;
@@ -523,6 +589,7 @@ rcptrun_session(const struct invocation *inv, rcptrun_fn *run,
 		return EX_TEMPFAIL;
 	}
 	signal(SIGPIPE, SIG_IGN);	/* a client gone is a write error */
+	tzset();	/* once: every child's log lines and From_ dates use it */
 	if (gethostname(host, sizeof host) == -1)
 		snprintf(host, sizeof host, "localhost");
 	host[sizeof host - 1] = '\0';
@@ -539,6 +606,7 @@ rcptrun_session(const struct invocation *inv, rcptrun_fn *run,
 		free(err);
 	} else
 		r = lmtpd_serve(c.in, c.out, &ops);
+	reap_pending(&c, 1);
 	store_free(&c.store);
 	free(c.key);
 	free(c.self);

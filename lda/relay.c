@@ -25,11 +25,13 @@
 #include "xalloc.h"
 
 #define FRAME_MAX (4u * 1024 * 1024)	/* bytes of one frame's payload */
+#define HEAD_LEN 10			/* "%09zu\n" */
 
 /* The child's registration (relay_child). */
 static struct {
 	int fd;
 	pid_t pid;
+	int relay;		/* copies of the message below may be relayed */
 	dev_t dev;
 	ino_t ino;
 	int asked;
@@ -48,17 +50,22 @@ put(struct buf *b, const char *s)
 	buf_putc(b, ',');
 }
 
-/* send_frame - the length line, then the payload */
+/* send_frame - the length (HEAD_LEN bytes: nine digits and a newline),
+   then the payload, in one write */
 static int
 send_frame(int fd, const struct buf *payload)
 {
-	char head[32];
-	int n = snprintf(head, sizeof head, "%zu\n", payload->len);
+	struct buf b;
+	int rc;
 
-	if (fd_write_all(fd, head, (size_t)n) == -1 ||
-	    fd_write_all(fd, payload->s, payload->len) == -1)
+	if (payload->len > FRAME_MAX)
 		return -1;
-	return 0;
+	buf_init(&b, 0);
+	buf_printf(&b, "%09zu\n", payload->len);
+	buf_append(&b, payload->s, payload->len);
+	rc = fd_write_all(fd, b.s, b.len);
+	buf_free(&b);
+	return rc;
 }
 
 /* recv_frame - one frame's payload (allocated, NUL-terminated) into *p,
@@ -66,20 +73,14 @@ send_frame(int fd, const struct buf *payload)
 static int
 recv_frame(int fd, char **p, size_t *n)
 {
-	char head[24];
-	size_t k = 0;
+	char head[HEAD_LEN + 1], *end;
 	ssize_t r;
 
-	for (;;) {
-		if ((r = fd_read_full(fd, head + k, 1)) <= 0)
-			return r == 0 && k == 0 ? 0 : -1;
-		if (head[k] == '\n')
-			break;
-		if (head[k] < '0' || head[k] > '9' || ++k == sizeof head)
-			return -1;
-	}
-	head[k] = '\0';
-	if (k == 0 || (*n = strtoul(head, NULL, 10)) > FRAME_MAX)
+	if ((r = fd_read_full(fd, head, HEAD_LEN)) != HEAD_LEN)
+		return r == 0 ? 0 : -1;
+	head[HEAD_LEN] = '\0';
+	*n = strtoul(head, &end, 10);
+	if (end != head + HEAD_LEN - 1 || *end != '\n' || *n > FRAME_MAX)
 		return -1;
 	*p = xmalloc(*n + 1);
 	if (fd_read_full(fd, *p, *n) != (ssize_t)*n) {
@@ -144,13 +145,33 @@ relay_child(int fd, const struct spool *sp)
 {
 	struct stat sb;
 
-	if (fstat(sp->fd, &sb) == -1)
-		return;
 	me.fd = fd;
 	me.pid = getpid();
-	me.dev = sb.st_dev;
-	me.ino = sb.st_ino;
 	me.asked = 0;
+	me.relay = sp && fstat(sp->fd, &sb) == 0;
+	if (me.relay) {
+		me.dev = sb.st_dev;
+		me.ino = sb.st_ino;
+	}
+}
+
+/* relay_done - the run's exit code to the parent, before we exit */
+void
+relay_done(int code)
+{
+	struct buf b;
+
+	if (me.fd == -1 || me.pid != getpid())
+		return;
+	buf_init(&b, 0);
+	put(&b, "D");
+	put_num(&b, (size_t)code);
+	if (send_frame(me.fd, &b) == -1) {
+		/* the parent is gone: it learns nothing more from us */
+	}
+	buf_free(&b);
+	close(me.fd);
+	me.fd = -1;
 }
 
 /* relay_usable - may copies of the message open as fd go (relay.h)? */
@@ -159,7 +180,7 @@ relay_usable(int fd)
 {
 	struct stat sb;
 
-	return me.fd != -1 && !me.asked && me.pid == getpid() &&
+	return me.fd != -1 && me.relay && !me.asked && me.pid == getpid() &&
 	    fstat(fd, &sb) == 0 && sb.st_dev == me.dev && sb.st_ino == me.ino;
 }
 
@@ -203,6 +224,7 @@ relay_ask(const char *key, const char *sender, const char *const *users,
 	if (n > RELAY_COPIES_MAX)
 		return 0;
 	buf_init(&b, FRAME_MAX);
+	put(&b, "R");
 	put(&b, key);
 	put(&b, sender);
 	put_num(&b, n);
@@ -221,8 +243,6 @@ relay_ask(const char *key, const char *sender, const char *const *users,
 	else
 		r = -1;
 	free(ans);
-	close(me.fd);
-	me.fd = -1;
 	if (r == -1) {
 		for (size_t i = 0; i < n; i++) {
 			free(replies[i].text);
@@ -246,11 +266,11 @@ relay_req_free(struct relay_req *r)
 	memset(r, 0, sizeof *r);
 }
 
-/* relay_read - one request (relay.h) */
+/* relay_read - the child's next word (relay.h) */
 int
-relay_read(int fd, struct relay_req *r)
+relay_read(int fd, struct relay_req *r, int *code)
 {
-	char *p, *s, *end;
+	char *p, *s, *end, *type;
 	size_t len;
 	long n;
 	int got;
@@ -258,17 +278,23 @@ relay_read(int fd, struct relay_req *r)
 	memset(r, 0, sizeof *r);
 	if ((got = recv_frame(fd, &p, &len)) != 1) {
 		if (got == -1)
-			log_warn("lmtp server: a recipient's store request "
-			    "is malformed; it sends its copies itself");
+			log_warn("lmtp server: a recipient's run sent a "
+			    "malformed frame");
 		return got;
 	}
 	r->frame = p;
 	s = p;
 	end = p + len;
+	if ((type = get(&s, end)) != NULL && strcmp(type, "D") == 0 &&
+	    (n = get_count(&s, end, 255)) >= 0) {
+		*code = (int)n;
+		relay_req_free(r);
+		return 2;
+	}
 	r->key = get(&s, end);
 	r->sender = get(&s, end);
-	if (r->key == NULL || r->sender == NULL ||
-	    (n = get_count(&s, end, RELAY_COPIES_MAX)) < 0)
+	if (type == NULL || strcmp(type, "R") != 0 || r->key == NULL ||
+	    r->sender == NULL || (n = get_count(&s, end, RELAY_COPIES_MAX)) < 0)
 		goto bad;
 	r->n = (size_t)n;
 	r->users = xcalloc(r->n + 1, sizeof *r->users);
@@ -279,7 +305,7 @@ relay_read(int fd, struct relay_req *r)
 			goto bad;
 	return 1;
 bad:
-	log_warn("lmtp server: a recipient's store request is malformed");
+	log_warn("lmtp server: a recipient's run sent a malformed frame");
 	relay_req_free(r);
 	return -1;
 }

@@ -6,7 +6,9 @@
  * replies back.
  * Does: both ends of the exchange over a socket pair (a request: the
  * store settings' key, the sender, each copy's user and RCPT address; an
- * answer: "not relayed", or one reply per copy), in bounded frames; in
+ * answer: "not relayed", or one reply per copy; at the end the run's
+ * exit code, so that the parent need not wait for the exit), in bounded
+ * frames; in
  * the child, which copies may go (the transaction's own message, the
  * process that was registered, once).
  * Does not: speak LMTP or group copies (store.c), fork or wait (rcptrun.c).
@@ -25,9 +27,14 @@ struct spool;
 /* ------------------------------------------------------ the child's end */
 
 /* In the child, before the rc runs: requests go over fd, for copies of
-   sp (the transaction's message, by its descriptor) made by this
-   process (not a clone forked later). */
+   sp (the transaction's message, by its descriptor; NULL: none may be
+   relayed) made by this process (not a clone forked later). */
 void relay_child(int fd, const struct spool *sp);
+
+/* In the child, when everything is committed and the status line
+   written: its exit code to the parent, which may answer the client
+   before we are gone. */
+void relay_done(int code);
 
 /* 1 when a copy of the message open as fd may be relayed: registered,
    this process, the same message, no request made yet. */
@@ -53,10 +60,10 @@ struct relay_req {
 	size_t n;
 };
 
-/* Read a child's request: 1 with *r, 0 when the child closed its end
-   without one (it sent its copies itself, or made none), -1 on a
-   malformed or oversized request (logged; treat as 0). */
-int relay_read(int fd, struct relay_req *r);
+/* Read the child's next word: 1, a request in *r; 2, done with exit
+   code *code; 0, it closed its end without a word (it died); -1, a
+   malformed frame (logged; treat as 0). */
+int relay_read(int fd, struct relay_req *r, int *code);
 void relay_req_free(struct relay_req *r);
 
 /* Answer a request: replies NULL: "not relayed"; else r->n replies. 0, or
