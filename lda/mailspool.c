@@ -26,6 +26,7 @@
 
 #include "local.h"
 #include "mailspool.h"
+#include "relay.h"
 #include "status.h"
 #include "undo.h"
 #include "xalloc.h"
@@ -233,6 +234,7 @@ mailspool_start(const struct passwd *pw, char **err)
 		ms_fd = sv[1];
 		ms_path = h.mbox;
 		undo_adopt();	/* a signal's undo and the deadline are ours */
+		relay_adopt();	/* lda -z: we speak to the server */
 		return 0;
 	}
 	close(sv[1]);

@@ -155,6 +155,15 @@ relay_child(int fd, const struct spool *sp)
 	}
 }
 
+/* relay_adopt - a fork that goes on as the run (mailspool.c's user
+   process) speaks for it from now on */
+void
+relay_adopt(void)
+{
+	if (me.fd != -1)
+		me.pid = getpid();
+}
+
 /* relay_done - the run's exit code to the parent, before we exit */
 void
 relay_done(int code)

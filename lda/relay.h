@@ -31,6 +31,10 @@ struct spool;
    relayed) made by this process (not a clone forked later). */
 void relay_child(int fd, const struct spool *sp);
 
+/* A fork that goes on as the run (the user process mailspool.c makes)
+   takes the registration over; the process it came from stays silent. */
+void relay_adopt(void);
+
 /* In the child, when everything is committed and the status line
    written: its exit code to the parent, which may answer the client
    before we are gone. */

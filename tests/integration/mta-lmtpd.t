@@ -320,6 +320,43 @@ like "$(cat "$T/lda.log")" "dyn\.rc sets a STORE setting with an expansion" "...
 is "$(rcpt_codes "$T/dyn.rc" --store "lmtp:unix:$CYRUS_LMTP_SOCK")" "220 250 250 250 550 221" \
 	"... with --store as well: the command line's store answers (unknown: 550)"
 
+# --- as root: each run as its user, the copies still sent together -------------
+# two Unix accounts with Cyrus mailboxes; lda -z as root (systemd, inetd):
+# each recipient's rc runs in a child that became the user (with the mail
+# spool's root helper, as -d), and the parent sends both copies in one
+# upstream transaction
+$PY - "$CYRUS_IMAP_PORT" "$CYRUS_PW" "$U" "$V" <<'PY' || diag "cannot create the mailboxes"
+import imaplib, sys
+m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
+m.login("cyrus", sys.argv[2])
+for u in sys.argv[3:5]:
+    typ, data = m.create("user." + u)
+    if typ != "OK":
+        sys.exit("create user.%s: %s" % (u, data))
+PY
+printf '%s\n' "STORE=lmtp:unix:$CYRUS_LMTP_SOCK" >"$T/root.rc"; chmod 644 "$T/root.rc"
+telemetry_reset
+got=$(ZTX=$(printf '%s\n' "$U $V;as root 1" "$U $V;as root 2") $PY - "$LDA" "$T/root.rc" "$T/lda.log" <<'PY'
+import os, subprocess, sys
+lda, rc, log = sys.argv[1:4]
+p = subprocess.Popen([lda, "-z", "--config", rc, "--log-file", log],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+cmds = "LHLO x\r\n"
+for i, line in enumerate(os.environ["ZTX"].splitlines()):
+    rcpts, subject = line.split(";")
+    cmds += "MAIL FROM:<a@example.org>\r\n"
+    cmds += "".join("RCPT TO:<%s>\r\n" % r for r in rcpts.split())
+    cmds += ("DATA\r\nSubject: %s\r\nMessage-ID: <root%d.%d@mta-lmtpd.t>\r\n"
+             "\r\nhi\r\n.\r\n" % (subject, i, p.pid))
+out, _ = p.communicate((cmds + "QUIT\r\n").encode(), timeout=120)
+print(" ".join(l[:3] for l in out.decode().split("\r\n") if l[3:4] == " "))
+PY
+)
+is "$got" "220 250 250 250 250 354 250 250 250 250 250 354 250 250 221" \
+	"lda -z as root, two local users with store mailboxes, two transactions: 250 each"
+is "$(count "$U" INBOX) $(count "$V" INBOX)" "2 2" "... two messages each (IMAP)"
+is "$(tel postman | grep -c '^DATA$')" 2 "... each transaction's two copies in one upstream transaction (2 DATA)"
+
 # --- systemd socket activation (Accept=yes) as root: local users' Maildirs ------
 # postfix's spawn cannot: it refuses to run a command as root; so
 # contrib/lda-lmtp.socket (root) behind postfix's mailbox_transport
