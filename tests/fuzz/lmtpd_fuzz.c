@@ -38,24 +38,28 @@ check(void *ctx, const char *rcpt, struct lmtpd_reply *r)
 }
 
 static void
-deliver(void *ctx, struct spool *sp, const char *sender, const char *rcpt,
-    struct lmtpd_reply *r)
+deliver(void *ctx, struct spool *sp, const char *sender, char *const *rcpts,
+    size_t nrcpts, struct lmtpd_reply *r)
 {
 	char buf[SIZE_MAX_TEST + 1];
 	ssize_t n;
 
 	(void)ctx;
 	(void)sender;
-	if (rcpt[0] != 'a')
-		fuzz_fail("a message for a recipient that was refused", cur_in,
-		    cur_n);
+	if (nrcpts == 0)
+		fuzz_fail("a message for no recipient", cur_in, cur_n);
+	for (size_t i = 0; i < nrcpts; i++)
+		if (rcpts[i][0] != 'a')
+			fuzz_fail("a message for a recipient that was refused",
+			    cur_in, cur_n);
 	if (sp->size > SIZE_MAX_TEST)
 		fuzz_fail("a message over the SIZE limit handed over", cur_in,
 		    cur_n);
 	n = spool_pread(sp, buf, sizeof buf - 1, 0);
 	if (n < 0 || n != sp->size)
 		fuzz_fail("the spool does not hold the message", cur_in, cur_n);
-	lmtpd_reply_set(r, 250, "2.0.0", "delivered");
+	for (size_t i = 0; i < nrcpts; i++)
+		lmtpd_reply_set(&r[i], 250, "2.0.0", "delivered");
 }
 
 int
