@@ -2,8 +2,10 @@
  * store.c - delivery into a sealed store (Cyrus, Dovecot) over LMTP.
  * Does: per-user back ends (STORE_ROUTES, looked up in route.c); the
  * run's copies queued per message and sent at the end, one transaction
- * per message (the store keeps one instance); the INBOX fall-back; the
- * reply table; one log line per copy, quoting the store.
+ * per message (the store keeps one instance) - in lda -z, handed to the
+ * server (relay.c) that sends those of all the transaction's recipients
+ * at once (store_relay_send); the INBOX fall-back; the reply table; one
+ * log line per copy, quoting the store.
  * Does not: read the STORE settings or turn folder names into addresses
  * (store-settings.c), speak LMTP (lmtp.c), repair (repair.c), exit.
  */

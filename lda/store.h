@@ -8,7 +8,9 @@
  * user's run - queued as a recipient (user or user+folder) and sent at
  * the end in one transaction per message; the INBOX fall-back when the
  * store refuses user+folder; the one table from replies to outcomes; one
- * log line per copy, quoting the store.
+ * log line per copy, quoting the store; for lda -z, the copies of every
+ * recipient of a transaction that the children hand over (relay.c), sent
+ * together by the server (store_relay_send).
  * Does not: choose folders (rc/), speak LMTP (lmtp.c), repair the
  * message (repair.c), pick the exit code (main, outcome.c).
  */
