@@ -211,16 +211,16 @@ is "$(tel postman | grep -E '^(RCPT|DATA$)' | tr '\n' ' ')" \
 	"$(for i in 1 2 3; do printf 'RCPT TO:<bob> RCPT TO:<dave> RCPT TO:<bob> RCPT TO:<dave> DATA '; done)" \
 	"... each: the two RCPT probes, then bob and dave in one MAIL/RCPT/RCPT/DATA"
 
-# zsession RC TXN...: lda -z as the service user with system rc RC, one
-# transaction per TXN ("rcpt rcpt ...;subject"); prints the reply codes
+# zsession RC TXN...: lda -z (as the service user; as root with ZROOT=1)
+# with system rc RC, one transaction per TXN ("rcpt rcpt ...;subject");
+# prints the reply codes
 zsession() {
 	local rc=$1; shift
-	ZTX=$(printf '%s\n' "$@") $PY - "$LDA" "$SVC" "$rc" "$T/lda.log" <<'PY'
-import subprocess, sys
-lda, svc, rc, log = sys.argv[1:5]
-import os
-p = subprocess.Popen(["runuser", "-u", svc, "--", lda, "-z", "--config", rc,
-                      "--log-file", log],
+	ZTX=$(printf '%s\n' "$@") $PY - "$LDA" "$SVC" "$rc" "$T/lda.log" "${ZROOT:-}" <<'PY'
+import os, subprocess, sys
+lda, svc, rc, log, root = sys.argv[1:6]
+run = [] if root else ["runuser", "-u", svc, "--"]
+p = subprocess.Popen(run + [lda, "-z", "--config", rc, "--log-file", log],
                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 cmds = "LHLO x\r\n"
 for i, line in enumerate(os.environ["ZTX"].splitlines()):
@@ -336,22 +336,7 @@ for u in sys.argv[3:5]:
 PY
 printf '%s\n' "STORE=lmtp:unix:$CYRUS_LMTP_SOCK" >"$T/root.rc"; chmod 644 "$T/root.rc"
 telemetry_reset
-got=$(ZTX=$(printf '%s\n' "$U $V;as root 1" "$U $V;as root 2") $PY - "$LDA" "$T/root.rc" "$T/lda.log" <<'PY'
-import os, subprocess, sys
-lda, rc, log = sys.argv[1:4]
-p = subprocess.Popen([lda, "-z", "--config", rc, "--log-file", log],
-                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-cmds = "LHLO x\r\n"
-for i, line in enumerate(os.environ["ZTX"].splitlines()):
-    rcpts, subject = line.split(";")
-    cmds += "MAIL FROM:<a@example.org>\r\n"
-    cmds += "".join("RCPT TO:<%s>\r\n" % r for r in rcpts.split())
-    cmds += ("DATA\r\nSubject: %s\r\nMessage-ID: <root%d.%d@mta-lmtpd.t>\r\n"
-             "\r\nhi\r\n.\r\n" % (subject, i, p.pid))
-out, _ = p.communicate((cmds + "QUIT\r\n").encode(), timeout=120)
-print(" ".join(l[:3] for l in out.decode().split("\r\n") if l[3:4] == " "))
-PY
-)
+got=$(ZROOT=1 zsession "$T/root.rc" "$U $V;as root 1" "$U $V;as root 2")
 is "$got" "220 250 250 250 250 354 250 250 250 250 250 354 250 250 221" \
 	"lda -z as root, two local users with store mailboxes, two transactions: 250 each"
 is "$(count "$U" INBOX) $(count "$V" INBOX)" "2 2" "... two messages each (IMAP)"
