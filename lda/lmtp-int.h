@@ -29,6 +29,7 @@ struct lmtp_conn {
 	int timeout;		/* seconds per reply and per write */
 	enum lmtp_phase phase;
 	int broken;		/* out of step: no further transaction */
+	int in_txn;		/* MAIL accepted, no DATA yet (lmtp_begin) */
 	int dropped;		/* the store closed or reset the link */
 	char in[4096];		/* bytes read, not yet used */
 	size_t in_off, in_len;

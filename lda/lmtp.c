@@ -419,7 +419,7 @@ queue_cmd(struct lmtp_conn *lc, const struct lmtp_txn *t, size_t k)
 {
 	if (k == 0) {
 		char size[40] = "";
-		if (lc->caps & LMTP_CAP_SIZE)
+		if ((lc->caps & LMTP_CAP_SIZE) && t->size >= 0)
 			snprintf(size, sizeof size, " SIZE=%lld",
 			    (long long)t->size);
 		command(lc, "MAIL FROM:<%s>%s%s", t->sender, size,
@@ -572,6 +572,7 @@ reset(struct lmtp_conn *lc)
 	struct lmtp_reply r;
 	char *err = NULL;
 
+	lc->in_txn = 0;
 	if (in_step(lc, "RSET", &err) == -1) {
 		free(err);
 		return;
@@ -606,18 +607,33 @@ lmtp_send(struct lmtp_conn *lc, struct lmtp_txn *t, char **err)
 	struct lmtp_reply r;
 
 	*err = NULL;
-	for (size_t i = 0; i < t->nrcpts; i++)
+	for (size_t i = t->given; i < t->nrcpts; i++)
 		memset(&t->replies[i], 0, sizeof t->replies[i]);
 	if (lc->broken)
 		return xerr(err, "connection out of step");
+	if (t->given && !lc->in_txn)
+		return xerr(err, "no transaction open to carry on");
+	if (!t->given && lc->in_txn)
+		reset(lc);	/* one opened ahead that is not this one */
 	if (check_addresses(t, err) == -1)
 		return -1;
-	if (too_big(lc, t))
-		return 0;
-	if (in_step(lc, "MAIL", err) == -1)
-		return -1;
 	acc = xcalloc(t->nrcpts + 1, sizeof *acc);
-	for (k = 0; k < ncmd; k++) {
+	/* the RCPTs given already: accepted ones wait for their final reply */
+	for (k = 0; k < t->given; k++)
+		if (t->replies[k].code == 250 || t->replies[k].code == 251) {
+			lmtp_reply_free(&t->replies[k]);
+			memset(&t->replies[k], 0, sizeof t->replies[k]);
+			acc[nacc++] = k;
+		}
+	mail_ok = t->given > 0;
+	nsent = t->given ? t->given + 1 : 0;
+	if (too_big(lc, t) || (!t->given && in_step(lc, "MAIL", err) == -1)) {
+		if (lc->in_txn)
+			reset(lc);
+		free(acc);
+		return *err ? -1 : 0;
+	}
+	for (k = nsent; k < ncmd; k++) {
 		while (nsent < ncmd && nsent - k < window) {
 			/* One at a time, DATA goes out only if a RCPT took. */
 			if (window == 1 && nsent == t->nrcpts + 1 && nacc == 0)
@@ -683,8 +699,91 @@ lmtp_send(struct lmtp_conn *lc, struct lmtp_txn *t, char **err)
 	}
 	if (rc == 0 && mail_ok && !data_sent && !lc->broken)
 		reset(lc);
+	lc->in_txn = 0;
 	free(acc);
 	return rc;
+}
+
+/* lmtp_begin - MAIL and RCPT, the transaction left open (lmtp.h) */
+int
+lmtp_begin(struct lmtp_conn *lc, const char *sender, off_t size,
+    const char *rcpt, struct lmtp_reply *r, char **err)
+{
+	struct lmtp_txn t = { .sender = sender, .size = size };
+	struct lmtp_reply mail;
+
+	memset(r, 0, sizeof *r);
+	if (lc->broken)
+		return xerr(err, "connection out of step");
+	if (!(lc->caps & LMTP_CAP_PIPELINING))
+		return 1;
+	if (lc->in_txn)
+		reset(lc);
+	if (!address_ok(sender) || !address_ok(rcpt))
+		return xerr(err, "address too long or with control characters");
+	if (in_step(lc, "MAIL", err) == -1)
+		return -1;
+	queue_cmd(lc, &t, 0);
+	command(lc, "RCPT TO:<%s>", rcpt);
+	lc->phase = LMTP_MAIL;
+	if (write_out(lc, err) == -1 || read_reply(lc, &mail, NULL, err) == -1)
+		goto lost;
+	lc->phase = LMTP_RCPT;
+	if (read_reply(lc, r, NULL, err) == -1) {
+		lmtp_reply_free(&mail);
+		goto lost;
+	}
+	if (mail.code != 250) {		/* no transaction: MAIL's word */
+		lmtp_reply_free(r);
+		*r = mail;
+		return mail.code >= 200 && mail.code < 400 ?
+		    out_of_step(lc, &mail, err) : 0;
+	}
+	lmtp_reply_free(&mail);
+	lc->in_txn = 1;
+	if (r->code < 400 && r->code != 250 && r->code != 251)
+		return out_of_step(lc, r, err);
+	return 0;
+lost:
+	lc->broken = 1;
+	return -1;
+}
+
+/* lmtp_rcpt - one more RCPT in the open transaction (lmtp.h) */
+int
+lmtp_rcpt(struct lmtp_conn *lc, const char *rcpt, struct lmtp_reply *r,
+    char **err)
+{
+	memset(r, 0, sizeof *r);
+	if (lc->broken || !lc->in_txn)
+		return xerr(err, "no transaction open");
+	if (!address_ok(rcpt))
+		return xerr(err, "address too long or with control characters");
+	if (in_step(lc, "RCPT", err) == -1)
+		return -1;
+	command(lc, "RCPT TO:<%s>", rcpt);
+	if (exchange(lc, LMTP_RCPT, r, NULL, err) == -1) {
+		lc->broken = 1;
+		return -1;
+	}
+	if (r->code < 400 && r->code != 250 && r->code != 251)
+		return out_of_step(lc, r, err);
+	return 0;
+}
+
+int
+lmtp_in_txn(const struct lmtp_conn *lc)
+{
+	return lc->in_txn;
+}
+
+/* lmtp_reset - end the open transaction, if any */
+void
+lmtp_reset(struct lmtp_conn *lc)
+{
+	if (lc->in_txn && !lc->broken)
+		reset(lc);
+	lc->in_txn = 0;
 }
 
 /*

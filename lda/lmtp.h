@@ -89,6 +89,10 @@ struct lmtp_txn {
 	size_t nrcpts;
 	struct lmtp_source src;
 	struct lmtp_reply *replies;	/* nrcpts of them, filled in */
+	size_t given;		/* rcpts[0..given) are already RCPTs of the
+				   transaction lmtp_begin opened, their
+				   replies in replies[0..given): MAIL and
+				   those RCPTs are not sent again */
 	int probe;		/* a dry run (--test): MAIL and RCPT, then
 				   RSET, no DATA; the RCPT replies are the
 				   answers, nothing is delivered */
@@ -180,6 +184,23 @@ int lmtp_send(struct lmtp_conn *lc, struct lmtp_txn *t, char **err);
  */
 int lmtp_probe(struct lmtp_conn *lc, const char *rcpt, struct lmtp_reply *r,
     char **err);
+
+/*
+ * lda -z: open a transaction ahead of its message, so that the RCPT check
+ * at the client's RCPT is the RCPT of the transaction that will carry
+ * the message (the store checks each recipient once). MAIL (SIZE= when
+ * size >= 0) and RCPT in one write. Returns 0 with *r (RCPT's reply, or
+ * MAIL's refusal: then no transaction is open), 1 when the store does
+ * not pipeline (nothing sent: ask with lmtp_probe), -1 with *err when the
+ * link failed. lmtp_rcpt adds a recipient to the open transaction;
+ * lmtp_send with t->given carries on with it; lmtp_reset ends it (RSET).
+ */
+int lmtp_begin(struct lmtp_conn *lc, const char *sender, off_t size,
+    const char *rcpt, struct lmtp_reply *r, char **err);
+int lmtp_rcpt(struct lmtp_conn *lc, const char *rcpt, struct lmtp_reply *r,
+    char **err);
+int lmtp_in_txn(const struct lmtp_conn *lc);
+void lmtp_reset(struct lmtp_conn *lc);
 
 /* 1 when the connection can carry another transaction. */
 int lmtp_usable(const struct lmtp_conn *lc);

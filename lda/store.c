@@ -73,6 +73,12 @@ struct store_be {
 	char *mech;			/* the SASL mechanism lc used, or NULL */
 	char *tls;			/* lc's TLS protocol and cipher, or NULL */
 	char down_status[16];		/* RFC 3463 code of why, or "" */
+	/* lda -z: the transaction opened at the client's RCPT (store_check),
+	   its sender and the RCPTs given so far, with their replies */
+	char *ahead_sender;
+	char **ahead_addrs;
+	struct lmtp_reply *ahead_replies;
+	size_t nahead;
 };
 
 /* A recipient whose back end is known (STORE_ROUTES looked up once). */
@@ -448,6 +454,26 @@ fail:
 	return -1;
 }
 
+/* ahead_clear - forget the transaction opened ahead (RSET when asked
+   and the connection is still there) */
+static void
+ahead_clear(struct store_be *be, int rset)
+{
+	if (rset && be->lc)
+		lmtp_reset(be->lc);
+	for (size_t i = 0; i < be->nahead; i++) {
+		free(be->ahead_addrs[i]);
+		lmtp_reply_free(&be->ahead_replies[i]);
+	}
+	free(be->ahead_addrs);
+	free(be->ahead_replies);
+	free(be->ahead_sender);
+	be->ahead_addrs = NULL;
+	be->ahead_replies = NULL;
+	be->ahead_sender = NULL;
+	be->nahead = 0;
+}
+
 /* connect_store - be's open connection, else the first of its stores
    that answers */
 static int
@@ -458,6 +484,7 @@ connect_store(struct store *st, struct store_be *be, char **err)
 	if (be->lc && lmtp_usable(be->lc) && lmtp_idle(be->lc))
 		return 0;
 	lmtp_drop(&be->lc);	/* out of step, or closed by the store */
+	ahead_clear(be, 0);	/* a transaction opened ahead went with it */
 	for (size_t i = 0; be->down == NULL && i < be->ntargets; i++) {
 		const struct store_target *t = &be->targets[i];
 		if (open_one(st, be, t, &e) == 0) {
@@ -607,14 +634,14 @@ log_repairs(const char *sender, int *logged, const struct repair *rep)
 static int
 be_send(struct store *st, struct store_be *be, int fd, off_t size,
     const char *sender, int *repaired_logged, const char **rcpts, size_t nr,
-    struct lmtp_reply *replies, char **err, const char **why)
+    size_t given, struct lmtp_reply *replies, char **err, const char **why)
 {
 	struct source *src;
 	struct lmtp_txn t;
 	int rc;
 
 	*why = "";
-	if (connect_store(st, be, err) == -1) {
+	if (given == 0 && connect_store(st, be, err) == -1) {
 		*why = be->down_status;
 		return -1;
 	}
@@ -624,7 +651,7 @@ be_send(struct store *st, struct store_be *be, int fd, off_t size,
 	repair_init(&src->rep);
 	buf_init(&src->out, 0);
 	t = (struct lmtp_txn){ .sender = sender, .size = size,
-	    .rcpts = rcpts, .nrcpts = nr, .replies = replies,
+	    .rcpts = rcpts, .nrcpts = nr, .replies = replies, .given = given,
 	    .src = { source_read, src }, .probe = st->probe };
 	rc = lmtp_send(be->lc, &t, err);
 	if (src->ended)
@@ -683,7 +710,8 @@ round_send(struct store *st, struct store_msg *m, size_t k)
 		switch (relayed(st, m, rcpts, users, nr, replies, &err)) {
 		case 0:
 			be_send(st, &st->bes[k], m->fd, m->size, m->sender,
-			    &m->repaired_logged, rcpts, nr, replies, &err, &why);
+			    &m->repaired_logged, rcpts, nr, 0, replies, &err,
+			    &why);
 			break;
 		case -1:
 			free(replies);
@@ -712,6 +740,155 @@ round_send(struct store *st, struct store_msg *m, size_t k)
 	free(err);
 }
 
+/* ahead_max - the most RCPTs any back end has given ahead */
+static size_t
+ahead_max(const struct store *st)
+{
+	size_t m = 0;
+
+	for (size_t k = 0; k < st->nbes; k++)
+		if (st->bes[k].nahead > m)
+			m = st->bes[k].nahead;
+	return m;
+}
+
+/*
+ * ahead_use - may the transaction opened ahead on be carry this group
+ * (rcpts[0..*nr), copy i of n at map[i] when bes[i] == k)? Only when its
+ * sender is the group's and every RCPT it accepted is one of the group's:
+ * then its RCPTs go first (rr[0..given) their replies), the group's others
+ * after, map and *nr follow, and the number given is returned. Otherwise
+ * it is reset and 0 returned: a transaction of its own.
+ */
+static size_t
+ahead_use(struct store_be *be, const char *sender, const char **rcpts,
+    size_t *nr, size_t *map, size_t n, const size_t *bes, size_t k,
+    struct lmtp_reply *rr)
+{
+	size_t g = be->nahead, total = g, *where;
+	const char **all;
+
+	if (g == 0 || be->lc == NULL || !lmtp_in_txn(be->lc) ||
+	    strcmp(be->ahead_sender, sender) != 0)
+		goto fresh;
+	for (size_t a = 0; a < g; a++) {
+		size_t j = 0;
+		int took = be->ahead_replies[a].code == 250 ||
+		    be->ahead_replies[a].code == 251;
+		while (j < *nr && strcmp(rcpts[j], be->ahead_addrs[a]) != 0)
+			j++;
+		if (took && j == *nr)
+			goto fresh;	/* it would deliver a copy nobody made */
+	}
+	all = xcalloc(g + *nr + 1, sizeof *all);
+	where = xcalloc(*nr + 1, sizeof *where);
+	for (size_t a = 0; a < g; a++) {
+		all[a] = be->ahead_addrs[a];
+		rr[a] = be->ahead_replies[a];	/* lmtp_send takes them */
+		be->ahead_replies[a].text = NULL;
+	}
+	for (size_t j = 0; j < *nr; j++) {
+		size_t a = 0;
+		while (a < g && strcmp(all[a], rcpts[j]) != 0)
+			a++;
+		if (a == g)
+			all[a = total++] = rcpts[j];
+		where[j] = a;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (bes[i] == k)
+			map[i] = where[map[i]];
+	memcpy(rcpts, all, total * sizeof *all);
+	*nr = total;
+	free(all);
+	free(where);
+	return g;
+fresh:
+	ahead_clear(be, 1);
+	return 0;
+}
+
+/*
+ * store_check - lda -z's RCPT check that opens the transaction ahead
+ * (store.h): MAIL and RCPT on user's back end, or one more RCPT in the
+ * transaction already open there for this sender.
+ */
+int
+store_check(struct store *st, const char *user, const char *sender,
+    off_t size, struct lmtp_reply *r, char **err)
+{
+	struct store_be *be;
+	char *addr;
+	size_t k;
+	int got = -1;
+
+	if (store_route(st, user, &k, err) == -1)
+		return -1;
+	be = &st->bes[k];
+	if ((addr = store_address(&st->set, user, NULL)) == NULL ||
+	    sender_ok(sender) == NULL) {
+		free(addr);
+		return store_probe(st, user, NULL, r, err);
+	}
+	for (size_t a = 0; a < be->nahead; a++)
+		if (strcmp(be->ahead_addrs[a], addr) == 0 && be->lc &&
+		    lmtp_in_txn(be->lc) && strcmp(be->ahead_sender, sender) ==
+		    0) {
+			/* given already (bob and bob@domain): its answer */
+			*r = be->ahead_replies[a];
+			r->text = r->text ? xstrdup(r->text) : NULL;
+			free(addr);
+			return 0;
+		}
+	for (int round = 0; round < 2 && got == -1; round++) {
+		free(be->down);
+		be->down = NULL;
+		if (connect_store(st, be, err) == -1)
+			break;
+		if (be->nahead && lmtp_in_txn(be->lc) &&
+		    strcmp(be->ahead_sender, sender) == 0)
+			got = lmtp_rcpt(be->lc, addr, r, err);
+		else {
+			ahead_clear(be, 1);
+			got = lmtp_begin(be->lc, sender, size, addr, r, err);
+		}
+		if (got == -1) {
+			lmtp_close(&be->lc);
+			ahead_clear(be, 0);
+			if (round == 0) {
+				free(*err);
+				*err = NULL;
+			}
+		}
+	}
+	if (got == 0 && lmtp_in_txn(be->lc)) {
+		if (be->ahead_sender == NULL)
+			be->ahead_sender = xstrdup(sender);
+		be->ahead_addrs = xreallocarray(be->ahead_addrs, be->nahead + 1,
+		    sizeof *be->ahead_addrs);
+		be->ahead_replies = xreallocarray(be->ahead_replies,
+		    be->nahead + 1, sizeof *be->ahead_replies);
+		be->ahead_addrs[be->nahead] = xstrdup(addr);
+		be->ahead_replies[be->nahead] = *r;
+		be->ahead_replies[be->nahead++].text = r->text ?
+		    xstrdup(r->text) : NULL;
+	}
+	free(addr);
+	if (got == 1)	/* no pipelining: the plain probe */
+		return store_probe(st, user, NULL, r, err);
+	return got == 0 ? 0 : -1;
+}
+
+/* store_txn_end - the client's transaction is over: what was opened
+   ahead and not sent is reset */
+void
+store_txn_end(struct store *st)
+{
+	for (size_t k = 0; k < st->nbes; k++)
+		if (st->bes[k].nahead)
+			ahead_clear(&st->bes[k], 1);
+}
+
 /*
  * store_relay_send - lda -z's parent sends the copies its children handed
  * over (store.h): grouped by back end, one RCPT per distinct address.
@@ -723,7 +900,7 @@ store_relay_send(struct store *st, const struct spool *sp, const char *sender,
 {
 	size_t *be = xcalloc(n + 1, sizeof *be), *map = xcalloc(n + 1,
 	    sizeof *map);
-	const char **rcpts = xcalloc(n + 1, sizeof *rcpts);
+	const char **rcpts = xcalloc(n + 1 + ahead_max(st), sizeof *rcpts);
 	int logged = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -735,7 +912,7 @@ store_relay_send(struct store *st, const struct spool *sp, const char *sender,
 		struct lmtp_reply *rr;
 		const char *why;
 		char *err = NULL;
-		size_t nr = 0;
+		size_t nr = 0, given;
 		for (size_t i = 0; i < n; i++) {
 			size_t j = 0;
 			if (be[i] != k)
@@ -748,9 +925,12 @@ store_relay_send(struct store *st, const struct spool *sp, const char *sender,
 		}
 		if (nr == 0)
 			continue;
-		rr = xcalloc(nr, sizeof *rr);
+		rr = xcalloc(nr + st->bes[k].nahead, sizeof *rr);
+		given = ahead_use(&st->bes[k], sender, rcpts, &nr, map, n, be,
+		    k, rr);
 		be_send(st, &st->bes[k], sp->fd, sp->size, sender, &logged,
-		    rcpts, nr, rr, &err, &why);
+		    rcpts, nr, given, rr, &err, &why);
+		ahead_clear(&st->bes[k], 0);	/* sent, or gone with the link */
 		for (size_t i = 0; i < n; i++) {
 			const struct lmtp_reply *r = &rr[map[i]];
 			if (be[i] != k)
@@ -935,6 +1115,7 @@ store_free(struct store **stp)
 	free_msgs(st);
 	for (size_t b = 0; b < st->nbes; b++) {
 		struct store_be *be = &st->bes[b];
+		ahead_clear(be, 1);
 		lmtp_close(&be->lc);
 		free(be->down);
 		free(be->mech);

@@ -18,6 +18,7 @@
 #define LDA_STORE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "outcome.h"
 
@@ -177,6 +178,19 @@ int store_probe(struct store *st, const char *user, const char *folder,
 void store_relay_send(struct store *st, const struct spool *sp,
     const char *sender, const char *const *users, const char *const *addrs,
     size_t n, struct lmtp_reply *replies);
+
+/*
+ * lda -z's RCPT check, as store_probe but with the client's sender (and
+ * its SIZE= when size >= 0): the RCPT opens, or adds to, a transaction
+ * on user's back end that stays open, so that store_relay_send sends the
+ * message in it when the copies are those RCPTs (the store checks each
+ * recipient once); else it is reset first. Returns 0 with *r, or -1
+ * with *err as store_probe. store_txn_end resets what is still open when
+ * the client's transaction ends.
+ */
+int store_check(struct store *st, const char *user, const char *sender,
+    off_t size, struct lmtp_reply *r, char **err);
+void store_txn_end(struct store *st);
 
 /* The settings that decide where and how copies go, as one string
    (allocated): two stores with equal keys send alike. */
