@@ -50,6 +50,7 @@ struct conn {
 	time_t txn_end;			/* the transaction's deadline, or 0 */
 	/* the transaction */
 	char *sender;
+	long long size;			/* MAIL's SIZE=, or -1 */
 	char **rcpts;
 	size_t nrcpts;
 };
@@ -235,6 +236,8 @@ get_line(struct conn *c, char **line, int *bad)
 static void
 txn_clear(struct conn *c)
 {
+	if (c->sender && c->ops->end)
+		c->ops->end(c->ops->ctx);
 	for (size_t i = 0; i < c->nrcpts; i++)
 		free(c->rcpts[i]);
 	free(c->rcpts);
@@ -300,6 +303,7 @@ mail_params(struct conn *c, const char *p)
 				put(c, 501, "5.5.4", "bad SIZE");
 				return -1;
 			}
+			c->size = (long long)v;
 			if (v > size_max(c)) {
 				put(c, 552, "5.3.4", "message too big for this "
 				    "server");
@@ -346,6 +350,7 @@ cmd_mail(struct conn *c, const char *arg)
 		put(c, 501, "5.1.7", "syntax: MAIL FROM:<address>");
 		return;
 	}
+	c->size = -1;
 	if (mail_params(c, rest) == -1)
 		return;
 	c->sender = xstrdup(addr);
@@ -378,7 +383,7 @@ cmd_rcpt(struct conn *c, const char *arg)
 		put(c, 452, "4.5.3", "too many recipients in one transaction");
 		return;
 	}
-	c->ops->check(c->ops->ctx, addr, &r);
+	c->ops->check(c->ops->ctx, c->sender, c->size, addr, &r);
 	put_reply(c, &r);
 	if (r.code >= 200 && r.code < 300) {
 		c->rcpts = xreallocarray(c->rcpts, c->nrcpts + 1,

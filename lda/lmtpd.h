@@ -32,12 +32,17 @@ struct lmtpd_reply {
 };
 
 struct lmtpd_ops {
-	/* RCPT time: may rcpt (the address, without <>) have mail? */
-	void (*check)(void *ctx, const char *rcpt, struct lmtpd_reply *r);
+	/* RCPT time: may rcpt (the address, without <>) have mail from
+	   sender ("" for <>; size: MAIL's SIZE=, or -1)? */
+	void (*check)(void *ctx, const char *sender, long long size,
+	    const char *rcpt, struct lmtpd_reply *r);
 	/* After the dot: deliver sp from sender ("" for <>) to rcpts[0..n),
 	   r[i] the reply for rcpts[i]. */
 	void (*deliver)(void *ctx, struct spool *sp, const char *sender,
 	    char *const *rcpts, size_t n, struct lmtpd_reply *r);
+	/* The transaction is over (delivered, RSET, a new MAIL, the end of
+	   the session), or NULL. */
+	void (*end)(void *ctx);
 	void *ctx;
 	const char *tmpdir;		/* for the spool (NULL: /tmp) */
 	unsigned long long size_max;	/* SIZE; 0: LMTPD_SIZE_DEFAULT */

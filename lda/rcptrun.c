@@ -73,14 +73,19 @@ account(const char *user, struct lmtpd_reply *r)
 		    strerror(errno));
 }
 
-/* probe - RCPT into the store: its own answer; down or slow is 4xx */
+/* probe - RCPT into the store: its own answer; down or slow is 4xx.
+   A real run asks in the transaction that will carry the message
+   (store_check), --test in one that is reset at once. */
 static void
-probe(struct ctx *c, const char *user, struct lmtpd_reply *r)
+probe(struct ctx *c, const char *sender, long long size, const char *user,
+    struct lmtpd_reply *r)
 {
 	struct lmtp_reply lr;
 	char *err = NULL;
+	int got = c->inv->dry_run ? store_probe(c->store, user, NULL, &lr,
+	    &err) : store_check(c->store, user, sender, (off_t)size, &lr, &err);
 
-	if (store_probe(c->store, user, NULL, &lr, &err) == -1) {
+	if (got == -1) {
 		log_warn("lmtp server: to=<%s>: cannot ask the store: %s",
 		    user, err);
 		lmtpd_reply_set(r, 451, "4.4.1", "cannot ask the store now: %s",
@@ -103,7 +108,8 @@ probe(struct ctx *c, const char *user, struct lmtpd_reply *r)
 
 /* check - the verdict at RCPT time (lmtpd_ops.check) */
 static void
-check(void *vc, const char *rcpt, struct lmtpd_reply *r)
+check(void *vc, const char *sender, long long size, const char *rcpt,
+    struct lmtpd_reply *r)
 {
 	struct ctx *c = vc;
 	struct address_opts ao;
@@ -120,10 +126,21 @@ check(void *vc, const char *rcpt, struct lmtpd_reply *r)
 	else if (!address_user_ok(a.user))
 		lmtpd_reply_set(r, 550, "5.1.1", "user unknown");
 	else if (c->store)
-		probe(c, a.user, r);
+		probe(c, sender, size, a.user, r);
 	else	/* the store of the system rc decides after DATA */
 		lmtpd_reply_set(r, 250, "2.1.5", "ok");
 	address_free(&a);
+}
+
+/* end - the client's transaction is over (lmtpd_ops.end): what the RCPT
+   checks opened on the store and no copy used is reset */
+static void
+end(void *vc)
+{
+	struct ctx *c = vc;
+
+	if (c->store)
+		store_txn_end(c->store);
 }
 
 /* One recipient's child after the dot. */
@@ -579,7 +596,7 @@ rcptrun_session(const struct invocation *inv, rcptrun_fn *run,
 {
 	struct ctx c = { .inv = inv, .run = run, .sysrc = sysrc,
 	    .root = getuid() == 0 };
-	struct lmtpd_ops ops = { .check = check, .deliver = deliver,
+	struct lmtpd_ops ops = { .check = check, .deliver = deliver, .end = end,
 	    .ctx = &c, .tmpdir = inv->tmpdir };
 	char host[256], *err = NULL;
 	int r = -1;

@@ -28,9 +28,12 @@ static const uint8_t *cur_in;
 static size_t cur_n;
 
 static void
-check(void *ctx, const char *rcpt, struct lmtpd_reply *r)
+check(void *ctx, const char *sender, long long size, const char *rcpt,
+    struct lmtpd_reply *r)
 {
 	(void)ctx;
+	(void)sender;
+	(void)size;
 	if (rcpt[0] == 'a')
 		lmtpd_reply_set(r, 250, "2.1.5", "ok");
 	else
