@@ -208,8 +208,9 @@ tel() { cat "$CYRUS_TELEMETRY/$1"/* | tr -d '\r' | sed 's/^<[0-9]*<//'; }
 is "$(tel postman | grep -c '^DATA$')" 3 \
 	"... single-instance store: one upstream transaction per LMTP transaction (Cyrus saw 3 DATA for 6 recipients)"
 is "$(tel postman | grep -E '^(RCPT|DATA$)' | tr '\n' ' ')" \
-	"$(for i in 1 2 3; do printf 'RCPT TO:<bob> RCPT TO:<dave> RCPT TO:<bob> RCPT TO:<dave> DATA '; done)" \
-	"... each: the two RCPT probes, then bob and dave in one MAIL/RCPT/RCPT/DATA"
+	"$(for i in 1 2 3; do printf 'RCPT TO:<bob> RCPT TO:<dave> DATA '; done)" \
+	"... each: the RCPT checks at the client's RCPT are the RCPTs of the transaction that carries the message (each recipient checked once)"
+is "$(tel postman | grep -c '^RSET$')" 0 "... no probe transaction reset (no RSET)"
 
 # zsession RC TXN...: lda -z (as the service user; as root with ZROOT=1)
 # with system rc RC, one transaction per TXN ("rcpt rcpt ...;subject");
@@ -243,7 +244,8 @@ datas() { tel postman | grep -c '^DATA$'; }
 printf '%s\n' "LOGFILE=$T/store.log" "STORE=\"lmtp:unix:$CYRUS_LMTP_SOCK\"" \
 	':0 c' '* ^Subject: .*lists' 'lists' \
 	':0 fw' '* ^Subject: .*filtered' '| sed s/filtered/changed/' \
-	':0' '* ^Subject: .*kill' "| $T/killer" >"$T/sis.rc"
+	':0' '* ^Subject: .*kill' "| $T/killer" \
+	':0' '* LOGNAME ?? ^^bob^^' '* ^Subject: .*discard' '/dev/null' >"$T/sis.rc"
 printf '#!/bin/sh\nkill -9 $PPID\n' >"$T/killer"; chmod 755 "$T/killer"
 chmod 644 "$T/sis.rc"
 telemetry_reset
@@ -253,8 +255,19 @@ is "$(zsession "$T/sis.rc" 'bob dave;to lists')" "220 250 250 250 250 354 250 25
 is "$(count bob INBOX) $(count bob INBOX.lists) $(count dave INBOX)" "$((b + 1)) $((bl + 1)) $((d + 1))" \
 	"... each copy stored once (IMAP)"
 is "$(tel postman | grep -E '^(RCPT|DATA$)' | tail -n 5 | tr '\n' ' ')" \
-	"RCPT TO:<bob+lists> RCPT TO:<bob> RCPT TO:<dave+lists> RCPT TO:<dave> DATA " \
+	"RCPT TO:<bob> RCPT TO:<dave> RCPT TO:<bob+lists> RCPT TO:<dave+lists> DATA " \
 	"... in one upstream transaction: each recipient's two copies, one DATA"
+# bob's rc discards the message: the transaction opened at RCPT holds a
+# RCPT for bob that no copy is for, so it is reset and dave's copy goes
+# in one of its own (bob gets nothing)
+telemetry_reset
+b=$(count bob INBOX); d=$(count dave INBOX)
+is "$(zsession "$T/sis.rc" 'bob dave;discard for bob')" "220 250 250 250 250 354 250 250 221" \
+	"bob's rc discards, dave's does not: 250 each"
+is "$(count bob INBOX) $(count dave INBOX)" "$b $((d + 1))" "... nothing for bob, dave's copy once (IMAP)"
+is "$(tel postman | grep -E '^(RCPT|RSET$|DATA$)' | tr '\n' ' ')" \
+	"RCPT TO:<bob> RCPT TO:<dave> RSET RCPT TO:<dave> DATA " \
+	"... the transaction opened at RCPT reset, dave's copy in a new one"
 # a filter that changes the message: its copies are not the transaction's
 # message; that recipient's child sends its own, the rest go together
 telemetry_reset
