@@ -422,6 +422,17 @@ try:
     refused(['-z', '--config', SYSRC, '--log-file', LOG, 'LMTP_SIZE=abc'],
             'LMTP_SIZE=abc: not a number of bytes', 'LMTP_SIZE that is '
             'no number (found while the session is set up)')
+    # as root too: the store a delivery would use is read before serving
+    refused(['-z', '--config', SYSRC, '--log-file', LOG, 'STORE=lmtp:foo'],
+            'STORE "lmtp:foo": want lmtp:unix:/path', 'a STORE that is no '
+            'store on the command line of lda -z as root')
+    BADRC = os.path.join(T, 'badstore.rc')
+    with open(BADRC, 'w') as f:
+        f.write('STORE=lmtp:inet:nohostport\n')
+    os.chmod(BADRC, 0o644)
+    refused(['-z', '--config', BADRC, '--log-file', LOG],
+            'STORE "lmtp:inet:nohostport"', 'a STORE that is no store in '
+            'the system rc of lda -z as root')
 
     # --- 1000 transactions, memory flat ----------------------------------
     # (under AddressSanitizer: no quarantine of freed memory, which
