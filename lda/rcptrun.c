@@ -97,8 +97,9 @@ probe(struct ctx *c, const char *sender, long long size, const char *user,
 		lmtpd_reply_set(r, 250, "2.1.5", "ok");
 	else if (lr.code >= 500 && lr.code < 600)
 		lmtpd_reply_set(r, 550, lr.status[0] == '5' ? lr.status :
-		    "5.1.1", "user unknown: the store says %s", lr.text ?
-		    lr.text : "no");
+		    "5.1.1", "%s: the store says %s", strncmp(lr.status,
+		    "5.1.", 4) == 0 || lr.status[0] != '5' ? "user unknown" :
+		    "refused", lr.text ? lr.text : "no");
 	else
 		lmtpd_reply_set(r, 451, lr.status[0] == '4' ? lr.status :
 		    "4.3.0", "cannot check the user now: the store says %s",
