@@ -168,6 +168,15 @@ fill(struct conn *c)
 		c->ilen -= c->ioff;
 		c->ioff = 0;
 	}
+	/* between transactions, a client that pauses (postfix keeps its
+	   idle connections cached) should not hold what we hold for it */
+	if (c->ops->idle && c->ph != PH_MAIL) {
+		while ((r = poll(&pfd, 1, LMTPD_STORE_IDLE_MS)) == -1 &&
+		    errno == EINTR)
+			;
+		if (r == 0)
+			c->ops->idle(c->ops->ctx);
+	}
 	while ((r = poll(&pfd, 1, (int)left * 1000)) == -1 && errno == EINTR)
 		;
 	if (r == 0) {

@@ -23,6 +23,8 @@ struct spool;
 #define LMTPD_IDLE_TIMEOUT 300	/* seconds the client may take per command */
 #define LMTPD_TXN_TIMEOUT 900	/* seconds from MAIL to the final dot */
 #define LMTPD_ERRORS_MAX 20	/* bad commands in a row before 421 */
+#define LMTPD_STORE_IDLE_MS 250	/* a pause between transactions after
+				   which ops->idle is called */
 
 /* One reply: code 250, 451, 550 ...; status "2.1.5"; text one line. */
 struct lmtpd_reply {
@@ -43,6 +45,9 @@ struct lmtpd_ops {
 	/* The transaction is over (delivered, RSET, a new MAIL, the end of
 	   the session), or NULL. */
 	void (*end)(void *ctx);
+	/* The client has paused LMTPD_STORE_IDLE_MS between transactions
+	   (and may stay idle long), or NULL. */
+	void (*idle)(void *ctx);
 	void *ctx;
 	const char *tmpdir;		/* for the spool (NULL: /tmp) */
 	unsigned long long size_max;	/* SIZE; 0: LMTPD_SIZE_DEFAULT */

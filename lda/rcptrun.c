@@ -144,6 +144,19 @@ end(void *vc)
 		store_txn_end(c->store);
 }
 
+/* idle - the client pauses between transactions (lmtpd_ops.idle): the
+   store's connection goes back, so that a session its client keeps idle
+   (postfix's connection cache) holds no store process; the next use
+   connects anew */
+static void
+idle(void *vc)
+{
+	struct ctx *c = vc;
+
+	if (c->store)
+		store_release(c->store);
+}
+
 /* One recipient's child after the dot. */
 struct kid {
 	const char *rcpt;
@@ -598,6 +611,7 @@ rcptrun_session(const struct invocation *inv, rcptrun_fn *run,
 	struct ctx c = { .inv = inv, .run = run, .sysrc = sysrc,
 	    .root = getuid() == 0 };
 	struct lmtpd_ops ops = { .check = check, .deliver = deliver, .end = end,
+	    .idle = idle,
 	    .ctx = &c, .tmpdir = inv->tmpdir };
 	char host[256], *err = NULL;
 	int r = -1;

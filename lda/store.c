@@ -879,6 +879,16 @@ store_check(struct store *st, const char *user, const char *sender,
 	return got == 0 ? 0 : -1;
 }
 
+/* store_release - close every connection (QUIT); the next use connects */
+void
+store_release(struct store *st)
+{
+	for (size_t k = 0; k < st->nbes; k++) {
+		ahead_clear(&st->bes[k], 1);
+		lmtp_close(&st->bes[k].lc);
+	}
+}
+
 /* store_txn_end - the client's transaction is over: what was opened
    ahead and not sent is reset */
 void

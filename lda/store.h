@@ -191,6 +191,8 @@ void store_relay_send(struct store *st, const struct spool *sp,
 int store_check(struct store *st, const char *user, const char *sender,
     off_t size, struct lmtp_reply *r, char **err);
 void store_txn_end(struct store *st);
+/* Close the connections now (QUIT), to be opened again when needed. */
+void store_release(struct store *st);
 
 /* The settings that decide where and how copies go, as one string
    (allocated): two stores with equal keys send alike. */

@@ -286,6 +286,38 @@ is "$(zsession "$T/sis.rc" 'bob dave;plain' 'bob dave;kill' 'bob dave;plain agai
 is "$(count bob INBOX) $(count dave INBOX)" "$((b + 2)) $((d + 2))" "... nothing stored for the killed runs, the others once each (IMAP)"
 like "$(cat "$T/lda.log")" 'ended by signal 9|signal 9' "... the log says why"
 
+# --- a client that pauses: the store connection goes back -----------------------
+# postfix keeps idle connections to lda -z cached (2 s by default); a
+# session paused between transactions gives its store connection back, so
+# that cached sessions hold no store process (lmtpd.h LMTPD_STORE_IDLE_MS)
+telemetry_reset
+b=$(count bob INBOX)
+got=$($PY - "$LDA" "$SVC" "$T/store.rc" "$T/lda.log" <<'PY'
+import subprocess, sys, time
+lda, svc, rc, log = sys.argv[1:5]
+p = subprocess.Popen(["runuser", "-u", svc, "--", lda, "-z", "--config", rc,
+                      "--log-file", log], stdin=subprocess.PIPE,
+                     stdout=subprocess.PIPE)
+def txn(i):
+    return ("MAIL FROM:<a@example.org>\r\nRCPT TO:<bob>\r\nDATA\r\n"
+            "Subject: pause %d\r\nMessage-ID: <pause%d.%d@mta-lmtpd.t>\r\n"
+            "\r\nhi\r\n.\r\n" % (i, i, p.pid)).encode()
+p.stdin.write(b"LHLO x\r\n" + txn(1)); p.stdin.flush()
+seen = b""
+deadline = time.time() + 60
+while seen.count(b"\r\n250 2.0.0") < 1 and time.time() < deadline:
+    seen += p.stdout.read1(4096)
+time.sleep(1.0)
+p.stdin.write(txn(2) + b"QUIT\r\n"); p.stdin.close()
+seen += p.stdout.read()
+p.wait(timeout=60)
+print(" ".join(l[:3] for l in seen.decode().split("\r\n") if l[3:4] == " "))
+PY
+)
+is "$got" "220 250 250 250 354 250 250 250 354 250 221" "a session paused 1 s between two transactions: 250 each"
+is "$(count bob INBOX)" "$((b + 2))" "... both stored (IMAP)"
+is "$(tel postman | grep -ic '^LHLO')" 2 "... the store connection given back during the pause and opened anew (Cyrus saw two LHLO)"
+
 # --- a TCP store with AUTH, kept for the session ---------------------------------
 printf 'lmtpadmin:%s\n' "$CYRUS_PW" >"$T/creds"; chown "$SVC" "$T/creds"; chmod 600 "$T/creds"
 printf '%s\n' "LOGFILE=$T/store.log" "STORE=lmtp:inet:127.0.0.1:$CYRUS_LMTP_PORT" \
