@@ -45,7 +45,7 @@ const char invocation_usage[] =
     "  --help           this text\n"
     "A mistake in these (an unreadable --config or rcfile, another "
     "program's option)\nkeeps the message with the MTA: exit 75, status "
-    "4.3.5.\n";
+    "4.3.5 (under -z the greeting\n421 4.3.5).\n";
 
 static const struct {
 	const char *name;
@@ -114,29 +114,38 @@ read_env(char **envp, struct invocation *inv)
 	}
 }
 
+/* The long options: where a value goes (a string, or a flag), or
+   (size_t)-1 for none; the mode an option sets. */
+static const struct {
+	const char *name;
+	size_t off;
+	enum inv_mode mode;
+} opts[] = {
+	{ "config", offsetof(struct invocation, config), INV_DELIVER },
+	{ "store", offsetof(struct invocation, store), INV_DELIVER },
+	{ "check", offsetof(struct invocation, check_file), INV_CHECK },
+	{ "to-sieve", offsetof(struct invocation, sieve_file), INV_TO_SIEVE },
+	{ "log-file", offsetof(struct invocation, log_file), INV_DELIVER },
+	{ "queue-id", offsetof(struct invocation, queue_id), INV_DELIVER },
+	{ "test", offsetof(struct invocation, dry_run), INV_DELIVER },
+	{ "test-filters", offsetof(struct invocation, test_filters),
+	    INV_DELIVER },
+	{ "version", (size_t)-1, INV_VERSION },
+	{ "help", (size_t)-1, INV_HELP },
+};
+
+/* is_flag - does option i set a flag (no value)? */
+static int
+is_flag(size_t i)
+{
+	return opts[i].off == offsetof(struct invocation, dry_run) ||
+	    opts[i].off == offsetof(struct invocation, test_filters);
+}
+
 /* long_opt - one --option; returns 0, 1 if it used the next argument, -1 */
 static int
 long_opt(struct invocation *inv, const char *opt, const char *next, char **err)
 {
-	static const struct {
-		const char *name;
-		size_t off;	/* where its value goes, or (size_t)-1 */
-		enum inv_mode mode;
-	} opts[] = {
-		{ "config", offsetof(struct invocation, config), INV_DELIVER },
-		{ "store", offsetof(struct invocation, store), INV_DELIVER },
-		{ "check", offsetof(struct invocation, check_file), INV_CHECK },
-		{ "to-sieve", offsetof(struct invocation, sieve_file),
-		    INV_TO_SIEVE },
-		{ "log-file", offsetof(struct invocation, log_file), INV_DELIVER },
-		{ "queue-id", offsetof(struct invocation, queue_id), INV_DELIVER },
-		{ "test", offsetof(struct invocation, dry_run), INV_DELIVER },
-		{ "test-filters", offsetof(struct invocation, test_filters),
-		    INV_DELIVER },
-		{ "version", (size_t)-1, INV_VERSION },
-		{ "help", (size_t)-1, INV_HELP },
-	};
-
 	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
 		if (strcmp(opt, opts[i].name) != 0)
 			continue;
@@ -144,8 +153,7 @@ long_opt(struct invocation *inv, const char *opt, const char *next, char **err)
 			inv->mode = opts[i].mode;
 		if (opts[i].off == (size_t)-1)
 			return 0;
-		if (opts[i].off == offsetof(struct invocation, dry_run) ||
-		    opts[i].off == offsetof(struct invocation, test_filters)) {
+		if (is_flag(i)) {
 			inv->dry_run = 1;
 			inv->test_filters |= opts[i].off ==
 			    offsetof(struct invocation, test_filters);
@@ -314,8 +322,55 @@ invocation_parse(int argc, char **argv, char **envp, struct invocation *inv,
 	if (inv->lmtp_server && (rcpt_mode || inv->mode == INV_MAILFILTER))
 		return inv_err(err, "-z cannot be combined with -d or -m (the "
 		    "LMTP client names the recipients)", NULL);
+	/* -z: standard output is the LMTP client, for replies only */
+	if (inv->lmtp_server && inv->mode != INV_DELIVER)
+		return inv_err(err, "-z cannot be combined with --check, "
+		    "--to-sieve, --help or --version (standard output is the "
+		    "LMTP client)", NULL);
 	if (inv->sender == NULL)
 		inv->sender = inv->env_sender;
+	return 0;
+}
+
+/* takes_value - does the long option opt use the next word? */
+static int
+takes_value(const char *opt)
+{
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+		if (strcmp(opt, opts[i].name) == 0)
+			return opts[i].off != (size_t)-1 && !is_flag(i);
+	return 0;
+}
+
+/* invocation_lmtp - is -z among the options of argv (invocation.h)?
+   As invocation_parse reads them: a short option cluster holding z
+   before an option that takes the rest or the next word as its value,
+   until "--", -d or an rcfile */
+int
+invocation_lmtp(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0)
+			return 0;
+		if (strncmp(a, "--", 2) == 0) {
+			i += takes_value(a + 2);
+			continue;
+		}
+		if (a[0] != '-' && !is_assignment(a))
+			return 0;
+		for (const char *p = a[0] == '-' ? a + 1 : ""; *p; p++) {
+			if (*p == 'z')
+				return 1;
+			if (*p == 'd')
+				return 0;
+			if (*p == 'f' || *p == 'r' || *p == 'a') {
+				i += p[1] == '\0';
+				break;
+			}
+		}
+	}
 	return 0;
 }
 

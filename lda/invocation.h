@@ -63,11 +63,16 @@ struct invocation {
 
 /*
  * Parse argv (argc entries) and the environment envp into *inv. Returns 0,
- * or -1 with *err set (allocated) on a usage error. Pointers in *inv point
- * into argv/envp or into memory owned by inv (see invocation_free).
+ * or -1 with *err set (allocated) on a usage error; *inv then holds what
+ * came before the mistake. Pointers in *inv point into argv/envp or into
+ * memory owned by inv (see invocation_free).
  */
 int invocation_parse(int argc, char **argv, char **envp,
     struct invocation *inv, char **err);
+/* Does argv ask for -z (an LMTP server on standard input and output)?
+   Read apart from invocation_parse, before it, so that a usage error
+   before or after -z can still be answered as the LMTP client expects. */
+int invocation_lmtp(int argc, char **argv);
 void invocation_free(struct invocation *inv);
 /* The value of the last VAR=value word of the command line for name,
    or NULL when there is none. */

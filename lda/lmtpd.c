@@ -11,12 +11,14 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -77,6 +79,41 @@ lmtpd_reply_set(struct lmtpd_reply *r, int code, const char *status,
 	for (char *p = r->text; *p; p++)
 		if (iscntrl((unsigned char)*p))
 			*p = ' ';
+}
+
+/* lmtpd_refuse - the greeting 421 of a session not served (lmtpd.h) */
+void
+lmtpd_refuse(int fd, const char *status, const char *text)
+{
+	struct lmtpd_reply r;
+	char line[sizeof r.status + sizeof r.text + 8];
+	int n;
+
+	lmtpd_reply_set(&r, 421, status, "%s", text);
+	n = snprintf(line, sizeof line, "%d %s %s\r\n", r.code, r.status,
+	    r.text);
+	if (n > 0 && fd_write_all(fd, line, (size_t)n < sizeof line ?
+	    (size_t)n : sizeof line - 1) == -1) {
+		/* nobody to tell but the log */
+	}
+}
+
+/* lmtpd_quiet_stderr - /dev/null on 2 when it is the client (lmtpd.h) */
+void
+lmtpd_quiet_stderr(int client)
+{
+	struct stat sc, s2;
+	int null;
+
+	if (fstat(client, &sc) == -1 || fstat(2, &s2) == -1 ||
+	    sc.st_dev != s2.st_dev || sc.st_ino != s2.st_ino)
+		return;
+	fflush(stderr);
+	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1)
+		return;
+	dup2(null, 2);
+	if (null != 2)
+		close(null);
 }
 
 /* put - queue one reply line */

@@ -56,4 +56,14 @@ int lmtpd_serve(int in, int out, const struct lmtpd_ops *ops);
 void lmtpd_reply_set(struct lmtpd_reply *r, int code, const char *status,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* A session that is not served (a configuration error, found before it
+   or while setting it up): "421 status text" on fd as the greeting, one
+   line, control bytes made blanks. The caller logs the complaint. */
+void lmtpd_refuse(int fd, const char *status, const char *text);
+
+/* Standard error made /dev/null when it is the client's socket too (as
+   postfix spawn and inetd connect it, client is then stdout): whatever
+   is printed or logged there must not reach the client as a reply. */
+void lmtpd_quiet_stderr(int client);
+
 #endif

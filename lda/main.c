@@ -20,6 +20,7 @@
 
 #include "invocation.h"
 #include "lmtp.h"
+#include "lmtpd.h"
 #include "log.h"
 #include "loop.h"
 #include "mailspool.h"
@@ -43,8 +44,14 @@
 /* Set under --test: the exit code is said as the last line. */
 static int dry_run;
 
+/* Set under -z until the session starts: standard output is the LMTP
+   client, and a configuration error found before the session is its
+   greeting 421 (lmtpd_refuse), never a status line. */
+static int lmtp_greeting;
+
 /* config_error - an administrator's mistake: logged, the status line
-   4.3.5 with the complaint, the message stays with the MTA */
+   4.3.5 (under -z the greeting 421 4.3.5) with the complaint, the
+   message stays with the MTA */
 static enum outcome
 config_error(const char *rcpt, const char *what)
 {
@@ -53,16 +60,24 @@ config_error(const char *rcpt, const char *what)
 		    what);
 	else
 		log_warn("%s; the message stays with the MTA", what);
-	status_fail(OUT_CONFIG, NULL, rcpt, "%s", what);
+	if (lmtp_greeting)
+		lmtpd_refuse(1, outcome_status(OUT_CONFIG), what);
+	else
+		status_fail(OUT_CONFIG, NULL, rcpt, "%s", what);
 	return OUT_CONFIG;
 }
 
 /* finish - the run's one status line (status.h) and its exit code;
-   --test says the code as its last line */
+   --test says the code as its last line; under -z before the session,
+   the greeting said it all (config_error) */
 static int
 finish(enum outcome o)
 {
-	int code = status_end(o);
+	int code;
+
+	if (lmtp_greeting)
+		return outcome_exit(o);
+	code = status_end(o);
 
 	if (dry_run) {
 		printf("exit code %d%s\n", code, code == 0 ? "" : code ==
@@ -560,6 +575,22 @@ looks_like_mail(const char *path)
 	return 0;
 }
 
+/* readable_file - can path be opened and read as a file (not a
+   directory)? 0 with errno set when not */
+static int
+readable_file(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), e;
+
+	if (fd == -1)
+		return 0;
+	e = fstat(fd, &st) == -1 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+	close(fd);
+	errno = e;
+	return e == 0;
+}
+
 /*
  * settled - the administrator's part of the command line, checked before
  * the message is read: --config made absolute (it is read after lda
@@ -577,7 +608,7 @@ settled(struct invocation *inv, char **config_r)
 	*config_r = NULL;
 	if (inv->config) {
 		inv->config = *config_r = abs_path(inv->config);
-		if (access(inv->config, R_OK) == -1) {
+		if (!readable_file(inv->config)) {
 			what = xasprintf("--config %s: %s", inv->config,
 			    strerror(errno));
 			goto fail;
@@ -613,6 +644,21 @@ fail:
 	return -1;
 }
 
+/* usage_error - a mistake on the command line: 75, never 64 (postfix
+   bounces every message on 64); logged to the --log-file given before
+   the mistake, if one was */
+static int
+usage_error(const struct invocation *inv, const char *err)
+{
+	char *why = NULL;
+
+	fprintf(stderr, "lda: %s\n%s", err, invocation_usage);
+	if (inv->log_file && log_set_system_file(inv->log_file, &why) == -1)
+		free(why);	/* (its own mistake: the log goes on as it was) */
+	config_error(NULL, err);
+	return finish(OUT_CONFIG);
+}
+
 int
 main(int argc, char **argv, char **envp)
 {
@@ -625,15 +671,17 @@ main(int argc, char **argv, char **envp)
 	rc_builtins_set(&filter_builtins);	/* "| @name": rc/ runs filters/ */
 	/* A file size limit must fail the write (EFBIG -> 75), not kill us. */
 	signal(SIGXFSZ, SIG_IGN);
+	/* -z: the LMTP client on stdout (and perhaps stderr) from the
+	   start, whatever mistake the command line holds */
+	if ((lmtp_greeting = invocation_lmtp(argc, argv)) != 0)
+		lmtpd_quiet_stderr(1);
 	if (invocation_parse(argc, argv, envp, &inv, &err) == -1) {
-		/* 75, never 64: postfix bounces every message on 64 */
-		fprintf(stderr, "lda: %s\n%s", err, invocation_usage);
-		config_error(NULL, err);
-		code = finish(OUT_CONFIG);
+		code = usage_error(&inv, err);
 		free(err);
 		invocation_free(&inv);
 		return code;
 	}
+	lmtp_greeting = inv.lmtp_server;
 	if (inv.log_file && log_set_system_file(inv.log_file, &err) == -1) {
 		char *why = xasprintf("--log-file %s: %s", inv.log_file, err);
 		fprintf(stderr, "lda: %s\n", why);
@@ -674,9 +722,10 @@ main(int argc, char **argv, char **envp)
 	}
 	if (settled(&inv, &config) == -1)
 		code = finish(OUT_CONFIG);
-	else if (inv.lmtp_server)
+	else if (inv.lmtp_server) {
+		lmtp_greeting = 0;	/* the session answers from now on */
 		code = rcptrun_session(&inv, serve_one, &sysrc);
-	else
+	} else
 		code = delivery(&inv);
 	free(config);
 	invocation_free(&inv);

@@ -392,13 +392,8 @@ rcptrun_session(const struct invocation *inv, rcptrun_fn *run,
 	ops.name = host;
 	if (setup(&c, &ops, &err) == -1) {
 		/* a mistake is loud: the client sees it and keeps its mail */
-		char line[600];
-		int n = snprintf(line, sizeof line, "421 4.3.5 %s\r\n", err);
 		log_warn("lmtp server: %s; the mail stays with the MTA", err);
-		if (n > 0 && write(c.out, line, (size_t)n < sizeof line ?
-		    (size_t)n : sizeof line - 1) < 0) {
-			/* nobody to tell but the log */
-		}
+		lmtpd_refuse(c.out, "4.3.5", err);
 		free(err);
 	} else
 		r = lmtpd_serve(c.in, c.out, &ops);

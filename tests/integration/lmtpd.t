@@ -16,12 +16,19 @@ that says DEFAULT=$HOME/Maildir/, for two test accounts:
     RSET, NOOP, out-of-order commands (503), garbage and NUL bytes (500,
     never a crash: the session goes on to QUIT);
   - `-z --test`: the same answers, nothing written;
+  - a configuration error (an unreadable --config, an unknown option
+    before or after -z, a bad --store, -z with --version, LMTP_SIZE that
+    is no number; also under --test), with the client on standard input,
+    output and error as postfix spawn connects it: exactly one line
+    `421 4.3.5 <the complaint>` CRLF, exit 75, the complaint logged once;
   - 1000 transactions in one session: the server's RSS (VmHWM and VmRSS
     from /proc) after 1000 no more than a bound above after 100.
 Needs root (accounts); about 20 s.
 """
 import os
+import re
 import select
+import socket
 import shutil
 import subprocess
 import sys
@@ -160,6 +167,48 @@ def maildir_files(user, sub=('new', 'cur')):
 
 def clear(user):
     shutil.rmtree(os.path.join(HOME[user], 'Maildir'), ignore_errors=True)
+
+
+def greeting_of(args):
+    """lda ARGS with one socket on its standard input, output and error
+    (as postfix spawn connects them), the client waiting for the
+    greeting: what came on the socket, and the exit code"""
+    a, b = socket.socketpair()
+    p = subprocess.Popen([LDA] + args, stdin=b, stdout=b, stderr=b)
+    b.close()
+    a.settimeout(30)
+    out = b''
+    try:
+        while True:
+            chunk = a.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    except (socket.timeout, OSError):
+        p.kill()
+    a.close()
+    try:
+        return out, p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return out, None
+
+
+def refused(args, want, name, logged=True):
+    """a configuration error under -z: the greeting 421 4.3.5 with the
+    complaint (holding want), nothing else, exit 75, logged once"""
+    open(LOG, 'w').close()
+    out, code = greeting_of(args)
+    text = out.decode('latin-1')
+    ok(re.fullmatch(r'421 4\.3\.5 [^\r\n]+\r\n', text) is not None and
+       want in text and code == 75, name + ': only the greeting 421 4.3.5 '
+       'with the complaint, exit 75', 'got %r, exit %r' % (out, code),
+       'want 421 4.3.5 ...%s...' % want)
+    if logged:
+        log = open(LOG).read()
+        complaint = text[len('421 4.3.5 '):].rstrip('\r\n')
+        ok(complaint and log.count(complaint + '; the m') == 1,
+           '... the complaint logged once', log[-600:])
 
 
 def codes(rs):
@@ -344,6 +393,35 @@ try:
        'delivered', rs[7])
     s.close()
     is_(maildir_files(U, ('new', 'cur', 'tmp')), [], '... and nothing written')
+
+    # --- configuration errors: the greeting 421 4.3.5, nothing else ------
+    NONE = os.path.join(T, 'nonexistent.rc')
+    for test in ([], ['--test']):
+        t = ' (--test)' if test else ''
+        refused(['-z'] + test + ['--log-file', LOG, '--config', NONE],
+                '--config %s: No such file or directory' % NONE,
+                'an unreadable --config' + t)
+        refused(['--config', SYSRC, '--log-file', LOG] + test +
+                ['--bogus', '-z'], 'unknown option --bogus',
+                'an unknown option before -z' + t)
+        refused(['-z', '--config', SYSRC, '--log-file', LOG] + test +
+                ['--bogus'], 'unknown option --bogus',
+                'an unknown option after -z' + t)
+        refused(['--config', SYSRC, '--log-file', LOG] + test + ['-kz'],
+                'option -k (in -kz)', 'another program\'s option in '
+                'the cluster of -z' + t)
+        refused(['-z', '--config', SYSRC, '--log-file', LOG, '--store',
+                 'bogus:x'] + test, '--store bogus:x: ', 'a bad --store' + t)
+    refused(['-z', '--log-file', LOG, '--config', T], '--config %s: Is a '
+            'directory' % T, 'a --config that is a directory')
+    refused(['-z', '--config', SYSRC, '--log-file', LOG, '--version'],
+            '-z cannot be combined with', '-z --version')
+    refused(['-z', '--config', SYSRC, '--log-file', os.path.join(NONE, 'x')],
+            '--log-file %s/x: ' % NONE, 'an unusable --log-file',
+            logged=False)
+    refused(['-z', '--config', SYSRC, '--log-file', LOG, 'LMTP_SIZE=abc'],
+            'LMTP_SIZE=abc: not a number of bytes', 'LMTP_SIZE that is '
+            'no number (found while the session is set up)')
 
     # --- 1000 transactions, memory flat ----------------------------------
     # (under AddressSanitizer: no quarantine of freed memory, which
