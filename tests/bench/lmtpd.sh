@@ -248,7 +248,7 @@ pf_report() {
 	echo
 	awk -v z="${MS[pf-lda-z]}" -v c="${MS[pf-lda-z-cap]}" -v p="${MS[pf-lda]}" -v b="${MS[lda-z]}" \
 		-v v="$PFVER" -v cap="$CAP" -v mc="$MAXCHILD" 'BEGIN {
-		printf "Through postfix %s, msgs/s against per-message lda behind pipe (pf-lda): pf-lda-z %.2f×, pf-lda-z-cap %.2f×. Time per message against the bench'"'"'s one lda -z session (lda-z): pf-lda-z %.2f×, pf-lda-z-cap %.2f×, pf-lda %.2f×. pf-lda-z-cap: postfix'"'"'s concurrency for it capped at %d, half the %d lmtpd processes this Cyrus allows (maxchild of lmtpunix).\n", \
+		printf "Through postfix %s, msgs/s against per-message lda behind pipe (pf-lda): pf-lda-z %.2f×, pf-lda-z-cap %.2f×. Time per message against the bench'"'"'s one lda -z session (lda-z): pf-lda-z %.2f×, pf-lda-z-cap %.2f×, pf-lda %.2f×. pf-lda-z-cap: postfix'"'"'s concurrency for it capped at %d; this Cyrus allows %d lmtpd processes (maxchild of lmtpunix).\n", \
 			v, p / z, p / c, z / b, c / b, p / b, cap, mc }'
 	echo
 	echo "Postfix settings in effect: $(postconf -c "$POSTFIX_CONF" -x $PFPARAMS |
