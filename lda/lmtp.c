@@ -281,16 +281,28 @@ lmtp_drop(struct lmtp_conn **lcp)
 	lmtp_close(lcp);
 }
 
-/* lmtp_idle - may a kept connection carry the next transaction (in
-   step, nothing unread: a store that closed it said so first)? */
+/* lmtp_closed - has the store closed lc, or said it will (a 421 waits
+   unread), since we last used it? A stray reply of another kind is left
+   for in_step to call out of step. */
 int
-lmtp_idle(const struct lmtp_conn *lc)
+lmtp_closed(const struct lmtp_conn *lc)
 {
 	struct pollfd p = { .fd = lc->fd, .events = POLLIN };
+	char peek[3];
+	ssize_t n;
 
-	return lc->fd != -1 && !lc->broken && lc->in_off == lc->in_len &&
-	    lc->out.len == 0 && (lc->tls == NULL || !tls_pending(lc->tls)) &&
-	    poll(&p, 1, 0) == 0;
+	if (lc->fd == -1)
+		return 1;
+	if (lc->in_off < lc->in_len)
+		return lc->in_len - lc->in_off >= 3 &&
+		    memcmp(lc->in + lc->in_off, "421", 3) == 0;
+	if (poll(&p, 1, 0) != 1)
+		return 0;
+	if (lc->tls)
+		return 1;	/* TLS: a close_notify or a 421, either way */
+	n = recv(lc->fd, peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR) ||
+	    (n == 3 && memcmp(peek, "421", 3) == 0);
 }
 
 /* auth_cancel - "*" ends an exchange we cannot go on with (RFC 4954) */

@@ -213,8 +213,8 @@ void lmtp_close(struct lmtp_conn **lcp);
 /* Close and free without a word to the store (a connection whose state
    we cannot vouch for); *lcp = NULL. */
 void lmtp_drop(struct lmtp_conn **lcp);
-/* 1 when a connection kept between transactions may carry the next:
-   in step, nothing unread (a store that closed it idle says so first). */
-int lmtp_idle(const struct lmtp_conn *lc);
+/* 1 when the store closed lc, or said it will (421), since its last
+   use: a connection kept between transactions is then opened anew. */
+int lmtp_closed(const struct lmtp_conn *lc);
 
 #endif

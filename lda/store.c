@@ -31,78 +31,10 @@
 #include "spool.h"
 #include "status.h"
 #include "store.h"
+#include "store-int.h"
 #include "xalloc.h"
 
 #define READ_CHUNK 16384	/* bytes of the spool read at a time */
-
-/* One copy: a recipient of its message's transaction. */
-struct store_copy {
-	char *user;		/* who it is for */
-	char *folder;		/* folder on the store, NULL: the INBOX */
-	char *addr;		/* the RCPT address */
-	int fallback;		/* the INBOX copy of a refused folder copy */
-	int no_fallback;	/* STORE_FALLBACK=no when it was queued */
-	int done;		/* outcome known */
-	enum outcome o;
-	char status[16];	/* the store's enhanced status, or "" */
-	char *reply;		/* the store's reply, or what went wrong */
-	size_t be;		/* its back end (struct store's bes) */
-};
-
-/* One message (one spool content and sender) and its copies. */
-struct store_msg {
-	int fd;			/* our own dup of the spool's descriptor */
-	off_t size;
-	dev_t dev;
-	ino_t ino;
-	char *sender;
-	int repaired_logged;
-	struct store_copy *copies;
-	size_t ncopies, cap;
-};
-
-/* One back end: a STORE list (the default, or a route's) and its
-   connection. Each gets its own transactions. */
-struct store_be {
-	char *spec;			/* the STORE value */
-	struct store_target *targets;
-	size_t ntargets;
-	struct lmtp_conn *lc;		/* open connection, or NULL */
-	const struct store_target *at;	/* where lc goes */
-	char *down;			/* why no store could be reached */
-	char *mech;			/* the SASL mechanism lc used, or NULL */
-	char *tls;			/* lc's TLS protocol and cipher, or NULL */
-	char down_status[16];		/* RFC 3463 code of why, or "" */
-	/* lda -z: the transaction opened at the client's RCPT (store_check),
-	   its sender and the RCPTs given so far, with their replies */
-	char *ahead_sender;
-	char **ahead_addrs;
-	struct lmtp_reply *ahead_replies;
-	size_t nahead;
-};
-
-/* A recipient whose back end is known (STORE_ROUTES looked up once). */
-struct store_routed {
-	char *user;
-	size_t be;
-};
-
-struct store {
-	struct store_settings set;
-	struct store_msg *msgs;
-	size_t nmsgs;
-	struct store_be *bes;		/* [0]: STORE; then the routes' */
-	size_t nbes;
-	struct route *routes;		/* STORE_ROUTES, opened on first use */
-	char *routes_err;		/* why it cannot be used, or NULL */
-	struct store_routed *routed;
-	size_t nrouted;
-	struct lmtp_pre *pre;		/* begun at start-up (not ours), or NULL */
-	struct sasl_creds creds;
-	int have_creds;
-	pid_t pid;			/* the process the copies belong to */
-	int probe;			/* --test: RCPT only, nothing sent */
-};
 
 /* --------------------------------------------------- reply -> outcome */
 
@@ -224,7 +156,7 @@ be_for(struct store *st, const char *spec, char **err)
  * *be_r, or -1 with *err: the table cannot be read, or names a STORE
  * that is no STORE (the administrator's mistake, never guessed around).
  */
-static int
+int
 store_route(struct store *st, const char *user, size_t *be_r, char **err)
 {
 	char *value = NULL, *e = NULL;
@@ -269,7 +201,7 @@ store_settings_of(const struct store *st)
 }
 
 /* sender_ok - an envelope sender that can go into MAIL FROM:<> */
-static const char *
+const char *
 sender_ok(const char *sender)
 {
 	if (strlen(sender) > STORE_ADDRESS_MAX)
@@ -454,34 +386,14 @@ fail:
 	return -1;
 }
 
-/* ahead_clear - forget the transaction opened ahead (RSET when asked
-   and the connection is still there) */
-static void
-ahead_clear(struct store_be *be, int rset)
-{
-	if (rset && be->lc)
-		lmtp_reset(be->lc);
-	for (size_t i = 0; i < be->nahead; i++) {
-		free(be->ahead_addrs[i]);
-		lmtp_reply_free(&be->ahead_replies[i]);
-	}
-	free(be->ahead_addrs);
-	free(be->ahead_replies);
-	free(be->ahead_sender);
-	be->ahead_addrs = NULL;
-	be->ahead_replies = NULL;
-	be->ahead_sender = NULL;
-	be->nahead = 0;
-}
-
 /* connect_store - be's open connection, else the first of its stores
    that answers */
-static int
+int
 connect_store(struct store *st, struct store_be *be, char **err)
 {
 	char *e = NULL;
 
-	if (be->lc && lmtp_usable(be->lc) && lmtp_idle(be->lc))
+	if (be->lc && lmtp_usable(be->lc) && !lmtp_closed(be->lc))
 		return 0;
 	lmtp_drop(&be->lc);	/* out of step, or closed by the store */
 	ahead_clear(be, 0);	/* a transaction opened ahead went with it */
@@ -631,7 +543,7 @@ log_repairs(const char *sender, int *logged, const struct repair *rep)
  * Returns 0, or -1 with *err and *why (the RFC 3463 code of a store
  * that could not be reached, or "") when no reply came for some.
  */
-static int
+int
 be_send(struct store *st, struct store_be *be, int fd, off_t size,
     const char *sender, int *repaired_logged, const char **rcpts, size_t nr,
     size_t given, struct lmtp_reply *replies, char **err, const char **why)
@@ -738,227 +650,6 @@ round_send(struct store *st, struct store_msg *m, size_t k)
 	free(users);
 	free(map);
 	free(err);
-}
-
-/* ahead_max - the most RCPTs any back end has given ahead */
-static size_t
-ahead_max(const struct store *st)
-{
-	size_t m = 0;
-
-	for (size_t k = 0; k < st->nbes; k++)
-		if (st->bes[k].nahead > m)
-			m = st->bes[k].nahead;
-	return m;
-}
-
-/*
- * ahead_use - may the transaction opened ahead on be carry this group
- * (rcpts[0..*nr), copy i of n at map[i] when bes[i] == k)? Only when its
- * sender is the group's and every RCPT it accepted is one of the group's:
- * then its RCPTs go first (rr[0..given) their replies), the group's others
- * after, map and *nr follow, and the number given is returned. Otherwise
- * it is reset and 0 returned: a transaction of its own.
- */
-static size_t
-ahead_use(struct store_be *be, const char *sender, const char **rcpts,
-    size_t *nr, size_t *map, size_t n, const size_t *bes, size_t k,
-    struct lmtp_reply *rr)
-{
-	size_t g = be->nahead, total = g, *where;
-	const char **all;
-
-	if (g == 0 || be->lc == NULL || !lmtp_in_txn(be->lc) ||
-	    strcmp(be->ahead_sender, sender) != 0)
-		goto fresh;
-	for (size_t a = 0; a < g; a++) {
-		size_t j = 0;
-		int took = be->ahead_replies[a].code == 250 ||
-		    be->ahead_replies[a].code == 251;
-		while (j < *nr && strcmp(rcpts[j], be->ahead_addrs[a]) != 0)
-			j++;
-		if (took && j == *nr)
-			goto fresh;	/* it would deliver a copy nobody made */
-	}
-	all = xcalloc(g + *nr + 1, sizeof *all);
-	where = xcalloc(*nr + 1, sizeof *where);
-	for (size_t a = 0; a < g; a++) {
-		all[a] = be->ahead_addrs[a];
-		rr[a] = be->ahead_replies[a];	/* lmtp_send takes them */
-		be->ahead_replies[a].text = NULL;
-	}
-	for (size_t j = 0; j < *nr; j++) {
-		size_t a = 0;
-		while (a < g && strcmp(all[a], rcpts[j]) != 0)
-			a++;
-		if (a == g)
-			all[a = total++] = rcpts[j];
-		where[j] = a;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (bes[i] == k)
-			map[i] = where[map[i]];
-	memcpy(rcpts, all, total * sizeof *all);
-	*nr = total;
-	free(all);
-	free(where);
-	return g;
-fresh:
-	ahead_clear(be, 1);
-	return 0;
-}
-
-/*
- * store_check - lda -z's RCPT check that opens the transaction ahead
- * (store.h): MAIL and RCPT on user's back end, or one more RCPT in the
- * transaction already open there for this sender.
- */
-int
-store_check(struct store *st, const char *user, const char *sender,
-    off_t size, struct lmtp_reply *r, char **err)
-{
-	struct store_be *be;
-	char *addr;
-	size_t k;
-	int got = -1;
-
-	if (store_route(st, user, &k, err) == -1)
-		return -1;
-	be = &st->bes[k];
-	if ((addr = store_address(&st->set, user, NULL)) == NULL ||
-	    sender_ok(sender) == NULL) {
-		free(addr);
-		return store_probe(st, user, NULL, r, err);
-	}
-	for (size_t a = 0; a < be->nahead; a++)
-		if (strcmp(be->ahead_addrs[a], addr) == 0 && be->lc &&
-		    lmtp_in_txn(be->lc) && strcmp(be->ahead_sender, sender) ==
-		    0) {
-			/* given already (bob and bob@domain): its answer */
-			*r = be->ahead_replies[a];
-			r->text = r->text ? xstrdup(r->text) : NULL;
-			free(addr);
-			return 0;
-		}
-	for (int round = 0; round < 2 && got == -1; round++) {
-		free(be->down);
-		be->down = NULL;
-		if (connect_store(st, be, err) == -1)
-			break;
-		if (be->nahead && lmtp_in_txn(be->lc) &&
-		    strcmp(be->ahead_sender, sender) == 0)
-			got = lmtp_rcpt(be->lc, addr, r, err);
-		else {
-			ahead_clear(be, 1);
-			got = lmtp_begin(be->lc, sender, size, addr, r, err);
-		}
-		if (got == -1) {
-			lmtp_close(&be->lc);
-			ahead_clear(be, 0);
-			if (round == 0) {
-				free(*err);
-				*err = NULL;
-			}
-		}
-	}
-	if (got == 0 && lmtp_in_txn(be->lc)) {
-		if (be->ahead_sender == NULL)
-			be->ahead_sender = xstrdup(sender);
-		be->ahead_addrs = xreallocarray(be->ahead_addrs, be->nahead + 1,
-		    sizeof *be->ahead_addrs);
-		be->ahead_replies = xreallocarray(be->ahead_replies,
-		    be->nahead + 1, sizeof *be->ahead_replies);
-		be->ahead_addrs[be->nahead] = xstrdup(addr);
-		be->ahead_replies[be->nahead] = *r;
-		be->ahead_replies[be->nahead++].text = r->text ?
-		    xstrdup(r->text) : NULL;
-	}
-	free(addr);
-	if (got == 1)	/* no pipelining: the plain probe */
-		return store_probe(st, user, NULL, r, err);
-	return got == 0 ? 0 : -1;
-}
-
-/* store_release - close every connection (QUIT); the next use connects */
-void
-store_release(struct store *st)
-{
-	for (size_t k = 0; k < st->nbes; k++) {
-		ahead_clear(&st->bes[k], 1);
-		lmtp_close(&st->bes[k].lc);
-	}
-}
-
-/* store_txn_end - the client's transaction is over: what was opened
-   ahead and not sent is reset */
-void
-store_txn_end(struct store *st)
-{
-	for (size_t k = 0; k < st->nbes; k++)
-		if (st->bes[k].nahead)
-			ahead_clear(&st->bes[k], 1);
-}
-
-/*
- * store_relay_send - lda -z's parent sends the copies its children handed
- * over (store.h): grouped by back end, one RCPT per distinct address.
- */
-void
-store_relay_send(struct store *st, const struct spool *sp, const char *sender,
-    const char *const *users, const char *const *addrs, size_t n,
-    struct lmtp_reply *replies)
-{
-	size_t *be = xcalloc(n + 1, sizeof *be), *map = xcalloc(n + 1,
-	    sizeof *map);
-	const char **rcpts = xcalloc(n + 1 + ahead_max(st), sizeof *rcpts);
-	int logged = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		memset(&replies[i], 0, sizeof replies[i]);
-		if (store_route(st, users[i], &be[i], &replies[i].text) == -1)
-			be[i] = SIZE_MAX;	/* no reply: the text says why */
-	}
-	for (size_t k = 0; k < st->nbes; k++) {
-		struct lmtp_reply *rr;
-		const char *why;
-		char *err = NULL;
-		size_t nr = 0, given;
-		for (size_t i = 0; i < n; i++) {
-			size_t j = 0;
-			if (be[i] != k)
-				continue;
-			while (j < nr && strcmp(rcpts[j], addrs[i]) != 0)
-				j++;
-			if (j == nr)
-				rcpts[nr++] = addrs[i];
-			map[i] = j;
-		}
-		if (nr == 0)
-			continue;
-		rr = xcalloc(nr + st->bes[k].nahead, sizeof *rr);
-		given = ahead_use(&st->bes[k], sender, rcpts, &nr, map, n, be,
-		    k, rr);
-		be_send(st, &st->bes[k], sp->fd, sp->size, sender, &logged,
-		    rcpts, nr, given, rr, &err, &why);
-		ahead_clear(&st->bes[k], 0);	/* sent, or gone with the link */
-		for (size_t i = 0; i < n; i++) {
-			const struct lmtp_reply *r = &rr[map[i]];
-			if (be[i] != k)
-				continue;
-			replies[i].code = r->code;
-			lda_strlcpy(replies[i].status, r->code ? r->status :
-			    why, sizeof replies[i].status);
-			replies[i].text = xstrdup(r->code ? r->text : err ? err :
-			    "no reply");
-		}
-		for (size_t j = 0; j < nr; j++)
-			lmtp_reply_free(&rr[j]);
-		free(rr);
-		free(err);
-	}
-	free(be);
-	free(map);
-	free(rcpts);
 }
 
 /* inbox_copy - index of user's INBOX copy in m, or -1 */
