@@ -8,6 +8,7 @@
  * log them (store.c, in the child), speak LMTP (lmtp.c).
  */
 #include <stdint.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,20 @@
 #include "store.h"
 #include "store-int.h"
 #include "xalloc.h"
+
+/* A transaction opened ahead older than this is not used: the store may
+   have given up waiting for its DATA (the rcs ran long). */
+#define AHEAD_MAX_AGE 30	/* seconds */
+
+/* mono - monotonic seconds */
+static time_t
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
 
 /* ahead_clear - forget the transaction opened ahead (RSET when asked
    and the connection is still there) */
@@ -66,7 +81,8 @@ ahead_use(struct store_be *be, const char *sender, const char **rcpts,
 	const char **all;
 
 	if (g == 0 || be->lc == NULL || !lmtp_in_txn(be->lc) ||
-	    strcmp(be->ahead_sender, sender) != 0)
+	    strcmp(be->ahead_sender, sender) != 0 ||
+	    mono() - be->ahead_since > AHEAD_MAX_AGE)
 		goto fresh;
 	for (size_t a = 0; a < g; a++) {
 		size_t j = 0;
@@ -159,8 +175,10 @@ store_check(struct store *st, const char *user, const char *sender,
 		}
 	}
 	if (got == 0 && lmtp_in_txn(be->lc)) {
-		if (be->ahead_sender == NULL)
+		if (be->ahead_sender == NULL) {
 			be->ahead_sender = xstrdup(sender);
+			be->ahead_since = mono();
+		}
 		be->ahead_addrs = xreallocarray(be->ahead_addrs, be->nahead + 1,
 		    sizeof *be->ahead_addrs);
 		be->ahead_replies = xreallocarray(be->ahead_replies,
