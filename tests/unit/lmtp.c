@@ -528,6 +528,67 @@ test_starttls(void)
 	verdict(pid);
 }
 
+/* test_ahead - lda -z's transaction opened at the client's RCPT
+   (lmtp_begin, lmtp_rcpt), carried on by lmtp_send with given, or reset */
+static void
+test_ahead(void)
+{
+	static const char *const script[] = { GREET, "> 250-SIZE 100000",
+		"> 250 PIPELINING",
+		/* MAIL refused: no transaction */
+		"< MAIL FROM:<bad@x>", "< RCPT TO:<a>", "> 501 5.1.7 bad sender",
+		"> 503 5.5.1 MAIL first",
+		/* opened ahead: a taken, b refused; then c and the message */
+		"< MAIL FROM:<s@x> SIZE=42", "< RCPT TO:<a>", "> 250 2.1.0 ok",
+		"> 250 2.1.5 ok", "< RCPT TO:<b>", "> 550 5.1.1 no b",
+		"< RCPT TO:<c>", "< DATA", "> 250 2.1.5 ok", "> 354 go", "D",
+		"> 250 2.1.5 a saved", "> 250 2.1.5 c saved",
+		/* opened ahead and reset */
+		"< MAIL FROM:<s@x>", "< RCPT TO:<d>", "> 250 2.1.0 ok",
+		"> 250 2.1.5 ok", "< RSET", "> 250 2.0.0 ok",
+		"< QUIT", "> 221 bye", NULL };
+	const char *rcpts[] = { "a", "b", "c" };
+	struct lmtp_reply rep[3], r;
+	struct mem m = { msg, 0, sizeof msg - 1 };
+	struct lmtp_txn t = { "s@x", sizeof msg - 1, rcpts, 3, { mem_read, &m },
+		rep, .given = 2 };
+	char *err = NULL;
+	pid_t pid;
+	struct lmtp_conn *lc = open_to(script, 5, &pid, &err);
+
+	ok(lc != NULL, "ahead: open (%s)", err ? err : "");
+	if (lc == NULL)
+		return;
+	is_int(lmtp_begin(lc, "bad@x", -1, "a", &r, &err), 0,
+	    "ahead: a refused MAIL is an answer");
+	is_int(r.code, 501, "... MAIL's refusal is the reply");
+	ok(!lmtp_in_txn(lc), "... and no transaction is open");
+	lmtp_reply_free(&r);
+	is_int(lmtp_begin(lc, "s@x", 42, "a", &rep[0], &err), 0,
+	    "ahead: MAIL and RCPT in one write");
+	is_int(rep[0].code, 250, "... a taken");
+	ok(lmtp_in_txn(lc), "... the transaction stays open");
+	is_int(lmtp_rcpt(lc, "b", &rep[1], &err), 0, "ahead: one more RCPT");
+	is_int(rep[1].code, 550, "... b refused");
+	is_int(lmtp_send(lc, &t, &err), 0, "ahead: carried on: RCPT c and DATA "
+	    "only");
+	is_int(rep[0].code, 250, "... a: its reply after the dot");
+	is(rep[0].text, "250 2.1.5 a saved", "... a: the text after the dot");
+	is_int(rep[1].code, 550, "... b: still its refusal at RCPT");
+	is_int(rep[2].code, 250, "... c: delivered");
+	ok(!lmtp_in_txn(lc), "... and the transaction is over");
+	for (int i = 0; i < 3; i++)
+		lmtp_reply_free(&rep[i]);
+	is_int(lmtp_begin(lc, "s@x", -1, "d", &r, &err), 0, "ahead: opened "
+	    "again");
+	lmtp_reply_free(&r);
+	lmtp_reset(lc);
+	ok(!lmtp_in_txn(lc) && lmtp_usable(lc), "... reset, still usable");
+	lmtp_close(&lc);
+	is(verdict(pid), "ok", "ahead: the store saw MAIL once per transaction, "
+	    "the RCPTs given once, RSET");
+}
+
 int
 main(void)
 {
@@ -542,6 +603,7 @@ main(void)
 	test_refusals();
 	test_faults();
 	test_starttls();
+	test_ahead();
 	unlink(result);
 	unlink(data);
 	unlink(sock);
