@@ -10,6 +10,9 @@
  *   lmtp-many SENDER RCPT DIR SOCKET
  *   lmtp-many SENDER RCPT DIR -e CMD [ARG...]
  *
+ * RCPT may be a comma-separated list: one RCPT each, every message to
+ * all of them.
+ *
  * The .eml files of DIR in name order. Prints "delivered N" and, with -e, "rss_kb
  * AFTER100 END" (the command's VmHWM after 100 messages and at the end,
  * from /proc). Exit 0 when every message got 250. Not part of lda.
@@ -90,15 +93,22 @@ static int one(int fd, const char *sender, const char *rcpt, const char *path)
 	static char in[1 << 20], msg[(2 << 20) + 1024];
 	size_t il = 0, len;
 	ssize_t r;
-	int f = open(path, O_RDONLY), bol = 1, ok;
+	int f = open(path, O_RDONLY), bol = 1, ok, nr = 0;
 
 	if (f == -1)
 		return 0;
 	while ((r = read(f, in + il, sizeof in - il)) > 0)
 		il += (size_t)r;
 	close(f);
-	len = (size_t)snprintf(msg, sizeof msg, "MAIL FROM:<%s>\r\nRCPT TO:<%s>\r\n"
-	    "DATA\r\n", sender, rcpt);
+	len = (size_t)snprintf(msg, sizeof msg, "MAIL FROM:<%s>\r\n", sender);
+	for (const char *r0 = rcpt; *r0; ) {	/* a,b,c: one RCPT each */
+		size_t k = strcspn(r0, ",");
+		len += (size_t)snprintf(msg + len, sizeof msg - len,
+		    "RCPT TO:<%.*s>\r\n", (int)k, r0);
+		nr++;
+		r0 += k + (r0[k] == ',');
+	}
+	len += (size_t)snprintf(msg + len, sizeof msg - len, "DATA\r\n");
 	for (size_t i = 0; i < il; i++) {
 		if (bol && in[i] == '.')
 			msg[len++] = '.';
@@ -116,9 +126,11 @@ static int one(int fd, const char *sender, const char *rcpt, const char *path)
 	if (put(fd, msg, len) == -1)
 		return 0;
 	ok = reply(fd) == 250;
-	ok &= reply(fd) == 250;
+	for (int i = 0; i < nr; i++)
+		ok &= reply(fd) == 250;
 	ok &= reply(fd) == 354;
-	ok &= reply(fd) == 250;
+	for (int i = 0; i < nr; i++)
+		ok &= reply(fd) == 250;
 	return ok;
 }
 

@@ -177,6 +177,9 @@ is "$(grep -cE "$Q3: to=<bob@store.example>" "$POSTFIX_LOG")" 1 "... postfix del
 # recipients: the RCPT probes and every recipient's delivery share one
 # connection to Cyrus (its telemetry: one LHLO), kept across transactions
 for f in "$CYRUS_TELEMETRY"/postman/*; do : >"$f"; done
+# linked: message files in Cyrus's spool stored once for two mailboxes
+linked() { find "$CYRUS_SPOOL" -type f -name '[0-9]*.' -links 2 -printf '%i\n' | sort -u | wc -l; }
+l0=$(linked)
 b=$(count bob INBOX); d=$(count dave INBOX)
 got=$($PY - "$LDA" "$SVC" "$CYRUS_LMTP_SOCK" "$T" <<'PY'
 import subprocess, sys
@@ -199,6 +202,7 @@ PY
 is "$got" "220 250 250 250 250 354 250 250 250 250 250 354 250 250 250 250 250 354 250 250 221" \
 	"lda -z --store as the service user: three transactions of two recipients, each recipient 250"
 is "$(count bob INBOX) $(count dave INBOX)" "$((b + 3)) $((d + 3))" "... three new messages each (IMAP)"
+is "$(( $(linked) - l0 ))" 3 "... each message one file in Cyrus's spool, linked into both mailboxes (single-instance store)"
 is "$(cat "$CYRUS_TELEMETRY"/postman/* | grep -ci '^<[0-9]*<lhlo')" 1 \
 	"... over one store connection for the whole session (Cyrus saw one LHLO)"
 
