@@ -322,6 +322,38 @@ is "$got" "220 250 250 250 354 250 250 250 354 250 221" "a session paused 1 s be
 is "$(count bob INBOX)" "$((b + 2))" "... both stored (IMAP)"
 is "$(tel postman | grep -ic '^LHLO')" 2 "... the store connection given back during the pause and opened anew (Cyrus saw two LHLO)"
 
+# --- the store closes the kept connection between transactions -----------------
+# Cyrus's lmtpd serving the session is killed right after the first
+# transaction: the second finds the connection closed, opens a new one
+# and is delivered (not deferred for a stale connection)
+b=$(count bob INBOX)
+got=$($PY - "$LDA" "$SVC" "$T/store.rc" "$T/lda.log" "$CYRUS_CONF" <<'PY'
+import subprocess, sys, time
+lda, svc, rc, log, conf = sys.argv[1:6]
+p = subprocess.Popen(["runuser", "-u", svc, "--", lda, "-z", "--config", rc,
+                      "--log-file", log], stdin=subprocess.PIPE,
+                     stdout=subprocess.PIPE)
+def txn(i):
+    return ("MAIL FROM:<a@example.org>\r\nRCPT TO:<bob>\r\nDATA\r\n"
+            "Subject: killed %d\r\nMessage-ID: <killed%d.%d@mta-lmtpd.t>\r\n"
+            "\r\nhi\r\n.\r\n" % (i, i, p.pid)).encode()
+p.stdin.write(b"LHLO x\r\n" + txn(1)); p.stdin.flush()
+seen = b""
+deadline = time.time() + 60
+while seen.count(b"\r\n250 2.0.0") < 1 and time.time() < deadline:
+    seen += p.stdout.read1(4096)
+subprocess.run(["pkill", "-KILL", "-f", "lmtpd -C " + conf])
+time.sleep(0.05)
+p.stdin.write(txn(2) + b"QUIT\r\n"); p.stdin.close()
+seen += p.stdout.read()
+p.wait(timeout=60)
+print(" ".join(l[:3] for l in seen.decode().split("\r\n") if l[3:4] == " "))
+PY
+)
+is "$got" "220 250 250 250 354 250 250 250 354 250 221" \
+	"Cyrus's lmtpd killed between two transactions of a session: the second still 250 (a new connection)"
+is "$(count bob INBOX)" "$((b + 2))" "... both stored (IMAP)"
+
 # --- a TCP store with AUTH, kept for the session ---------------------------------
 printf 'lmtpadmin:%s\n' "$CYRUS_PW" >"$T/creds"; chown "$SVC" "$T/creds"; chmod 600 "$T/creds"
 printf '%s\n' "LOGFILE=$T/store.log" "STORE=lmtp:inet:127.0.0.1:$CYRUS_LMTP_PORT" \
