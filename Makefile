@@ -229,6 +229,8 @@ DEPS := gcc make pkg-config perl python3 libtre-dev libtre5 \
 DEPS += dovecot-sieve dovecot-managesieved
 # STARTTLS to remote stores, routing tables, and the Cyrus Murder test.
 DEPS += libssl-dev openssl tinycdb libcdb-dev cyrus-murder
+# lda -z from inetd (contrib/lda-lmtp.inetd), tested by mta-lmtpd.t
+DEPS += openbsd-inetd
 # Packages the tests unpack (dpkg -x) instead of installing: sendmail-bin
 # conflicts with postfix. Fetched into LDA_DEBS (tests/peers/sendmail-up.sh).
 DEBS_ONLY  := sendmail-bin sendmail-base sendmail-cf

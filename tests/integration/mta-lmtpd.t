@@ -25,7 +25,11 @@
 #     transaction, each copy in the user's Maildir, owned by the user;
 #     and with postfix in front (the documented mailbox_transport line
 #     to the socket where lda-lmtp.socket puts it): local users'
-#     Maildirs through postfix, an unknown local user bounced 5.1.1.
+#     Maildirs through postfix, an unknown local user bounced 5.1.1;
+#   - inetd (openbsd-inetd) with contrib/lda-lmtp.inetd's line, as root
+#     over loopback TCP: two local users' Maildirs, an unknown one 550;
+#   - the single-instance store in Cyrus's log and spool, a client that
+#     pauses, Cyrus killed between transactions, a TCP store with AUTH.
 # Needs root; about 20 s.
 . "$LDA_TOP/tests/integration/lib.sh"
 
@@ -487,5 +491,54 @@ PY
 	like "$LINE" 'dsn=5\.1\.1' "... as 5.1.1 (lda's RCPT verdict)"
 else
 	skip_part "systemd-socket-activate is not installed"
+fi
+
+# --- inetd as root (contrib/lda-lmtp.inetd, openbsd-inetd) -----------------------
+# the documented line, with only the port (a free one for 127.0.0.1:lmtp)
+# and the binary (this build, the test's system rc and log) substituted;
+# inetd in the foreground (-d) on a configuration file of its own
+if [ -x /usr/sbin/inetd ]; then
+	printf '%s\n' 'DEFAULT=$HOME/Maildir/' >"$T/local.rc"; chmod 644 "$T/local.rc"
+	port=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	grep -v '^#' "$LDA_TOP/contrib/lda-lmtp.inetd" |
+		sed -e "s|^127\.0\.0\.1:lmtp |127.0.0.1:$port |" \
+		    -e "s|/usr/local/bin/lda lda -z|$LDA lda -z --config $T/local.rc --log-file $T/lda.log|" >"$T/inetd.conf"
+	/usr/sbin/inetd -d "$T/inetd.conf" >"$T/inetd.out" 2>&1 &
+	INETD=$!
+	at_exit "kill $INETD"
+	got=$($PY - "$port" "$U" "$V" <<'PY'
+import socket, sys, time
+for _ in range(100):
+    try:
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60)
+        break
+    except OSError:
+        time.sleep(0.1)
+f = s.makefile("rb")
+def reply():
+    while True:
+        ln = f.readline().decode()
+        if len(ln) < 4 or ln[3] != "-":
+            return ln[:3]
+s.sendall(("LHLO x\r\nMAIL FROM:<alice@example.org>\r\nRCPT TO:<%s>\r\n"
+           "RCPT TO:<%s>\r\nRCPT TO:<nosuchuserlz>\r\nDATA\r\n"
+           "Subject: inetd\r\nMessage-ID: <inetd.%d@mta-lmtpd.t>\r\n\r\n"
+           "via inetd\r\n.\r\nQUIT\r\n" %
+           (sys.argv[2], sys.argv[3], time.time_ns())).encode())
+print(" ".join(reply() for _ in range(10)))
+PY
+)
+	is "$got" "220 250 250 250 250 550 354 250 250 221" \
+		"inetd (contrib/lda-lmtp.inetd) as root over loopback TCP: two local users accepted, the unknown one refused (550), one reply each after the dot" ||
+		diag "$(tail -n 5 "$T/inetd.out")"
+	for u in "$U" "$V"; do
+		h=$(getent passwd "$u" | cut -d: -f6)
+		f=$(grep -l '^Subject: inetd' "$h"/Maildir/new/* 2>/dev/null)
+		is "$(echo "$f" | grep -c .):$(stat -c %U $f 2>/dev/null)" "1:$u" "... $u: the copy in ~/Maildir/new, owned by $u"
+	done
+elif [ -n "${CI:-}" ]; then
+	ok 1 "openbsd-inetd is installed (make deps)"
+else
+	skip_part "openbsd-inetd is not installed"
 fi
 done_testing
