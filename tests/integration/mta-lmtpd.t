@@ -294,6 +294,20 @@ is "$(zsession "$T/sis.rc" 'bob dave;plain' 'bob dave;kill' 'bob dave;plain agai
 is "$(count bob INBOX) $(count dave INBOX)" "$((b + 2)) $((d + 2))" "... nothing stored for the killed runs, the others once each (IMAP)"
 like "$(cat "$T/lda.log")" 'ended by signal 9|signal 9' "... the log says why"
 
+# more recipients than children wait at once (rcptrun.h RELAY_BATCH, 64):
+# bob+f1 ... bob+f70, each child's copy into its folder (plus addressing:
+# FILTERS="plusaddr", as the README has it),
+# the copies of the first 64 in one upstream transaction, the other 6 in
+# a second; the one RCPT check (bob) opened ahead is no copy's, so reset
+printf '%s\n' "STORE=lmtp:unix:$CYRUS_LMTP_SOCK" 'FILTERS="plusaddr"' >"$T/plus.rc"
+chmod 644 "$T/plus.rc"
+telemetry_reset
+got=$(zsession "$T/plus.rc" "$(for i in $(seq 70); do printf 'bob+f%d ' "$i"; done);batch")
+is "$got" "220 250 250 $(for i in $(seq 70); do printf '250 '; done)354 $(for i in $(seq 70); do printf '250 '; done)221" \
+	"70 recipients in one transaction: 250 at each RCPT, one 250 each after the dot"
+is "$(datas)" 2 "... the copies of the first 64 in one upstream transaction, the other 6 in a second (64 children wait at once)"
+is "$(tel postman | grep -c "^RCPT TO:<bob+f")" 70 "... one RCPT per copy (each folder's address)"
+
 # between CMD: lda -z as the service user, one transaction for bob, then
 # the shell command CMD, then a second one; prints the reply codes
 between() {
