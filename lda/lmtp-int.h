@@ -30,6 +30,7 @@ struct lmtp_conn {
 	enum lmtp_phase phase;
 	int broken;		/* out of step: no further transaction */
 	int in_txn;		/* MAIL accepted, no DATA yet (lmtp_begin) */
+	long long txn_since;	/* when lmtp_begin opened it (now_ms) */
 	int dropped;		/* the store closed or reset the link */
 	char in[4096];		/* bytes read, not yet used */
 	size_t in_off, in_len;

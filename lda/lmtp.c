@@ -517,6 +517,17 @@ out_of_step(struct lmtp_conn *lc, const struct lmtp_reply *r, char **err)
 	    "with \"%.80s\"", lmtp_phase_names[lc->phase], r->text ? r->text : "");
 }
 
+/* stray - r is a reply no command of ours can get: the link is out of
+   step; r is freed (the caller gets no reply). -1 with *err */
+static int
+stray(struct lmtp_conn *lc, struct lmtp_reply *r, char **err)
+{
+	out_of_step(lc, r, err);
+	lmtp_reply_free(r);
+	memset(r, 0, sizeof *r);
+	return -1;
+}
+
 /* final_replies - one reply per accepted recipient, in RCPT order */
 static int
 final_replies(struct lmtp_conn *lc, struct lmtp_txn *t,
@@ -748,13 +759,14 @@ lmtp_begin(struct lmtp_conn *lc, const char *sender, off_t size,
 	if (mail.code != 250) {		/* no transaction: MAIL's word */
 		lmtp_reply_free(r);
 		*r = mail;
-		return mail.code >= 200 && mail.code < 400 ?
-		    out_of_step(lc, &mail, err) : 0;
+		return mail.code >= 200 && mail.code < 400 ? stray(lc, r, err) :
+		    0;
 	}
 	lmtp_reply_free(&mail);
 	lc->in_txn = 1;
+	lc->txn_since = now_ms();
 	if (r->code < 400 && r->code != 250 && r->code != 251)
-		return out_of_step(lc, r, err);
+		return stray(lc, r, err);
 	return 0;
 lost:
 	lc->broken = 1;
@@ -779,7 +791,7 @@ lmtp_rcpt(struct lmtp_conn *lc, const char *rcpt, struct lmtp_reply *r,
 		return -1;
 	}
 	if (r->code < 400 && r->code != 250 && r->code != 251)
-		return out_of_step(lc, r, err);
+		return stray(lc, r, err);
 	return 0;
 }
 
@@ -787,6 +799,13 @@ int
 lmtp_in_txn(const struct lmtp_conn *lc)
 {
 	return lc->in_txn;
+}
+
+/* lmtp_txn_age - seconds since lmtp_begin opened the transaction */
+long
+lmtp_txn_age(const struct lmtp_conn *lc)
+{
+	return lc->in_txn ? (long)((now_ms() - lc->txn_since) / 1000) : -1;
 }
 
 /* lmtp_reset - end the open transaction, if any */

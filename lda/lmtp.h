@@ -191,15 +191,18 @@ int lmtp_probe(struct lmtp_conn *lc, const char *rcpt, struct lmtp_reply *r,
  * the message (the store checks each recipient once). MAIL (SIZE= when
  * size >= 0) and RCPT in one write. Returns 0 with *r (RCPT's reply, or
  * MAIL's refusal: then no transaction is open), 1 when the store does
- * not pipeline (nothing sent: ask with lmtp_probe), -1 with *err when the
- * link failed. lmtp_rcpt adds a recipient to the open transaction;
- * lmtp_send with t->given carries on with it; lmtp_reset ends it (RSET).
+ * not pipeline (nothing sent: ask with lmtp_probe), -1 with *err (and no
+ * reply in *r) when the link failed or fell out of step. lmtp_rcpt adds
+ * a recipient to the open transaction; lmtp_send with t->given carries
+ * on with it; lmtp_reset ends it (RSET).
  */
 int lmtp_begin(struct lmtp_conn *lc, const char *sender, off_t size,
     const char *rcpt, struct lmtp_reply *r, char **err);
 int lmtp_rcpt(struct lmtp_conn *lc, const char *rcpt, struct lmtp_reply *r,
     char **err);
 int lmtp_in_txn(const struct lmtp_conn *lc);
+/* Seconds since lmtp_begin opened the transaction, or -1 when none. */
+long lmtp_txn_age(const struct lmtp_conn *lc);
 void lmtp_reset(struct lmtp_conn *lc);
 
 /* 1 when the connection can carry another transaction. */

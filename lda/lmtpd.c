@@ -170,6 +170,7 @@ fill(struct conn *c)
 	}
 	/* between transactions, a client that pauses (postfix keeps its
 	   idle connections cached) should not hold what we hold for it */
+	r = 0;
 	if (c->ops->idle && c->ph != PH_MAIL) {
 		while ((r = poll(&pfd, 1, LMTPD_STORE_IDLE_MS)) == -1 &&
 		    errno == EINTR)
@@ -177,8 +178,9 @@ fill(struct conn *c)
 		if (r == 0)
 			c->ops->idle(c->ops->ctx);
 	}
-	while ((r = poll(&pfd, 1, (int)left * 1000)) == -1 && errno == EINTR)
-		;
+	while (r == 0 && (r = poll(&pfd, 1, (int)left * 1000)) == -1 &&
+	    errno == EINTR)
+		r = 0;
 	if (r == 0) {
 		put(c, 421, "4.4.2", "timeout, closing the connection");
 		flush(c);

@@ -26,17 +26,17 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "address.h"
 #include "invocation.h"
 #include "lmtp.h"
-#include "relay.h"
 #include "lmtpd.h"
 #include "log.h"
 #include "rcptrun.h"
+#include "relay.h"
 #include "status.h"
 #include "store.h"
 #include "undo.h"
@@ -54,6 +54,7 @@ struct ctx {
 				   verdict at RCPT (not root), the relay's
 				   connection (single-instance store) */
 	char *key;		/* its settings (store_settings_key) */
+	const char *sender;	/* the transaction's, while it is delivered */
 	pid_t zombies[64];	/* children done, not yet waited for */
 	size_t nzombies;
 };
@@ -301,10 +302,11 @@ reap(struct ctx *c, struct kid *k, int done, int code,
 }
 
 /*
- * relayable - may the parent send the copies of this request? The
- * settings must be the ones the parent's store has; as root, every copy
- * must be the recipient's own (its user, an address of that user's), so
- * that no child reaches through the parent what it could not itself.
+ * relayable - may the parent send the copies of this request? Its sender
+ * and settings must be the transaction's and the parent's store's; as
+ * root, every copy must be the recipient's own (its user, an address of
+ * that user's), so that no child reaches through the parent what it
+ * could not itself.
  */
 static int
 relayable(struct ctx *c, const char *rcpt, const struct relay_req *q)
@@ -313,20 +315,22 @@ relayable(struct ctx *c, const char *rcpt, const struct relay_req *q)
 	const char *delim = set->delimiter;
 	struct address_opts ao;
 	struct address a;
-	int ok = strcmp(q->key, c->key) == 0;
+	char *base;
+	size_t n;
+	int ok = strcmp(q->key, c->key) == 0 && strcmp(q->sender,
+	    c->sender) == 0;
 
 	if (!ok || !c->root)
 		return ok;
 	address_opts(c->inv, &ao);
 	address_split(rcpt, &ao, &a);
-	for (size_t i = 0; ok && i < q->n; i++) {
-		char *base = a.user ? store_address(set, a.user, NULL) : NULL;
-		size_t n = base ? strlen(base) : 0;
+	base = a.user ? store_address(set, a.user, NULL) : NULL;
+	n = base ? strlen(base) : 0;
+	for (size_t i = 0; ok && i < q->n; i++)
 		ok = base && strcmp(q->users[i], a.user) == 0 &&
 		    strncmp(q->addrs[i], base, n) == 0 && (q->addrs[i][n] ==
 		    '\0' || (delim && q->addrs[i][n] == delim[0]));
-		free(base);
-	}
+	free(base);
 	address_free(&a);
 	return ok;
 }
@@ -374,15 +378,18 @@ start(struct ctx *c, struct spool *sp, const char *sender, char *rcpt,
 	k[i] = (struct kid){ .rcpt = rcpt, .pid = -1, .sock = -1 };
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		sv[0] = sv[1] = -1;	/* its exit tells: no relay, no word */
+	k[i].p[0] = k[i].p[1] = -1;
 	if (status_pipe(k[i].p) == -1 || (k[i].pid = fork()) == -1) {
 		log_warn("lmtp server: to=<%s>: cannot fork: %s", rcpt,
 		    strerror(errno));
 		lmtpd_reply_set(r, 451, "4.3.0", "cannot fork: %s",
 		    strerror(errno));
 		k[i].pid = -1;
-		if (sv[0] != -1) {
-			close(sv[0]);
-			close(sv[1]);
+		for (int j = 0; j < 2; j++) {
+			if (sv[j] != -1)
+				close(sv[j]);
+			if (k[i].p[j] != -1)
+				close(k[i].p[j]);
 		}
 		return;
 	}
@@ -397,50 +404,42 @@ start(struct ctx *c, struct spool *sp, const char *sender, char *rcpt,
 	follow(c, &k[i], r);
 }
 
-/* flush - send the parked kids' copies, one sender at a time (all alike
-   in practice), answer each kid, and reap them */
+/* flush - send the parked kids' copies (all from the transaction's
+   sender: relayable), answer each kid, and follow it to its end */
 static void
 flush(struct ctx *c, struct spool *sp, struct kid *k, size_t n,
     struct lmtpd_reply *r)
 {
-	for (size_t i = 0; i < n; i++) {
-		char *sender;
-		const char **users, **addrs;
-		struct lmtp_reply *rr;
-		size_t m = 0, at = 0;
-		if (!k[i].parked)
-			continue;
-		sender = xstrdup(k[i].req.sender);	/* reap frees req */
-		for (size_t j = i; j < n; j++)
-			if (k[j].parked && strcmp(k[j].req.sender, sender) == 0)
-				m += k[j].req.n;
-		users = xcalloc(m + 1, sizeof *users);
-		addrs = xcalloc(m + 1, sizeof *addrs);
-		rr = xcalloc(m + 1, sizeof *rr);
-		for (size_t j = i; j < n; j++)
-			for (size_t q = 0; k[j].parked && strcmp(k[j].req.sender,
-			    sender) == 0 && q < k[j].req.n; q++) {
-				users[at] = k[j].req.users[q];
-				addrs[at++] = k[j].req.addrs[q];
-			}
-		store_relay_send(c->store, sp, sender, users, addrs, m, rr);
-		at = 0;
-		for (size_t j = i; j < n; j++) {
-			if (!k[j].parked || strcmp(k[j].req.sender, sender) != 0)
-				continue;
-			relay_answer(k[j].sock, &k[j].req, rr + at);
-			at += k[j].req.n;
-			relay_req_free(&k[j].req);
-			k[j].parked = 0;
-			follow(c, &k[j], &r[j]);
+	const char **users, **addrs;
+	struct lmtp_reply *rr;
+	size_t m = 0, at = 0;
+
+	for (size_t j = 0; j < n; j++)
+		m += k[j].parked ? k[j].req.n : 0;
+	users = xcalloc(m + 1, sizeof *users);
+	addrs = xcalloc(m + 1, sizeof *addrs);
+	rr = xcalloc(m + 1, sizeof *rr);
+	for (size_t j = 0; j < n; j++)
+		for (size_t q = 0; k[j].parked && q < k[j].req.n; q++) {
+			users[at] = k[j].req.users[q];
+			addrs[at++] = k[j].req.addrs[q];
 		}
-		for (size_t q = 0; q < m; q++)
-			lmtp_reply_free(&rr[q]);
-		free(rr);
-		free(users);
-		free(addrs);
-		free(sender);
+	store_relay_send(c->store, sp, c->sender, users, addrs, m, rr);
+	at = 0;
+	for (size_t j = 0; j < n; j++) {
+		if (!k[j].parked)
+			continue;
+		relay_answer(k[j].sock, &k[j].req, rr + at);
+		at += k[j].req.n;
+		relay_req_free(&k[j].req);
+		k[j].parked = 0;
+		follow(c, &k[j], &r[j]);
 	}
+	for (size_t q = 0; q < m; q++)
+		lmtp_reply_free(&rr[q]);
+	free(rr);
+	free(users);
+	free(addrs);
 }
 
 /*
@@ -459,6 +458,7 @@ deliver(void *vc, struct spool *sp, const char *sender, char *const *rcpts,
 	size_t from = 0, parked = 0;
 
 	reap_pending(c, 0);
+	c->sender = sender;
 	for (size_t i = 0; i < n; i++) {
 		start(c, sp, sender, rcpts[i], k, i, &r[i]);
 		parked += k[i].parked;
@@ -468,6 +468,7 @@ deliver(void *vc, struct spool *sp, const char *sender, char *const *rcpts,
 			parked = 0;
 		}
 	}
+	c->sender = NULL;
 	free(k);
 }
 

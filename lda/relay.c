@@ -213,7 +213,8 @@ answer_parse(char *p, size_t len, size_t n, struct lmtp_reply *replies)
 			return -1;
 		replies[i].code = (int)code;
 		lda_strlcpy(replies[i].status, status, sizeof replies[i].status);
-		replies[i].text = code ? xstrdup(text) : NULL;
+		/* no reply (code 0): the text says why none came */
+		replies[i].text = code || *text ? xstrdup(text) : NULL;
 	}
 	return 1;
 }

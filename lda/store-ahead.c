@@ -8,7 +8,6 @@
  * log them (store.c, in the child), speak LMTP (lmtp.c).
  */
 #include <stdint.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,18 +17,18 @@
 #include "store-int.h"
 #include "xalloc.h"
 
-/* A transaction opened ahead older than this is not used: the store may
-   have given up waiting for its DATA (the rcs ran long). */
+/* A transaction opened ahead longer ago than this is not used: the
+   store may have given up waiting for its DATA (the rcs ran long). */
 #define AHEAD_MAX_AGE 30	/* seconds */
 
-/* mono - monotonic seconds */
-static time_t
-mono(void)
+/* reply_copy - r, its text a copy of its own */
+static struct lmtp_reply
+reply_copy(const struct lmtp_reply *r)
 {
-	struct timespec ts;
+	struct lmtp_reply c = *r;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	c.text = r->text ? xstrdup(r->text) : NULL;
+	return c;
 }
 
 /* ahead_clear - forget the transaction opened ahead (RSET when asked
@@ -81,8 +80,8 @@ ahead_use(struct store_be *be, const char *sender, const char **rcpts,
 	const char **all;
 
 	if (g == 0 || be->lc == NULL || !lmtp_in_txn(be->lc) ||
-	    strcmp(be->ahead_sender, sender) != 0 ||
-	    mono() - be->ahead_since > AHEAD_MAX_AGE)
+	    lmtp_closed(be->lc) || strcmp(be->ahead_sender, sender) != 0 ||
+	    lmtp_txn_age(be->lc) > AHEAD_MAX_AGE)
 		goto fresh;
 	for (size_t a = 0; a < g; a++) {
 		size_t j = 0;
@@ -148,8 +147,7 @@ store_check(struct store *st, const char *user, const char *sender,
 		    lmtp_in_txn(be->lc) && strcmp(be->ahead_sender, sender) ==
 		    0) {
 			/* given already (bob and bob@domain): its answer */
-			*r = be->ahead_replies[a];
-			r->text = r->text ? xstrdup(r->text) : NULL;
+			*r = reply_copy(&be->ahead_replies[a]);
 			free(addr);
 			return 0;
 		}
@@ -175,18 +173,14 @@ store_check(struct store *st, const char *user, const char *sender,
 		}
 	}
 	if (got == 0 && lmtp_in_txn(be->lc)) {
-		if (be->ahead_sender == NULL) {
+		if (be->ahead_sender == NULL)
 			be->ahead_sender = xstrdup(sender);
-			be->ahead_since = mono();
-		}
 		be->ahead_addrs = xreallocarray(be->ahead_addrs, be->nahead + 1,
 		    sizeof *be->ahead_addrs);
 		be->ahead_replies = xreallocarray(be->ahead_replies,
 		    be->nahead + 1, sizeof *be->ahead_replies);
 		be->ahead_addrs[be->nahead] = xstrdup(addr);
-		be->ahead_replies[be->nahead] = *r;
-		be->ahead_replies[be->nahead++].text = r->text ?
-		    xstrdup(r->text) : NULL;
+		be->ahead_replies[be->nahead++] = reply_copy(r);
 	}
 	free(addr);
 	if (got == 1)	/* no pipelining: the plain probe */

@@ -8,7 +8,6 @@
 #define LDA_STORE_INT_H
 
 #include <sys/types.h>
-#include <time.h>
 
 #include "lmtp.h"
 #include "outcome.h"
@@ -58,7 +57,6 @@ struct store_be {
 	/* lda -z: the transaction opened at the client's RCPT (store_check),
 	   its sender and the RCPTs given so far, with their replies */
 	char *ahead_sender;
-	time_t ahead_since;		/* when it was opened (monotonic) */
 	char **ahead_addrs;
 	struct lmtp_reply *ahead_replies;
 	size_t nahead;

@@ -69,7 +69,7 @@ xstrndup(const char *s, size_t n)
 }
 
 /* xvasprintf - a new formatted string from a va_list */
-static char *
+char *
 xvasprintf(const char *fmt, va_list ap)
 {
 	va_list ap2;

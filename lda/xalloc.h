@@ -6,6 +6,7 @@
 #ifndef LDA_XALLOC_H
 #define LDA_XALLOC_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 void *xmalloc(size_t size);
@@ -18,5 +19,8 @@ char *xstrndup(const char *s, size_t n);
 int xerr(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A freshly allocated printf-formatted string. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same from a va_list. */
+char *xvasprintf(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
 
 #endif

@@ -127,12 +127,11 @@ sv_line(struct sv *sv, const char *fmt, ...)
 	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		s = NULL;
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	for (int i = 0; i < sv->indent; i++)
 		buf_puts(&sv->body, "    ");
-	buf_puts(&sv->body, s ? s : "");
+	buf_puts(&sv->body, s);
 	buf_putc(&sv->body, '\n');
 	free(s);
 }
@@ -176,11 +175,10 @@ sv_report(struct sv *sv, int line, const char *fmt, ...)
 	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		s = NULL;
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
-	buf_printf(&sv->report, "%s:%d: %s\n", sv->file, line, s ? s : "");
-	sv_line(sv, "# NOT TRANSLATED %s:%d: %s", sv->file, line, s ? s : "");
+	buf_printf(&sv->report, "%s:%d: %s\n", sv->file, line, s);
+	sv_line(sv, "# NOT TRANSLATED %s:%d: %s", sv->file, line, s);
 	free(s);
 	sv->reported++;
 }

@@ -424,6 +424,34 @@ is "$got" "220 250 250 250 250 354 250 250 250 250 250 354 250 250 221" \
 is "$(count "$U" INBOX) $(count "$V" INBOX)" "2 2" "... two messages each (IMAP)"
 is "$(tel postman | grep -c '^DATA$')" 2 "... each transaction's two copies in one upstream transaction (2 DATA)"
 
+# --- the store goes down between RCPT and the dot (the last use of Cyrus) --------
+# bob is checked at RCPT; then every Cyrus process is killed: the copy the
+# child hands over cannot be sent, and bob gets 451 naming the store and
+# why, not a 250 (nothing stored) and not a bounce
+got=$($PY - "$LDA" "$SVC" "$T/store.rc" "$T/lda.log" "$CD" <<'PY'
+import subprocess, sys, time
+lda, svc, rc, log, cd = sys.argv[1:6]
+p = subprocess.Popen(["runuser", "-u", svc, "--", lda, "-z", "--config", rc,
+                      "--log-file", log], stdin=subprocess.PIPE,
+                     stdout=subprocess.PIPE)
+p.stdin.write(b"LHLO x\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<bob>\r\n")
+p.stdin.flush()
+seen = b""
+deadline = time.time() + 60
+while seen.count(b"\r\n250 2.1.5") < 1 and time.time() < deadline:
+    seen += p.stdout.read1(4096)
+subprocess.run("pkill -KILL -f '[c]yrus/bin/.* -C %s/'" % cd, shell=True)
+time.sleep(0.2)
+p.stdin.write(b"DATA\r\nSubject: down\r\n\r\nhi\r\n.\r\nQUIT\r\n")
+p.stdin.close()
+seen += p.stdout.read()
+p.wait(timeout=60)
+print(seen.decode().split("\r\n")[-3])
+PY
+)
+like "$got" '^451 4\.[0-9.]+ .*lmtp\.sock' "Cyrus killed between RCPT and the dot: 451 for bob, naming the store" ||
+	diag "$(tail -n 5 "$T/lda.log")"
+like "$(grep 'to=<bob>' "$T/lda.log" | tail -n 1)" 'status=deferred \(.*lmtp\.sock' "... the log line: deferred, with the store's failure"
 # --- systemd socket activation (Accept=yes) as root: local users' Maildirs ------
 # postfix's spawn cannot: it refuses to run a command as root; so
 # contrib/lda-lmtp.socket (root) behind postfix's mailbox_transport
